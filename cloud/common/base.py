@@ -1,0 +1,408 @@
+"""The contracts every client implements: CloudClient, StorageClient, ComputeClient,
+ServerlessClient."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Mapping
+from types import TracebackType
+from typing import Any, ClassVar, TypeVar
+
+import anyio
+
+from .enums import CloudProvider
+from .exceptions import CloudError, ConfigurationError, NotFoundError
+from .models import CloudResource, ObjectMetadata, TransferResult
+from .pagination import AsyncPaginator
+from .stats import ClientStats
+from .types import ProgressCallback, ResultCallback, StrPath
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "CloudClient",
+    "ComputeClient",
+    "ServerlessClient",
+    "StorageClient",
+]
+
+DEFAULT_CHUNK_SIZE = 1024 * 1024
+"""Default chunk size of streaming reads (1 MiB)."""
+
+_Self = TypeVar("_Self", bound="CloudClient")
+
+
+class CloudClient(ABC):
+    """Base of every async client: an async context manager with lazy I/O and ``stats``.
+
+    Construction does no I/O; the first call opens the session; :meth:`aclose` (or leaving
+    ``async with``) releases it and may be called more than once.
+    """
+
+    provider: ClassVar[CloudProvider]
+    """Which backend this client talks to."""
+
+    stats: ClientStats
+    """Counters: requests, retries, errors by class, bytes sent and received."""
+
+    def __init__(self) -> None:
+        self.stats = ClientStats()
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release sessions and connections.  Idempotent."""
+
+
+class StorageClient(CloudClient):
+    """The object-storage contract: same signatures and behaviour on every backend.
+
+    A *bucket* is an S3 bucket, a GCS bucket, an Azure container or a local folder.  Every
+    failure raises a typed :class:`~cloud.common.exceptions.CloudError`; a missing bucket or
+    object raises :class:`~cloud.common.exceptions.NotFoundError`.  Every method accepts
+    ``timeout=`` (seconds for the whole call; for streams, for each chunk).
+    """
+
+    default_concurrency: ClassVar[int] = 16
+
+    # -- buckets ---------------------------------------------------------------------------
+
+    @abstractmethod
+    async def ensure_bucket(self, bucket: str, *, timeout: float | None = None) -> bool:
+        """Create ``bucket`` if needed: ``True`` if it was created, ``False`` if it existed.
+
+        Raises ``ConfigurationError`` (before any I/O) for an invalid name and
+        ``AlreadyExistsError`` when the name is taken by someone else.
+        """
+
+    @abstractmethod
+    async def delete_bucket(self, bucket: str, *, force: bool = False, timeout: float | None = None) -> None:
+        """Delete ``bucket``.  It must be empty unless ``force`` (then its objects go first);
+        a non-empty bucket raises ``ConflictError``; a missing one ``NotFoundError``."""
+
+    # -- single objects --------------------------------------------------------------------
+
+    @abstractmethod
+    async def upload_file(
+        self,
+        local_path: StrPath,
+        bucket: str,
+        object_name: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Upload a local file, streaming it from disk (large files in parallel parts).
+
+        Returns ``True``; raises on failure and leaves no partial object behind.
+        """
+
+    @abstractmethod
+    async def download_file(
+        self,
+        bucket: str,
+        object_name: str,
+        local_path: StrPath,
+        *,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Download an object to ``local_path`` through a temp file beside it, renamed into
+        place only when complete and verified.  Returns ``True``; on failure no file (and no
+        partial file) is left at ``local_path``."""
+
+    @abstractmethod
+    async def put_bytes(
+        self,
+        bucket: str,
+        object_name: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ObjectMetadata:
+        """Store ``data`` as an object and return what was stored."""
+
+    @abstractmethod
+    async def get_bytes(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        timeout: float | None = None,
+    ) -> bytes:
+        """Return the object's content, or ``data[start:end]`` (Python slice rules, ``end``
+        exclusive, negative values count from the end)."""
+
+    @abstractmethod
+    def open_read(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        timeout: float | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Stream the object's content in chunks of at most ``chunk_size`` bytes."""
+
+    @abstractmethod
+    async def stat(self, bucket: str, object_name: str, *, timeout: float | None = None) -> ObjectMetadata:
+        """Return the object's :class:`ObjectMetadata` (``NotFoundError`` if missing)."""
+
+    async def get_metadata(self, bucket: str, object_name: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """Return the object's metadata as a dict with the same keys on every provider:
+        ``name``, ``bucket``, ``size``, ``etag``, ``content_type``, ``last_modified``
+        (timezone-aware), ``metadata`` (user metadata) and ``provider``."""
+        return (await self.stat(bucket, object_name, timeout=timeout)).to_dict()
+
+    async def object_exists(self, bucket: str, object_name: str, *, timeout: float | None = None) -> bool:
+        """Whether the object exists (a missing bucket raises ``NotFoundError``)."""
+        try:
+            await self.stat(bucket, object_name, timeout=timeout)
+        except NotFoundError:
+            if not await self._bucket_exists(bucket, timeout=timeout):
+                raise
+            return False
+        return True
+
+    @abstractmethod
+    async def _bucket_exists(self, bucket: str, *, timeout: float | None = None) -> bool:
+        """Whether ``bucket`` exists (used to tell a missing object from a missing bucket)."""
+
+    @abstractmethod
+    async def delete_object(self, bucket: str, object_name: str, *, timeout: float | None = None) -> None:
+        """Delete an object.  Deleting a missing object is not an error (as on S3); a
+        missing bucket raises ``NotFoundError``."""
+
+    async def delete_objects(
+        self,
+        bucket: str,
+        object_names: Iterable[str],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Delete many objects (batched where the provider allows).  Every name is
+        attempted; if some failed, the first error is raised afterwards."""
+        first_error: list[BaseException] = []
+
+        async def delete(name: str) -> None:
+            try:
+                await self.delete_object(bucket, name, timeout=timeout)
+            except CloudError as exc:
+                first_error.append(exc)
+
+        await _run_bounded(object_names, delete, self.default_concurrency)
+        if first_error:
+            raise first_error[0]
+
+    @abstractmethod
+    async def copy_object(
+        self,
+        source_bucket: str,
+        source_name: str,
+        dest_bucket: str,
+        dest_name: str,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Copy an object server-side, keeping its content type and user metadata."""
+
+    # -- listings --------------------------------------------------------------------------
+
+    @abstractmethod
+    def iter_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        page_size: int | None = None,
+        timeout: float | None = None,
+    ) -> AsyncPaginator[ObjectMetadata]:
+        """List objects lazily, one page in memory at a time, in name order.
+
+        With ``delimiter``, names containing it after ``prefix`` are rolled up into one
+        entry per common prefix (``is_prefix=True``), as in S3's ``CommonPrefixes``.
+        """
+
+    async def list_objects(self, bucket: str, prefix: str = "", *, timeout: float | None = None) -> list[str]:
+        """Return the names of all objects under ``prefix`` (every page)."""
+        return [m.name async for m in self.iter_objects(bucket, prefix, timeout=timeout)]
+
+    # -- bulk ------------------------------------------------------------------------------
+
+    async def upload_many(
+        self,
+        bucket: str,
+        files: Iterable[tuple[StrPath, str]],
+        *,
+        concurrency: int | None = None,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        on_result: ResultCallback | None = None,
+        timeout: float | None = None,
+    ) -> list[TransferResult]:
+        """Upload ``(local_path, object_name)`` pairs with bounded concurrency.
+
+        One failure does not stop the rest: each item gets a :class:`TransferResult`
+        (in input order).  ``progress`` receives byte increments, ``on_result`` each result.
+        """
+
+        async def one(item: tuple[StrPath, str]) -> TransferResult:
+            path, name = item
+            size = os.path.getsize(path)
+            await self.upload_file(
+                path, bucket, name, content_type=content_type, metadata=metadata, progress=progress, timeout=timeout
+            )
+            return TransferResult(source=os.fspath(path), destination=name, ok=True, bytes=size)
+
+        return await _transfer_all(
+            files,
+            one,
+            lambda item: (os.fspath(item[0]), item[1]),
+            concurrency or self.default_concurrency,
+            on_result,
+        )
+
+    async def download_many(
+        self,
+        bucket: str,
+        items: Iterable[tuple[str, StrPath]],
+        *,
+        concurrency: int | None = None,
+        progress: ProgressCallback | None = None,
+        on_result: ResultCallback | None = None,
+        timeout: float | None = None,
+    ) -> list[TransferResult]:
+        """Download ``(object_name, local_path)`` pairs with bounded concurrency.
+
+        One failure does not stop the rest: each item gets a :class:`TransferResult`
+        (in input order).  ``progress`` receives byte increments, ``on_result`` each result.
+        """
+
+        async def one(item: tuple[str, StrPath]) -> TransferResult:
+            name, path = item
+            await self.download_file(bucket, name, path, progress=progress, timeout=timeout)
+            return TransferResult(source=name, destination=os.fspath(path), ok=True, bytes=os.path.getsize(path))
+
+        return await _transfer_all(
+            items,
+            one,
+            lambda item: (item[0], os.fspath(item[1])),
+            concurrency or self.default_concurrency,
+            on_result,
+        )
+
+    # -- URLs ------------------------------------------------------------------------------
+
+    async def sign_url(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        method: str = "GET",
+        expires: int = 3600,
+        timeout: float | None = None,
+    ) -> str:
+        """Return a URL granting ``method`` on the object for ``expires`` seconds without
+        other credentials.  Raises ``ConfigurationError`` where the backend or the
+        credentials cannot sign."""
+        raise ConfigurationError(f"{type(self).__name__} cannot sign URLs")
+
+
+class ComputeClient(CloudClient):
+    """Contract for virtual machines (no provider implements it yet)."""
+
+    @abstractmethod
+    def list_instances(self, *, timeout: float | None = None) -> AsyncPaginator[CloudResource]:
+        """List instances lazily."""
+
+    @abstractmethod
+    async def get_instance(self, instance_id: str, *, timeout: float | None = None) -> CloudResource:
+        """Describe one instance (``NotFoundError`` if missing)."""
+
+    @abstractmethod
+    async def start_instance(self, instance_id: str, *, timeout: float | None = None) -> None:
+        """Start an instance."""
+
+    @abstractmethod
+    async def stop_instance(self, instance_id: str, *, timeout: float | None = None) -> None:
+        """Stop an instance."""
+
+
+class ServerlessClient(CloudClient):
+    """Contract for serverless functions (no provider implements it yet)."""
+
+    @abstractmethod
+    def list_functions(self, *, timeout: float | None = None) -> AsyncPaginator[CloudResource]:
+        """List functions lazily."""
+
+    @abstractmethod
+    async def get_function(self, name: str, *, timeout: float | None = None) -> CloudResource:
+        """Describe one function (``NotFoundError`` if missing)."""
+
+    @abstractmethod
+    async def invoke_function(
+        self, name: str, payload: bytes | Mapping[str, Any] | None = None, *, timeout: float | None = None
+    ) -> bytes:
+        """Invoke a function synchronously and return its response body."""
+
+
+_Item = TypeVar("_Item")
+
+
+async def _run_bounded(items: Iterable[_Item], work: Any, concurrency: int) -> None:
+    """Run ``await work(item)`` for every item with at most ``concurrency`` at once.
+
+    A fixed pool of worker tasks pulls from one iterator, so items are consumed lazily and
+    no task is created per item.
+    """
+    iterator = iter(items)
+
+    async def worker() -> None:
+        for item in iterator:
+            await work(item)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(max(1, concurrency)):
+            tg.start_soon(worker)
+
+
+async def _transfer_all(
+    items: Iterable[_Item],
+    one: Any,
+    describe: Any,
+    concurrency: int,
+    on_result: ResultCallback | None,
+) -> list[TransferResult]:
+    results: dict[int, TransferResult] = {}
+
+    async def run(indexed: tuple[int, _Item]) -> None:
+        index, item = indexed
+        try:
+            result: TransferResult = await one(item)
+        except (CloudError, OSError) as exc:
+            source, destination = describe(item)
+            result = TransferResult(source=source, destination=destination, ok=False, error=exc)
+        results[index] = result
+        if on_result is not None:
+            on_result(result)
+
+    await _run_bounded(enumerate(items), run, concurrency)
+    return [results[i] for i in range(len(results))]

@@ -1,0 +1,128 @@
+"""Local file helpers shared by every storage client: atomic downloads and chunked reads."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+
+from .exceptions import ConfigurationError
+from .types import StrPath
+
+__all__ = [
+    "DEFAULT_CONTENT_TYPE",
+    "AtomicDestination",
+    "atomic_destination",
+    "file_chunks",
+    "guess_content_type",
+    "read_at",
+]
+
+
+class AtomicDestination:
+    """A temp file beside the final path, written in order or at offsets (parallel parts)."""
+
+    def __init__(self, final_path: Path, temp_path: Path, fd: int) -> None:
+        self.final_path = final_path
+        self.temp_path = temp_path
+        self._fd = fd
+        self._offset = 0
+        self.bytes_written = 0
+
+    async def write(self, data: bytes) -> None:
+        """Append ``data`` after what was appended so far."""
+        await self.write_at(data, self._offset)
+        self._offset += len(data)
+
+    async def write_at(self, data: bytes, offset: int) -> None:
+        """Write ``data`` at ``offset`` (safe to call from concurrent tasks)."""
+        view = memoryview(data)
+        while view:
+            n = await anyio.to_thread.run_sync(os.pwrite, self._fd, view, offset)
+            view = view[n:]
+            offset += n
+            self.bytes_written += n
+
+    async def truncate(self, size: int) -> None:
+        """Set the temp file's size (preallocates room for parallel parts)."""
+        await anyio.to_thread.run_sync(os.ftruncate, self._fd, size)
+
+
+@asynccontextmanager
+async def atomic_destination(local_path: StrPath) -> AsyncIterator[AtomicDestination]:
+    """Yield a temp file beside ``local_path``; rename it into place only if the block ends
+    without an exception, otherwise delete it, so no partial file is ever left behind."""
+    final = Path(os.fspath(local_path))
+    parent = final.parent if str(final.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigurationError(f"destination folder does not exist: {str(parent)!r}")
+    if final.is_dir():
+        raise ConfigurationError(f"destination is a folder: {str(final)!r}")
+    fd, temp = tempfile.mkstemp(prefix=f".{final.name[:100]}.", suffix=".part", dir=parent)
+    dest = AtomicDestination(final, Path(temp), fd)
+    ok = False
+    try:
+        yield dest
+        await anyio.to_thread.run_sync(os.fsync, fd)
+        ok = True
+    finally:
+        os.close(fd)
+        if ok:
+            os.replace(temp, final)
+        else:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_unlink_quietly, temp)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _read_chunk(fd: int, size: int, offset: int) -> bytes:
+    return os.pread(fd, size, offset)
+
+
+async def read_at(path: StrPath, offset: int, size: int) -> bytes:
+    """Read ``size`` bytes at ``offset`` of a local file (in a worker thread)."""
+
+    def read() -> bytes:
+        with open(path, "rb") as f:
+            return _read_chunk(f.fileno(), size, offset)
+
+    return await anyio.to_thread.run_sync(read)
+
+
+async def file_chunks(path: StrPath, chunk_size: int) -> AsyncIterator[bytes]:
+    """Yield a local file's content in chunks of at most ``chunk_size`` bytes."""
+    fd = await anyio.to_thread.run_sync(os.open, os.fspath(path), os.O_RDONLY)
+    try:
+        offset = 0
+        while True:
+            chunk = await anyio.to_thread.run_sync(_read_chunk, fd, chunk_size, offset)
+            if not chunk:
+                return
+            offset += len(chunk)
+            yield chunk
+    finally:
+        os.close(fd)
+
+
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+def guess_content_type(name: str) -> str:
+    """The content type a file called ``name`` most likely has (``application/octet-stream``
+    when unknown), as ``aws s3 cp`` and ``gsutil cp`` guess it."""
+    import mimetypes
+
+    guessed, encoding = mimetypes.guess_type(name, strict=False)
+    if guessed is None or encoding is not None:
+        return DEFAULT_CONTENT_TYPE
+    return guessed

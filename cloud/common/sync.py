@@ -1,0 +1,327 @@
+"""The one mechanism that builds every blocking ``SyncX`` facade from its async client ``X``.
+
+A single event-loop thread per process runs an anyio :class:`~anyio.from_thread.BlockingPortal`.
+A sync client creates its async client inside that loop on first use and sends every call
+through ``portal.call``; async iterators come back as plain iterators driven with
+``__anext__``; exceptions keep their own type.  Declaring a facade takes two lines::
+
+    class SyncS3Client(SyncClient[S3Client]):
+        _async_class = S3Client
+
+Methods are generated from the async class; their types come from a generated ``.pyi``
+stub beside the module (``python -m cloud.common.sync_stubs``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from types import TracebackType
+from typing import Any, ClassVar, Generic, TypeVar
+
+import anyio
+from anyio.from_thread import BlockingPortal
+
+from .pagination import AsyncPaginator, Page
+from .stats import ClientStats
+
+__all__ = ["SyncClient", "SyncPaginator", "blocking_portal"]
+
+T = TypeVar("T")
+A = TypeVar("A")
+
+
+class _PortalThread:
+    """The process-wide loop thread; recreated lazily in a forked child."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._portal: BlockingPortal | None = None
+        self._pid = os.getpid()
+
+    def _reset_after_fork(self) -> None:
+        # The loop thread does not exist in the child; start a new one on next use.
+        self._lock = threading.Lock()
+        self._portal = None
+        self._pid = os.getpid()
+
+    def get(self) -> BlockingPortal:
+        portal = self._portal
+        if portal is not None and self._pid == os.getpid():
+            return portal
+        with self._lock:
+            if self._portal is None or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._portal = self._start()
+            return self._portal
+
+    @staticmethod
+    def _start() -> BlockingPortal:
+        ready = threading.Event()
+        holder: list[BlockingPortal] = []
+        failure: list[BaseException] = []
+
+        async def main() -> None:
+            async with BlockingPortal() as portal:
+                holder.append(portal)
+                ready.set()
+                await portal.sleep_until_stopped()
+
+        def run() -> None:
+            try:
+                anyio.run(main)
+            except BaseException as exc:  # pragma: no cover - surfaced to the caller below
+                failure.append(exc)
+                ready.set()
+
+        thread = threading.Thread(target=run, name="cloud-sync-loop", daemon=True)
+        thread.start()
+        ready.wait()
+        if failure:
+            raise RuntimeError("could not start the sync facade's event loop") from failure[0]
+        return holder[0]
+
+
+_PORTAL = _PortalThread()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_PORTAL._reset_after_fork)
+
+
+def blocking_portal() -> BlockingPortal:
+    """The process-wide portal every sync facade uses."""
+    return _PORTAL.get()
+
+
+def _running_async_library() -> str | None:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return "asyncio"
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            trio.lowlevel.current_trio_token()
+        except RuntimeError:
+            return None
+        return "trio"
+    return None
+
+
+def _ensure_not_in_event_loop(name: str) -> None:
+    library = _running_async_library()
+    if library is None:
+        return
+    raise RuntimeError(
+        f"{name} is blocking and cannot be called from inside a running {library} event loop; "
+        f"use the async client with 'await' there instead"
+    )
+
+
+class _SyncIterator(Iterator[T]):
+    """A blocking iterator over an async iterator that lives in the portal's loop.
+
+    ``close()`` (also called when it is garbage-collected, e.g. after ``break``) closes the
+    underlying async generator in its loop.
+    """
+
+    def __init__(self, portal: BlockingPortal, aiterator: AsyncIterator[T]) -> None:
+        self._portal = portal
+        self._aiterator = aiterator
+        self._closed = False
+
+    def __iter__(self) -> _SyncIterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        if self._closed:
+            raise StopIteration
+        _ensure_not_in_event_loop("this iterator")
+
+        async def step() -> tuple[bool, T | None]:
+            try:
+                return True, await self._aiterator.__anext__()
+            except StopAsyncIteration:
+                return False, None
+
+        has_item, item = self._portal.call(step)
+        if not has_item:
+            self._closed = True
+            raise StopIteration
+        return item  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Stop iterating and close the underlying async generator."""
+        if self._closed:
+            return
+        self._closed = True
+        aclose = getattr(self._aiterator, "aclose", None)
+        if aclose is not None:
+            try:
+                self._portal.call(aclose)
+            except RuntimeError:
+                pass  # the loop is gone (interpreter shutdown or after fork)
+
+    def __enter__(self) -> _SyncIterator[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if not self._closed and threading.current_thread().name != "cloud-sync-loop":
+                self.close()
+        except Exception:
+            pass
+
+
+class SyncPaginator(Generic[T]):
+    """Blocking view of an :class:`AsyncPaginator`: iterate items, ``pages()``, ``collect()``."""
+
+    def __init__(self, portal: BlockingPortal, paginator: AsyncPaginator[T]) -> None:
+        self._portal = portal
+        self._paginator = paginator
+
+    def __iter__(self) -> Iterator[T]:
+        return _SyncIterator(self._portal, self._paginator.__aiter__())
+
+    def pages(self) -> Iterator[Page[T]]:
+        """Yield pages lazily."""
+        return _SyncIterator(self._portal, self._paginator.pages())
+
+    def collect(self, limit: int | None = None) -> list[T]:
+        """Gather items into a list, stopping after ``limit`` items when given."""
+        _ensure_not_in_event_loop("SyncPaginator.collect")
+        return self._portal.call(self._paginator.collect, limit)
+
+    @property
+    def resume_token(self) -> str | None:
+        """Token of the next page to fetch; ``None`` once the listing is exhausted."""
+        return self._paginator.resume_token
+
+
+class SyncClient(Generic[A]):
+    """Base of every blocking facade.  Subclasses set ``_async_class``; every public
+    method of the async class becomes a blocking method of the same name."""
+
+    _async_class: ClassVar[type[Any]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Validate arguments now (construction of async clients does no I/O), but the
+        # instance used for calls is created inside the loop thread on first use.
+        self._async_class(*args, **kwargs)
+        self._args = args
+        self._kwargs = kwargs
+        self._client: A | None = None
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        target = cls.__dict__.get("_async_class")
+        if target is None:
+            return
+        for name, member in inspect.getmembers(target):
+            if name.startswith("_") or name in cls.__dict__ or name in ("aclose", "stats"):
+                continue
+            if isinstance(inspect.getattr_static(target, name), property):
+                setattr(cls, name, _make_property(name))
+            elif callable(member):
+                setattr(cls, name, _make_method(name, member))
+        cls.__doc__ = cls.__doc__ or f"Blocking facade of :class:`{target.__module__}.{target.__name__}`."
+
+    def _async_client(self) -> tuple[BlockingPortal, A]:
+        _ensure_not_in_event_loop(f"{type(self).__name__}")
+        if self._closed:
+            raise RuntimeError(f"{type(self).__name__} is closed")
+        portal = blocking_portal()
+        with self._lock:
+            if self._client is None or self._pid != os.getpid():
+                # First use, or first use in a forked child: the parent's async client is
+                # bound to a loop that does not exist here, so build a fresh one.
+                self._pid = os.getpid()
+                self._client = portal.call(self._create)
+            return portal, self._client
+
+    async def _create(self) -> A:
+        client = self._async_class(*self._args, **self._kwargs)
+        entered: A = await client.__aenter__()
+        return entered
+
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        portal, client = self._async_client()
+
+        async def run() -> Any:
+            result = getattr(client, name)(*args, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        result = portal.call(run)
+        return _wrap_result(portal, result)
+
+    @property
+    def stats(self) -> ClientStats:
+        """The async client's counters (requests, retries, errors, bytes)."""
+        _, client = self._async_client()
+        stats: ClientStats = getattr(client, "stats")
+        return stats
+
+    def close(self) -> None:
+        """Close the async client (its sessions and connections).  Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            client, self._client = self._client, None
+        if client is not None and self._pid == os.getpid():
+            blocking_portal().call(client.aclose)  # type: ignore[attr-defined]
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} wrapping {self._async_class.__name__}>"
+
+
+def _wrap_result(portal: BlockingPortal, result: Any) -> Any:
+    if isinstance(result, AsyncPaginator):
+        return SyncPaginator(portal, result)
+    if hasattr(result, "__anext__"):
+        return _SyncIterator(portal, result)
+    return result
+
+
+def _make_method(name: str, member: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: SyncClient[Any], *args: Any, **kwargs: Any) -> Any:
+        return self._call(name, args, kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = name
+    method.__doc__ = member.__doc__
+    return method
+
+
+def _make_property(name: str) -> property:
+    def getter(self: SyncClient[Any]) -> Any:
+        _, client = self._async_client()
+        return getattr(client, name)
+
+    return property(getter, doc=f"The async client's ``{name}``.")
+

@@ -1,0 +1,65 @@
+"""Argument checks shared by every storage backend (run before any I/O)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from .exceptions import ConfigurationError
+
+__all__ = [
+    "MAX_OBJECT_NAME_BYTES",
+    "check_object_name",
+    "normalize_metadata",
+    "range_needs_size",
+    "slice_bounds",
+]
+
+MAX_OBJECT_NAME_BYTES = 1024
+_METADATA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_object_name(name: str) -> str:
+    """Reject names no backend accepts: empty, NUL, or over 1,024 UTF-8 bytes."""
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError("object name must be a non-empty string")
+    if "\x00" in name:
+        raise ConfigurationError("object name must not contain NUL")
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_OBJECT_NAME_BYTES:
+        raise ConfigurationError(f"object name is longer than {MAX_OBJECT_NAME_BYTES} UTF-8 bytes")
+    return name
+
+
+def normalize_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """Return user metadata with lower-case keys (as every provider hands them back).
+
+    Keys must be identifiers (letters, digits, underscores: the set every provider
+    accepts, Azure's being the narrowest); values must be printable ASCII.  The caller's
+    mapping is never mutated.
+    """
+    if not metadata:
+        return {}
+    out: dict[str, str] = {}
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not _METADATA_KEY.match(key):
+            raise ConfigurationError(
+                f"metadata key {key!r} is not valid: use letters, digits and underscores, starting with a letter"
+            )
+        if not isinstance(value, str) or not all(32 <= ord(c) < 127 for c in value):
+            raise ConfigurationError(f"metadata value for {key!r} must be printable ASCII text")
+        lowered = key.lower()
+        if lowered in out:
+            raise ConfigurationError(f"metadata key {key!r} differs from another only by case")
+        out[lowered] = value
+    return out
+
+
+def range_needs_size(start: int | None, end: int | None) -> bool:
+    """Whether resolving ``data[start:end]`` needs the object's size first."""
+    return (start is not None and start < 0) or (end is not None and end < 0)
+
+
+def slice_bounds(start: int | None, end: int | None, size: int) -> tuple[int, int]:
+    """Resolve ``data[start:end]`` on an object of ``size`` bytes to ``(offset, length)``."""
+    offset, stop, _ = slice(start, end).indices(size)
+    return offset, max(0, stop - offset)
