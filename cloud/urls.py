@@ -74,18 +74,22 @@ def open_storage(url: str, **options: Any) -> StorageClient:
     :class:`~cloud.common.exceptions.MissingDependencyError`.
     """
     scheme = url.split("://", 1)[0].lower() if "://" in url else "file"
+    client: StorageClient
     if scheme == "s3":
-        from cloud.aws import S3Client
+        from cloud.aws import S3Client  # type: ignore[attr-defined,unused-ignore]
 
-        return S3Client(**options)
+        client = S3Client(**options)
+        return client
     if scheme == "gs":
-        from cloud.gcp import GCSClient
+        from cloud.gcp import GCSClient  # type: ignore[attr-defined,unused-ignore]
 
-        return GCSClient(**options)
+        client = GCSClient(**options)
+        return client
     if scheme == "az":
-        from cloud.azure import AzureBlobClient
+        from cloud.azure import AzureBlobClient  # type: ignore[attr-defined,unused-ignore]
 
-        return AzureBlobClient(**options)
+        client = AzureBlobClient(**options)
+        return client
     from cloud.local import LocalStorageClient
 
     if scheme == "memory":

@@ -117,15 +117,19 @@ def start_moto() -> Emulator:
     """moto's S3 server (PyPI ``moto[server]``)."""
     port = free_port()
     exe = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or shutil.which("moto_server")
-    argv = [exe, "-H", "127.0.0.1", "-p", str(port)] if exe else [
-        sys.executable,
-        "-m",
-        "moto.server",
-        "-H",
-        "127.0.0.1",
-        "-p",
-        str(port),
-    ]
+    argv = (
+        [exe, "-H", "127.0.0.1", "-p", str(port)]
+        if exe
+        else [
+            sys.executable,
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ]
+    )
     emulator = _spawn("moto", argv, port)
     _wait_http(emulator, "/moto-api/")
     return emulator

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
@@ -107,6 +107,25 @@ class StorageClient(CloudClient):
         """Upload a local file, streaming it from disk (large files in parallel parts).
 
         Returns ``True``; raises on failure and leaves no partial object behind.
+        """
+
+    @abstractmethod
+    async def upload_stream(
+        self,
+        bucket: str,
+        object_name: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Upload an object from an async iterable of byte chunks of any sizes (e.g. another
+        client's ``open_read``), with memory bounded by the part size, not the object size:
+        S3 multipart parts, Azure staged blocks, GCS resumable chunks.  Content type
+        defaults to ``application/octet-stream``.  Returns ``True``; on failure nothing is
+        committed (multipart uploads are aborted, blocks are never committed).
         """
 
     @abstractmethod

@@ -52,7 +52,9 @@ class AsyncPaginator(Generic[T]):
             if not page.next_token:
                 return
             if page.next_token in seen:
-                raise ServerError(f"the service returned page token {page.next_token!r} twice; stopping to avoid a loop")
+                raise ServerError(
+                    f"the service returned page token {page.next_token!r} twice; stopping to avoid a loop"
+                )
             seen.add(page.next_token)
             token = page.next_token
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import email.utils
-import random
+import random as _random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -57,7 +57,7 @@ class RetryPolicy:
     jitter: bool = True
     sleep: Callable[[float], Awaitable[None]] = field(default=anyio.sleep, repr=False, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
-    random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+    random: Callable[[], float] = field(default=_random.random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -76,7 +76,7 @@ class RetryPolicy:
 
     def backoff(self, retry_number: int) -> float:
         """The wait before retry ``retry_number`` (1-based), ignoring ``Retry-After``."""
-        cap = min(self.max_delay, self.base_delay * (2 ** (retry_number - 1)))
+        cap = min(self.max_delay, self.base_delay * (2.0 ** (retry_number - 1)))
         return self.random() * cap if self.jitter else cap
 
     def delay_for(self, error: BaseException, retry_number: int) -> float:

@@ -25,13 +25,14 @@ from typing import Any, ClassVar, Generic, TypeVar
 import anyio
 from anyio.from_thread import BlockingPortal
 
+from .base import CloudClient
 from .pagination import AsyncPaginator, Page
 from .stats import ClientStats
 
 __all__ = ["SyncClient", "SyncPaginator", "blocking_portal"]
 
 T = TypeVar("T")
-A = TypeVar("A")
+A = TypeVar("A", bound="CloudClient")
 
 
 class _PortalThread:
@@ -272,8 +273,7 @@ class SyncClient(Generic[A]):
     def stats(self) -> ClientStats:
         """The async client's counters (requests, retries, errors, bytes)."""
         _, client = self._async_client()
-        stats: ClientStats = getattr(client, "stats")
-        return stats
+        return client.stats
 
     def close(self) -> None:
         """Close the async client (its sessions and connections).  Idempotent."""
@@ -283,7 +283,7 @@ class SyncClient(Generic[A]):
             self._closed = True
             client, self._client = self._client, None
         if client is not None and self._pid == os.getpid():
-            blocking_portal().call(client.aclose)  # type: ignore[attr-defined]
+            blocking_portal().call(client.aclose)
 
     def __enter__(self: T) -> T:
         return self
@@ -324,4 +324,3 @@ def _make_property(name: str) -> property:
         return getattr(client, name)
 
     return property(getter, doc=f"The async client's ``{name}``.")
-

@@ -6,7 +6,6 @@ import os
 from collections.abc import Callable
 from typing import TypeAlias, Union
 
-
 from .models import TransferResult
 
 __all__ = ["ProgressCallback", "ResultCallback", "StrPath"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+import tempfile
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -129,6 +130,40 @@ class LocalStorageClient(StorageClient):
         size = await self._run("upload_file", write, timeout=timeout)
         self.stats.add_sent(size)
         return True
+
+    async def upload_stream(
+        self,
+        bucket: str,
+        object_name: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Store an object from an async iterable of chunks (spooled to a temp file that is
+        renamed into place, or gathered in memory for the in-memory store)."""
+        self._check(bucket, object_name)
+        info = stored_info(object_name, content_type, normalize_metadata(metadata), guess=False)
+        await self._bucket_must_exist(bucket, timeout=timeout)
+        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+            async for chunk in chunks:
+                await anyio.to_thread.run_sync(spool.write, chunk)
+                if progress is not None:
+                    progress(len(chunk))
+            spool.seek(0)
+
+            def write() -> int:
+                return self._store.write(bucket, object_name, spool, info, _ignore)  # type: ignore[arg-type]
+
+            size = await self._run("upload_stream", write, timeout=timeout)
+        self.stats.add_sent(size)
+        return True
+
+    async def _bucket_must_exist(self, bucket: str, *, timeout: float | None) -> None:
+        if not await self._bucket_exists(bucket, timeout=timeout):
+            raise NotFoundError(f"bucket {bucket!r} does not exist", code="NoSuchBucket", provider="local")
 
     async def put_bytes(
         self,

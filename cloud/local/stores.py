@@ -162,7 +162,11 @@ class MemoryStore:
 
     def list_page(self, bucket: str, prefix: str, start_after: str, limit: int) -> list[ObjectMetadata]:
         b = self._bucket(bucket)
-        index = bisect.bisect_right(b.names, max(start_after, prefix)) if start_after else bisect.bisect_left(b.names, prefix)
+        index = (
+            bisect.bisect_right(b.names, max(start_after, prefix))
+            if start_after
+            else bisect.bisect_left(b.names, prefix)
+        )
         out = []
         for name in b.names[index : index + limit]:
             if not name.startswith(prefix):
@@ -357,7 +361,9 @@ class FilesystemStore:
                 break
         return out
 
-    def _walk(self, folder: Path, prefix: str, start_after: str, bucket: str, base: str = "") -> Iterator[tuple[str, os.stat_result]]:
+    def _walk(
+        self, folder: Path, prefix: str, start_after: str, bucket: str, base: str = ""
+    ) -> Iterator[tuple[str, os.stat_result]]:
         """Yield ``(name, stat)`` in exact name order, pruning subtrees that cannot match.
 
         Siblings are sorted by ``name + "/"`` for folders, so a depth-first walk yields the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -110,7 +111,10 @@ async def test_file_round_trip(storage: StorageClient, bucket: str, tmp_path: Pa
     payload = os.urandom(3 * 1024 * 1024 + 123)
     source.write_bytes(payload)
     seen: list[int] = []
-    assert await storage.upload_file(source, bucket, "files/source.json", metadata={"k": "v"}, progress=seen.append) is True
+    assert (
+        await storage.upload_file(source, bucket, "files/source.json", metadata={"k": "v"}, progress=seen.append)
+        is True
+    )
     assert sum(seen) == len(payload)
     info = await storage.get_metadata(bucket, "files/source.json")
     assert info["size"] == len(payload)
@@ -123,6 +127,46 @@ async def test_file_round_trip(storage: StorageClient, bucket: str, tmp_path: Pa
     assert hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(payload).digest()
     assert sum(got) == len(payload)
     assert os.listdir(target.parent) == ["copy.json"]
+
+
+async def test_upload_stream_from_chunks(storage: StorageClient, bucket: str) -> None:
+    payload = os.urandom(6 * 1024 * 1024 + 17)
+    sizes = [1, 1000, 5 * 1024 * 1024, 300_000]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        offset = 0
+        for size in [*sizes, len(payload)]:
+            if offset >= len(payload):
+                return
+            yield payload[offset : offset + size]
+            offset += size
+
+    seen: list[int] = []
+    result = await storage.upload_stream(
+        bucket, "streamed/obj", chunks(), content_type="text/x-stream", metadata={"via": "stream"}, progress=seen.append
+    )
+    assert result is True
+    assert sum(seen) == len(payload)
+    assert await storage.get_bytes(bucket, "streamed/obj") == payload
+    meta = await storage.stat(bucket, "streamed/obj")
+    assert (meta.size, meta.content_type, dict(meta.metadata)) == (len(payload), "text/x-stream", {"via": "stream"})
+
+
+async def test_upload_stream_failure_commits_nothing(storage: StorageClient, bucket: str) -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"x" * (6 * 1024 * 1024)
+        raise OSError("source went away")
+
+    with pytest.raises(OSError):
+        await storage.upload_stream(bucket, "streamed/broken", broken())
+    assert await storage.object_exists(bucket, "streamed/broken") is False
+
+
+async def test_copy_between_clients_streams(storage: StorageClient, bucket: str) -> None:
+    payload = os.urandom(2 * 1024 * 1024 + 5)
+    await storage.put_bytes(bucket, "src", payload)
+    assert await storage.upload_stream(bucket, "dst", storage.open_read(bucket, "src", chunk_size=256 * 1024))
+    assert await storage.get_bytes(bucket, "dst") == payload
 
 
 async def test_download_missing_object_leaves_nothing(storage: StorageClient, bucket: str, tmp_path: Path) -> None:
