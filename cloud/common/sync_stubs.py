@@ -190,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             text = render_stub(name)
         except ImportError as exc:
-            print(f"skipped {name}: {exc}")
+            if args.check:
+                stale.append(f"{name} (cannot import: {exc})")
+            else:
+                print(f"skipped {name}: {exc}")
             continue
         path = stub_path(name)
         if args.check:

@@ -247,8 +247,8 @@ class LocalStorageClient(StorageClient):
     ) -> bool:
         """Copy an object to a local file, atomically."""
         self._check(bucket, object_name)
-        await self.stat(bucket, object_name, timeout=timeout)
         async with atomic_destination(local_path) as dest:
+            await self.stat(bucket, object_name, timeout=timeout)
             async for chunk in self.open_read(bucket, object_name, timeout=timeout):
                 await dest.write(chunk)
                 if progress is not None:
