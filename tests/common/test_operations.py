@@ -49,7 +49,13 @@ async def test_translates_keeps_cause_and_counts() -> None:
         await r.call("stat", missing)
     assert isinstance(info.value.__cause__, VendorError)
     assert info.value.provider == "test" and info.value.operation == "stat"
-    assert r.stats.as_dict() == {"requests": 1, "retries": 0, "errors": {"NotFoundError": 1}, "bytes_sent": 0, "bytes_received": 0}
+    assert r.stats.as_dict() == {
+        "requests": 1,
+        "retries": 0,
+        "errors": {"NotFoundError": 1},
+        "bytes_sent": 0,
+        "bytes_received": 0,
+    }
 
 
 async def test_retries_then_succeeds_and_logs(caplog: pytest.LogCaptureFixture) -> None:

@@ -89,7 +89,11 @@ def test_exports_are_honest_and_documented(name: str) -> None:
         obj = getattr(module, attr)
         if inspect.isclass(obj) or inspect.isfunction(obj):
             assert obj.__doc__, f"{name}.{attr} has no docstring"
-    public = {a for a, o in vars(module).items() if not a.startswith("_") and inspect.isclass(o) and o.__module__.startswith(name)}
+    public = {
+        a
+        for a, o in vars(module).items()
+        if not a.startswith("_") and inspect.isclass(o) and o.__module__.startswith(name)
+    }
     assert public <= set(exported) | {"SyncClient"}, public - set(exported)
 
 

@@ -45,7 +45,7 @@ async def test_pages_and_collect_limit() -> None:
 async def test_resume_from_token() -> None:
     calls: list[str | None] = []
     first = make(3, 2, calls)
-    async for page in first.pages():
+    async for _page in first.pages():
         break
     assert first.resume_token == "1"
     resumed = AsyncPaginator(first._fetch_page, start_token=first.resume_token)

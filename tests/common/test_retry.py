@@ -49,7 +49,7 @@ def failing(errors: list[Exception], result: str = "ok") -> tuple[list[int], obj
 async def test_backoff_is_exponential_capped_full_jitter() -> None:
     fake = FakeTime()
     p = policy(fake, max_attempts=6, base_delay=0.5, max_delay=3.0)
-    calls, attempt = failing([ServerError("x")] * 5)
+    _, attempt = failing([ServerError("x")] * 5)
     assert await p.run(attempt, idempotent=True) == "ok"  # type: ignore[arg-type]
     assert fake.sleeps == [0.5, 1.0, 2.0, 3.0, 3.0]
     jittered = RetryPolicy(random=lambda: 0.25, base_delay=1.0, max_delay=100)
@@ -59,7 +59,7 @@ async def test_backoff_is_exponential_capped_full_jitter() -> None:
 async def test_retry_after_is_honoured_and_capped() -> None:
     fake = FakeTime()
     p = policy(fake, max_retry_after=10.0)
-    calls, attempt = failing([RateLimitError("slow", retry_after=7.0), RateLimitError("slow", retry_after=99.0)])
+    _, attempt = failing([RateLimitError("slow", retry_after=7.0), RateLimitError("slow", retry_after=99.0)])
     assert await p.run(attempt, idempotent=True) == "ok"  # type: ignore[arg-type]
     assert fake.sleeps == [7.0, 10.0]
 
@@ -106,7 +106,7 @@ async def test_max_attempts_and_max_elapsed() -> None:
 async def test_on_retry_callback() -> None:
     fake = FakeTime()
     seen: list[tuple[str, int, float]] = []
-    calls, attempt = failing([ServerError("x"), ServerError("y")])
+    _, attempt = failing([ServerError("x"), ServerError("y")])
     await policy(fake, base_delay=1.0).run(
         attempt,  # type: ignore[arg-type]
         idempotent=True,

@@ -169,7 +169,7 @@ def test_usable_after_fork_in_child() -> None:
     os.close(write_end)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
+        done, _status = os.waitpid(pid, os.WNOHANG)
         if done:
             break
         time.sleep(0.05)
