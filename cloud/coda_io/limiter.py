@@ -78,7 +78,7 @@ class CodaRateLimits:
         for f in fields(self):
             value = getattr(self, f.name)
             changes[f.name] = None if value is None else (value[0], value[1] / factor)
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)
 
     def for_class(self, rate_class: RateClass) -> RateLimit | None:
         """The limit of one class."""

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from .types import RateClass
+if TYPE_CHECKING:  # this module is also loaded on its own by tools/coda_codegen.py
+    from .types import RateClass
 
 __all__ = ["RATE_CLASS_OVERRIDES", "rate_class_for"]
 

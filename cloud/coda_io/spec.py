@@ -64,11 +64,9 @@ class OperationSpec:
     def render_path(self, values: Sequence[object]) -> str:
         """The path with each parameter percent-encoded (``/`` included) into its place."""
         if len(values) != len(self.path_params):
-            raise ConfigurationError(
-                f"{self.name} takes {len(self.path_params)} path parameter(s), got {len(values)}"
-            )
+            raise ConfigurationError(f"{self.name} takes {len(self.path_params)} path parameter(s), got {len(values)}")
         by_name: dict[str, str] = {}
-        for wire, value in zip(self.path_params, values):
+        for wire, value in zip(self.path_params, values, strict=True):
             if isinstance(value, bool) or not isinstance(value, (str, int)):
                 raise ConfigurationError(f"{self.name}: {snake_case(wire)} must be a string or an integer")
             text = str(value)

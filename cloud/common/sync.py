@@ -207,6 +207,12 @@ class SyncPaginator(Generic[T]):
         """Token of the next page to fetch; ``None`` once the listing is exhausted."""
         return self._paginator.resume_token
 
+    def __getattr__(self, name: str) -> Any:
+        # Extra state of provider paginators (e.g. Coda's ``next_sync_token``).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._paginator, name)
+
 
 class SyncClient(Generic[A]):
     """Base of every blocking facade.  Subclasses set ``_async_class``; every public

@@ -128,3 +128,12 @@ def test_errors_context_manager() -> None:
     with pytest.raises(NotFoundError), r.errors("op"):
         raise VendorError(404, "gone")
     assert r.stats.errors["NotFoundError"] == 1
+
+
+def test_library_logger_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    from cloud.common.logs import redact_library_logger
+
+    redact_library_logger("somelib")
+    with caplog.at_level(logging.INFO, logger="somelib"):
+        logging.getLogger("somelib").info("GET %s", "https://x.example/dl?X-Amz-Signature=abcdef123&ok=1")
+    assert "abcdef123" not in caplog.text and "ok=1" in caplog.text
