@@ -66,9 +66,11 @@ class OperationRunner:
         if err.operation is None:
             err.operation = operation
         secrets = list(self.secrets())
-        if secrets or err.message:
-            err.message = redact(err.message, secrets)
-            err.args = (err.message,)
+        err.message = redact(err.message, secrets)
+        err.args = (err.message,)
+        body = getattr(err, "body", None)
+        if isinstance(body, str):
+            err.body = redact(body, secrets)  # type: ignore[attr-defined]
         return err
 
     @contextmanager

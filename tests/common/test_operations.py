@@ -106,9 +106,16 @@ async def test_secrets_are_redacted_from_messages(caplog: pytest.LogCaptureFixtu
     async def leaky() -> None:
         raise VendorError(404, "bad token s3cr3t-token and Authorization: Bearer abc.def and ?sig=XYZ&x=1")
 
+    def translate_with_body(exc: BaseException, operation: str) -> CloudError | None:
+        err = translate(exc, operation)
+        if err is not None:
+            err.body = f"<Error>{exc}</Error>"  # type: ignore[attr-defined]
+        return err
+
+    r.translate = translate_with_body
     with caplog.at_level(logging.DEBUG, logger="cloud.test"), pytest.raises(NotFoundError) as info:
         await r.call("op", leaky)
-    text = str(info.value) + repr(info.value) + caplog.text
+    text = str(info.value) + repr(info.value) + caplog.text + str(info.value.body)
     for secret in ("s3cr3t-token", "abc.def", "XYZ"):
         assert secret not in text
 

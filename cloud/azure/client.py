@@ -1,0 +1,1227 @@
+"""AzureBlobClient: the storage contract on Azure Blob Storage (``azure.storage.blob.aio``)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from typing import Any, ClassVar, TypeAlias, TypeVar
+
+import anyio
+import anyio.to_thread
+from azure.core import MatchConditions
+from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.pipeline.transport import AsyncHttpResponse, AsyncHttpTransport, HttpRequest
+from azure.storage.blob import (
+    BlobBlock,
+    BlobProperties,
+    BlobSasPermissions,
+    ContentSettings,
+    UserDelegationKey,
+    generate_blob_sas,
+)
+from azure.storage.blob.aio import BlobClient, BlobPrefix, BlobServiceClient, ContainerClient
+
+from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
+from cloud.common.enums import CloudProvider
+from cloud.common.exceptions import (
+    APIError,
+    BadRequestError,
+    CloudError,
+    ConfigurationError,
+    ConflictError,
+    RequestTimeoutError,
+    ServerError,
+    TransportError,
+)
+from cloud.common.files import DEFAULT_CONTENT_TYPE, atomic_destination, guess_content_type
+from cloud.common.models import CloudCredentials, ObjectMetadata
+from cloud.common.operations import OperationRunner
+from cloud.common.pagination import AsyncPaginator, Page
+from cloud.common.redaction import redact, redact_url
+from cloud.common.retry import RetryPolicy
+from cloud.common.types import ProgressCallback, StrPath
+from cloud.common.validation import check_object_name, normalize_metadata, range_needs_size, slice_bounds
+
+from .config import (
+    account_name_from_url,
+    check_account_key,
+    check_account_url,
+    check_container_name,
+    parse_connection_string,
+    settings_from_environment,
+)
+from .errors import error_code_of, from_status, translate
+
+__all__ = ["AzureBlobClient", "AzureCredential"]
+
+T = TypeVar("T")
+X = TypeVar("X")
+
+AzureCredential: TypeAlias = (
+    str | AzureNamedKeyCredential | AzureSasCredential | AsyncTokenCredential | CloudCredentials | Mapping[str, str]
+)
+"""What ``credential=`` accepts: an account key (``str``), a SAS token (``str`` with ``sig=``),
+an ``AzureNamedKeyCredential``, an ``AzureSasCredential``, an async token credential from
+``azure.identity.aio``, a :class:`~cloud.common.models.CloudCredentials` (``account_key`` or
+``connection_string``) or ``{"account_name": ..., "account_key": ...}``."""
+
+DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024
+"""Block size of parallel uploads and range size of parallel downloads (8 MiB)."""
+DEFAULT_MAX_CONCURRENCY = 8
+"""Blocks or ranges in flight per transfer."""
+MAX_BLOCKS = 50_000
+"""Azure's limit of committed blocks per blob (the block size grows to stay under it)."""
+MAX_BLOCK_SIZE = 4000 * 1024 * 1024
+MAX_PAGE_SIZE = 5000
+_BATCH_SIZE = 256  # Azure's limit of sub-requests per batch
+_SAS_MAX_SECONDS = 7 * 24 * 3600
+_SAS_CLOCK_SKEW = timedelta(minutes=5)
+_METHOD_PERMISSIONS = {
+    "GET": BlobSasPermissions(read=True),
+    "HEAD": BlobSasPermissions(read=True),
+    "PUT": BlobSasPermissions(create=True, write=True),
+    "DELETE": BlobSasPermissions(delete=True),
+}
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """One ranged read: the bytes, and what the answer says about the whole blob."""
+
+    data: bytes
+    total: int
+    etag: str | None
+    md5: bytes | None
+
+
+class AzureBlobClient(StorageClient):
+    """The storage contract on Azure Blob Storage; a *bucket* is a container.
+
+    Give ``connection_string=``, or ``account_url=`` with an optional ``credential=``
+    (default: ``azure.identity.aio.DefaultAzureCredential``, created on first use).  With
+    neither, ``AZURE_STORAGE_CONNECTION_STRING``, ``AZURE_STORAGE_ACCOUNT_URL`` or
+    ``AZURE_STORAGE_ACCOUNT`` is used.  Construction does no I/O; one
+    ``BlobServiceClient`` (one connection pool) is opened on the first call and closed by
+    :meth:`aclose`, together with any credential this client created.
+
+    Files larger than ``block_size`` are uploaded as blocks staged in parallel
+    (``max_concurrency`` at once) and committed only when every block arrived; downloads
+    use parallel ranged reads into a temp file renamed into place once complete and its
+    Content-MD5 (when the blob has one) verified.  Memory in flight is bounded by about
+    ``(max_concurrency + 2) * block_size`` per transfer, whatever the object's size.
+    azure-core's own retries are switched off: every request is retried by ``retry`` (a
+    :class:`~cloud.common.retry.RetryPolicy`), like every other provider.  ``transport``
+    (an ``azure.core`` async transport) is for tests and proxies.
+    """
+
+    provider: ClassVar[CloudProvider] = CloudProvider.AZURE
+
+    def __init__(
+        self,
+        *,
+        account_url: str | None = None,
+        credential: AzureCredential | None = None,
+        connection_string: str | None = None,
+        block_size: int = DEFAULT_BLOCK_SIZE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        transport: AsyncHttpTransport[HttpRequest, AsyncHttpResponse] | None = None,
+    ) -> None:
+        super().__init__()
+        if not isinstance(block_size, int) or not 1 <= block_size <= MAX_BLOCK_SIZE:
+            raise ConfigurationError(f"block_size must be between 1 byte and {MAX_BLOCK_SIZE} bytes")
+        if not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise ConfigurationError("max_concurrency must be at least 1")
+        if timeout is not None and timeout <= 0:
+            raise ConfigurationError("timeout must be positive")
+        self.block_size = block_size
+        self.max_concurrency = max_concurrency
+        self._transport = transport
+        self._account_key: str | None = None
+        self._sas_token: str | None = None
+        self._connection_string: str | None = None
+        self._sdk_credential: Any = None
+        self._default_credential = False
+        self._auth = ""
+        self._configure(account_url, credential, connection_string)
+        self._runner = OperationRunner(
+            provider=self.provider.value,
+            translate=self._translate,
+            retry=retry,
+            stats=self.stats,
+            timeout=timeout,
+            secrets=self._secrets,
+        )
+        self._service: BlobServiceClient | None = None
+        self._owned_credential: Any = None
+        self._open_lock: anyio.Lock | None = None
+        self._batch_supported: bool | None = None
+        self._delegation: tuple[datetime, datetime, UserDelegationKey] | None = None
+
+    # -- configuration (no I/O) ------------------------------------------------------------
+
+    def _configure(
+        self, account_url: str | None, credential: AzureCredential | None, connection_string: str | None
+    ) -> None:
+        if isinstance(credential, CloudCredentials):
+            if credential.connection_string:
+                if connection_string:
+                    raise ConfigurationError("give connection_string once, not also inside credential")
+                connection_string, credential = credential.connection_string, None
+            elif credential.account_key:
+                name = credential.account_name or (account_name_from_url(account_url) if account_url else None)
+                if not name:
+                    raise ConfigurationError("CloudCredentials.account_key needs account_name (or an account_url)")
+                credential = AzureNamedKeyCredential(name, credential.account_key)
+            elif credential.token:
+                credential = credential.token if "sig=" in credential.token else None
+                if credential is None:
+                    raise ConfigurationError("for Azure, CloudCredentials.token must be a SAS token")
+            else:
+                raise ConfigurationError("CloudCredentials for Azure need account_key, connection_string or token")
+        if connection_string is not None and account_url is not None:
+            raise ConfigurationError("give either connection_string or account_url, not both")
+        if connection_string is None and account_url is None:
+            connection_string, account_url = settings_from_environment()
+            if connection_string is None and account_url is None:
+                raise ConfigurationError(
+                    "AzureBlobClient needs connection_string= or account_url= (or the environment variable "
+                    "AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT_URL or AZURE_STORAGE_ACCOUNT)"
+                )
+        if connection_string is not None:
+            if credential is not None:
+                raise ConfigurationError("a connection string carries its own credential: do not also give one")
+            info = parse_connection_string(connection_string)
+            self._connection_string = connection_string
+            self.account_url = info.account_url
+            self.account_name = info.account_name
+            self._account_key = info.account_key
+            self._sas_token = info.sas_token
+            self._auth = "connection string"
+            return
+        assert account_url is not None
+        self.account_url = check_account_url(account_url).rstrip("/")
+        self.account_name = account_name_from_url(self.account_url)
+        if "sig=" in self.account_url and credential is None:
+            self._sas_token = self.account_url.split("?", 1)[-1]
+            self._auth = "SAS in URL"
+            return
+        if credential is None:
+            self._default_credential = True
+            self._auth = "DefaultAzureCredential"
+        elif isinstance(credential, str):
+            if "sig=" in credential:
+                self._sas_token = credential.lstrip("?")
+                self._sdk_credential = AzureSasCredential(self._sas_token)
+                self._auth = "SAS token"
+            else:
+                if not self.account_name:
+                    raise ConfigurationError("an account key needs an account_url that names the account")
+                self._account_key = check_account_key(credential)
+                self._sdk_credential = AzureNamedKeyCredential(self.account_name, credential)
+                self._auth = "account key"
+        elif isinstance(credential, AzureNamedKeyCredential):
+            self.account_name = credential.named_key.name
+            self._account_key = check_account_key(credential.named_key.key)
+            self._sdk_credential = credential
+            self._auth = "account key"
+        elif isinstance(credential, AzureSasCredential):
+            self._sas_token = credential.signature
+            self._sdk_credential = credential
+            self._auth = "SAS token"
+        elif isinstance(credential, Mapping):
+            name = credential.get("account_name") or self.account_name
+            key = credential.get("account_key")
+            if not name or not key:
+                raise ConfigurationError("a credential mapping needs 'account_name' and 'account_key'")
+            self.account_name = name
+            self._account_key = check_account_key(key)
+            self._sdk_credential = AzureNamedKeyCredential(name, key)
+            self._auth = "account key"
+        elif hasattr(credential, "get_token"):
+            import inspect
+
+            if not inspect.iscoroutinefunction(credential.get_token):
+                raise ConfigurationError(
+                    "the credential must be asynchronous: use azure.identity.aio (not azure.identity) credentials"
+                )
+            self._sdk_credential = credential
+            self._auth = f"token credential ({type(credential).__name__})"
+        else:
+            raise ConfigurationError(f"unsupported Azure credential type {type(credential).__name__}")
+
+    def _secrets(self) -> list[str]:
+        return [s for s in (self._account_key, self._sas_token, self._connection_string) if s]
+
+    def _translate(self, exc: BaseException, operation: str) -> CloudError | None:
+        # The table is errors.translate; the runner redacts the message, this the body too.
+        err = translate(exc, operation)
+        if isinstance(err, APIError) and err.body:
+            err.body = redact(err.body, self._secrets())
+        return err
+
+    def __repr__(self) -> str:
+        return f"<AzureBlobClient account_url={redact_url(self.account_url)!r} auth={self._auth!r}>"
+
+    # -- session -----------------------------------------------------------------------------
+
+    def _build_service(self) -> BlobServiceClient:
+        options: dict[str, Any] = {
+            "retry_total": 0,  # our RetryPolicy retries, not azure-core's
+            "max_single_get_size": self.block_size,
+            "max_chunk_get_size": self.block_size,
+            "max_single_put_size": self.block_size,
+            "max_block_size": self.block_size,
+        }
+        if self._transport is not None:
+            options["transport"] = self._transport
+        if self._connection_string is not None:
+            return BlobServiceClient.from_connection_string(self._connection_string, **options)
+        credential = self._sdk_credential
+        if self._default_credential:
+            from azure.identity.aio import DefaultAzureCredential
+
+            credential = self._owned_credential = DefaultAzureCredential()
+        return BlobServiceClient(self.account_url, credential=credential, **options)
+
+    async def _svc(self) -> BlobServiceClient:
+        service = self._service
+        if service is not None:
+            return service
+        if self._open_lock is None:
+            self._open_lock = anyio.Lock()
+        async with self._open_lock:
+            if self._service is None:
+                service = self._build_service()
+                await service.__aenter__()
+                self._service = service
+            return self._service
+
+    async def _container(self, bucket: str) -> ContainerClient:
+        return (await self._svc()).get_container_client(bucket)
+
+    async def _blob(self, bucket: str, name: str) -> BlobClient:
+        return (await self._svc()).get_blob_client(bucket, name)
+
+    async def aclose(self) -> None:
+        """Close the service client (its connection pool) and any credential this client
+        created.  Idempotent; a later call opens a new session."""
+        service, self._service = self._service, None
+        credential, self._owned_credential = self._owned_credential, None
+        try:
+            if service is not None:
+                await service.close()
+        finally:
+            if credential is not None:
+                await credential.close()
+
+    async def _call(
+        self, operation: str, fn: Callable[[], Awaitable[T]], *, timeout: float | None, idempotent: bool = True
+    ) -> T:
+        return await self._runner.call(operation, fn, idempotent=idempotent, timeout=timeout)
+
+    def _fail(self, error: CloudError, operation: str) -> CloudError:
+        err = self._runner.to_cloud_error(error, operation)
+        assert err is not None
+        self.stats.record_error(err)
+        return err
+
+    # -- buckets -----------------------------------------------------------------------------
+
+    async def ensure_bucket(self, bucket: str, *, timeout: float | None = None) -> bool:
+        """Create the container if needed: ``True`` if created, ``False`` if it existed."""
+        check_container_name(bucket)
+
+        async def create() -> bool:
+            container = await self._container(bucket)
+            try:
+                await container.create_container()
+            except ResourceExistsError as exc:
+                if error_code_of(exc) == "ContainerAlreadyExists":
+                    return False
+                raise
+            return True
+
+        return await self._call("ensure_bucket", create, timeout=timeout)
+
+    async def delete_bucket(self, bucket: str, *, force: bool = False, timeout: float | None = None) -> None:
+        """Delete the container.  Azure would delete a container with blobs in it, so a
+        non-empty one is refused with ``ConflictError`` unless ``force`` (then its blobs are
+        deleted first)."""
+        check_container_name(bucket)
+        if force:
+            async for page in self.iter_objects(bucket, page_size=MAX_PAGE_SIZE, timeout=timeout).pages():
+                await self.delete_objects(bucket, [m.name for m in page.items], timeout=timeout)
+        else:
+
+            async def any_blob() -> bool:
+                container = await self._container(bucket)
+                pages = container.list_blob_names(results_per_page=1).by_page()
+                async for page in pages:
+                    async for _ in page:
+                        return True
+                return False
+
+            if await self._call("delete_bucket", any_blob, timeout=timeout):
+                raise self._fail(
+                    ConflictError(
+                        f"container {bucket!r} is not empty (use force=True to delete its blobs too)",
+                        code="ContainerNotEmpty",
+                    ),
+                    "delete_bucket",
+                )
+
+        async def delete() -> None:
+            await (await self._container(bucket)).delete_container()
+
+        await self._call("delete_bucket", delete, timeout=timeout)
+
+    async def _bucket_exists(self, bucket: str, *, timeout: float | None = None) -> bool:
+        check_container_name(bucket)
+
+        async def exists() -> bool:
+            return await (await self._container(bucket)).exists()
+
+        return await self._call("bucket_exists", exists, timeout=timeout)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _check(self, bucket: str, object_name: str) -> None:
+        check_container_name(bucket)
+        check_object_name(object_name)
+
+    def _meta(self, bucket: str, name: str, props: BlobProperties) -> ObjectMetadata:
+        settings = props.content_settings
+        return ObjectMetadata(
+            name=name,
+            bucket=bucket,
+            size=int(props.size or 0),
+            etag=_strip_etag(props.etag),
+            content_type=settings.content_type if settings is not None else None,
+            last_modified=_utc(props.last_modified),
+            metadata={k.lower(): v for k, v in (props.metadata or {}).items()},
+            provider=self.provider,
+        )
+
+    def _block_size_for(self, size: int) -> int:
+        return max(self.block_size, math.ceil(size / MAX_BLOCKS))
+
+    # -- uploads -----------------------------------------------------------------------------
+
+    async def upload_file(
+        self,
+        local_path: StrPath,
+        bucket: str,
+        object_name: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Upload a local file: one request up to ``block_size``, else blocks read from disk
+        and staged in parallel, committed at the end (nothing is committed on failure)."""
+        self._check(bucket, object_name)
+        meta = normalize_metadata(metadata)
+        path = os.fspath(local_path)
+        ctype = content_type or guess_content_type(path)
+        fd = await anyio.to_thread.run_sync(os.open, path, os.O_RDONLY)
+        try:
+            size = os.fstat(fd).st_size
+            blocks = _file_blocks(fd, size, self._block_size_for(size))
+            await self._upload("upload_file", bucket, object_name, blocks, ctype, meta, progress, timeout)
+        finally:
+            os.close(fd)
+        return True
+
+    async def upload_stream(
+        self,
+        bucket: str,
+        object_name: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Upload from an async iterable of chunks of any sizes: regrouped into blocks of
+        ``block_size`` staged in parallel and committed at the end (one request if the
+        whole stream fits in one block).  Nothing is committed on failure."""
+        self._check(bucket, object_name)
+        meta = normalize_metadata(metadata)
+        ctype = content_type or DEFAULT_CONTENT_TYPE
+        blocks = _regroup(chunks, self.block_size)
+        await self._upload("upload_stream", bucket, object_name, blocks, ctype, meta, progress, timeout)
+        return True
+
+    async def put_bytes(
+        self,
+        bucket: str,
+        object_name: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ObjectMetadata:
+        """Store ``data`` as a block blob (with its Content-MD5) and return what was stored."""
+        self._check(bucket, object_name)
+        meta = normalize_metadata(metadata)
+        ctype = content_type or DEFAULT_CONTENT_TYPE
+        payload = bytes(data)
+        blocks = _memory_blocks(payload, self._block_size_for(len(payload)))
+        result = await self._upload("put_bytes", bucket, object_name, blocks, ctype, meta, None, timeout)
+        return ObjectMetadata(
+            name=object_name,
+            bucket=bucket,
+            size=len(payload),
+            etag=_strip_etag(result.get("etag")),
+            content_type=ctype,
+            last_modified=_utc(result.get("last_modified")),
+            metadata=dict(meta),
+            provider=self.provider,
+        )
+
+    async def _upload(
+        self,
+        operation: str,
+        bucket: str,
+        name: str,
+        blocks: AsyncIterator[bytes],
+        content_type: str,
+        metadata: dict[str, str],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> dict[str, Any]:
+        """Upload ``blocks``: a single Put Blob when there is at most one, else Put Block
+        for each (in parallel) and Put Block List to commit them."""
+        try:
+            first = await anext(blocks, None)
+            second = await anext(blocks, None) if first is not None else None
+        except CloudError as exc:
+            raise self._fail_in(operation)(exc) from None
+        if second is None:
+            data = first or b""
+            md5 = await _md5(data)
+
+            async def put() -> dict[str, Any]:
+                blob = await self._blob(bucket, name)
+                return await blob.upload_blob(
+                    data,
+                    blob_type="BlockBlob",
+                    length=len(data),
+                    overwrite=True,
+                    metadata=metadata,
+                    content_settings=ContentSettings(content_type=content_type, content_md5=bytearray(md5)),
+                    validate_content=True,
+                    max_concurrency=1,
+                )
+
+            result = await self._call(operation, put, timeout=timeout)
+            self.stats.add_sent(len(data))
+            if progress is not None and data:
+                progress(len(data))
+            return result
+        block_ids, whole_md5 = await self._stage_blocks(
+            operation, bucket, name, _chain([first or b"", second], blocks), progress, timeout
+        )
+
+        async def commit() -> dict[str, Any]:
+            blob = await self._blob(bucket, name)
+            return await blob.commit_block_list(
+                [BlobBlock(block_id) for block_id in block_ids],
+                content_settings=ContentSettings(content_type=content_type, content_md5=bytearray(whole_md5)),
+                metadata=metadata,
+            )
+
+        return await self._call(operation, commit, timeout=timeout)
+
+    async def _stage_blocks(
+        self,
+        operation: str,
+        bucket: str,
+        name: str,
+        blocks: AsyncIterator[bytes],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> tuple[list[str], bytes]:
+        """Stage every block, ``max_concurrency`` at once; return the ids in order and the
+        MD5 of the whole content.  One producer reads and hashes blocks in order; stagers
+        send them in parallel, each with its own Content-MD5 that the service checks.  At
+        most ``max_concurrency + 1`` blocks are in memory."""
+        prefix = uuid.uuid4().hex
+        block_ids: list[str] = []
+        whole = hashlib.md5(usedforsecurity=False)
+        blob = await self._runner_open(operation, bucket, name, timeout)
+
+        def digest(data: bytes) -> bytes:
+            whole.update(data)
+            return hashlib.md5(data, usedforsecurity=False).digest()
+
+        send, receive = anyio.create_memory_object_stream[tuple[str, bytes, bytes]](0)
+
+        async def produce() -> None:
+            async with send:
+                async for data in blocks:
+                    if len(block_ids) >= MAX_BLOCKS:
+                        raise BadRequestError(
+                            f"more than {MAX_BLOCKS} blocks: use a larger block_size", code="BlockCountExceedsLimit"
+                        )
+                    block_id = f"{prefix}-{len(block_ids):06d}"
+                    block_ids.append(block_id)
+                    md5 = await anyio.to_thread.run_sync(digest, data)
+                    await send.send((block_id, data, md5))
+
+        async def consume() -> None:
+            async for block_id, data, md5 in receive:
+
+                async def stage(block_id: str = block_id, data: bytes = data, md5: bytes = md5) -> None:
+                    # The block's MD5 goes in Content-MD5: the service rejects a corrupted block.
+                    await blob.stage_block(block_id, data, length=len(data), transactional_content_md5=md5)
+
+                await self._call(operation, stage, timeout=timeout)
+                self.stats.add_sent(len(data))
+                if progress is not None:
+                    progress(len(data))
+
+        async with receive:
+            await _run_all([produce] + [consume] * self.max_concurrency, self._fail_in(operation))
+        return block_ids, whole.digest()
+
+    async def _runner_open(self, operation: str, bucket: str, name: str, timeout: float | None) -> BlobClient:
+        async def get() -> BlobClient:
+            return await self._blob(bucket, name)
+
+        return await self._call(operation, get, timeout=timeout)
+
+    def _fail_in(self, operation: str) -> Callable[[Exception], Exception]:
+        def convert(exc: Exception) -> Exception:
+            if isinstance(exc, CloudError) and exc.operation is None:
+                return self._fail(exc, operation)
+            return exc
+
+        return convert
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def _fetch(
+        self,
+        operation: str,
+        bucket: str,
+        name: str,
+        offset: int,
+        length: int | None,
+        *,
+        etag: str | None,
+        timeout: float | None,
+    ) -> _Chunk:
+        """One ranged GET through the runner.  ``etag`` pins later ranges to the version the
+        first one saw (a change in between fails with ``PreconditionFailedError``).  An
+        offset at or past the end gives an empty chunk (``total`` unknown: -1)."""
+
+        async def get() -> _Chunk:
+            blob = await self._blob(bucket, name)
+            conditions: dict[str, Any] = (
+                {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
+            )
+            try:
+                stream = await blob.download_blob(offset=offset, length=length, max_concurrency=1, **conditions)
+            except HttpResponseError as exc:
+                if exc.status_code != 416:
+                    raise
+                if offset > 0:
+                    return _Chunk(b"", -1, None, None)
+                # A range on an empty blob is unsatisfiable: read it without one.
+                stream = await blob.download_blob(max_concurrency=1, **conditions)
+            data = await stream.readall()
+            props = stream.properties
+            settings = props.content_settings
+            md5 = bytes(settings.content_md5) if settings is not None and settings.content_md5 else None
+            return _Chunk(data, _total_size(props, offset, len(data)), props.etag, md5)
+
+        chunk = await self._call(operation, get, timeout=timeout)
+        self.stats.add_received(len(chunk.data))
+        return chunk
+
+    async def stat(self, bucket: str, object_name: str, *, timeout: float | None = None) -> ObjectMetadata:
+        """Describe one blob (``NotFoundError`` if missing)."""
+        self._check(bucket, object_name)
+
+        async def head() -> BlobProperties:
+            return await (await self._blob(bucket, object_name)).get_blob_properties()
+
+        return self._meta(bucket, object_name, await self._call("stat", head, timeout=timeout))
+
+    async def get_bytes(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        timeout: float | None = None,
+    ) -> bytes:
+        """Return the blob's content, or ``data[start:end]`` (ranges above ``block_size`` are
+        read in parallel; a whole blob is checked against its Content-MD5)."""
+        self._check(bucket, object_name)
+        op = "get_bytes"
+        pinned: str | None = None
+        if range_needs_size(start, end) or (end is not None and end <= (start or 0)):
+            meta = await self.stat(bucket, object_name, timeout=timeout)
+            offset, length = slice_bounds(start, end, meta.size)
+            if length == 0:
+                return b""
+            limit: int | None = offset + length
+            pinned = f'"{meta.etag}"' if meta.etag else None  # the bounds hold for this version only
+        else:
+            offset = start or 0
+            limit = end
+        first_length = self.block_size if limit is None else min(self.block_size, limit - offset)
+        first = await self._fetch(op, bucket, object_name, offset, first_length, etag=pinned, timeout=timeout)
+        if first.total < 0:
+            return b""
+        stop = first.total if limit is None else min(limit, first.total)
+        got = len(first.data)
+        if offset + got >= stop:
+            data = first.data
+        else:
+            buffer = bytearray(stop - offset)
+            buffer[:got] = first.data
+            etag = first.etag
+
+            async def fill(range_start: int) -> None:
+                length = min(self.block_size, stop - range_start)
+                chunk = await self._fetch(op, bucket, object_name, range_start, length, etag=etag, timeout=timeout)
+                if len(chunk.data) != length:
+                    raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
+                buffer[range_start - offset : range_start - offset + length] = chunk.data
+
+            await _run_parallel(
+                range(offset + got, stop, self.block_size), fill, self.max_concurrency, self._fail_in(op)
+            )
+            data = bytes(buffer)
+        whole = offset == 0 and stop == first.total
+        if whole and first.md5 is not None and await _md5(data) != first.md5:
+            raise self._fail(_md5_mismatch(bucket, object_name), op)
+        return data
+
+    async def open_read(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        timeout: float | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Stream the blob in chunks of at most ``chunk_size`` bytes: sequential ranged reads
+        of at least 1 MiB, each retried on its own and pinned to the first one's ETag; the
+        Content-MD5, when present, is checked at the end."""
+        self._check(bucket, object_name)
+        if chunk_size <= 0:
+            raise ConfigurationError("chunk_size must be positive")
+        window = max(chunk_size, min(self.block_size, DEFAULT_CHUNK_SIZE))
+        op = "open_read"
+        offset = 0
+        etag: str | None = None
+        expected: bytes | None = None
+        total = -1
+        digest = hashlib.md5(usedforsecurity=False)
+        while total < 0 or offset < total:
+            chunk = await self._fetch(op, bucket, object_name, offset, window, etag=etag, timeout=timeout)
+            if chunk.total < 0:
+                break
+            if etag is None:
+                etag, expected, total = chunk.etag, chunk.md5, chunk.total
+            if not chunk.data:
+                break
+            offset += len(chunk.data)
+            if expected is not None:
+                digest.update(chunk.data)
+            for i in range(0, len(chunk.data), chunk_size):
+                yield chunk.data[i : i + chunk_size]
+        if expected is not None and offset == total and digest.digest() != expected:
+            raise self._fail(_md5_mismatch(bucket, object_name), op)
+
+    async def download_file(
+        self,
+        bucket: str,
+        object_name: str,
+        local_path: StrPath,
+        *,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Download the blob with parallel ranged reads into a temp file beside
+        ``local_path``, renamed into place once complete and its Content-MD5 verified."""
+        self._check(bucket, object_name)
+        op = "download_file"
+        first = await self._fetch(op, bucket, object_name, 0, self.block_size, etag=None, timeout=timeout)
+        total = max(first.total, 0)
+        async with atomic_destination(local_path) as dest:
+            await dest.truncate(total)
+            if first.data:
+                await dest.write_at(first.data, 0)
+                if progress is not None:
+                    progress(len(first.data))
+            digest = _InOrderDigest(dest.temp_path, first.data) if first.md5 is not None else None
+
+            async def fetch(start: int) -> None:
+                length = min(self.block_size, total - start)
+                chunk = await self._fetch(op, bucket, object_name, start, length, etag=first.etag, timeout=timeout)
+                if len(chunk.data) != length:
+                    raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
+                await dest.write_at(chunk.data, start)
+                if digest is not None:
+                    digest.landed(start, length)
+                if progress is not None:
+                    progress(length)
+
+            await _run_parallel(
+                range(len(first.data), total, self.block_size),
+                fetch,
+                self.max_concurrency,
+                self._fail_in(op),
+                extra=[partial(digest.run, total)] if digest is not None else [],
+            )
+            if digest is not None and digest.value() != first.md5:
+                raise self._fail(_md5_mismatch(bucket, object_name), op)
+        return True
+
+    # -- deletes and copies ------------------------------------------------------------------
+
+    async def delete_object(self, bucket: str, object_name: str, *, timeout: float | None = None) -> None:
+        """Delete a blob and its snapshots (a missing blob is not an error)."""
+        self._check(bucket, object_name)
+
+        async def delete() -> None:
+            blob = await self._blob(bucket, object_name)
+            try:
+                await blob.delete_blob(delete_snapshots="include")
+            except ResourceNotFoundError as exc:
+                if error_code_of(exc) != "BlobNotFound":
+                    raise
+
+        await self._call("delete_object", delete, timeout=timeout)
+
+    async def delete_objects(
+        self,
+        bucket: str,
+        object_names: Iterable[str],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Delete many blobs with the Blob Batch API (256 per request); every name is
+        attempted and the first failure raised afterwards.  Where the service does not
+        support batches (Azurite), the blobs are deleted one request each."""
+        check_container_name(bucket)
+        errors: list[CloudError] = []
+
+        async def delete_batch(names: list[str]) -> None:
+            if len(names) > 1 and self._batch_supported is not False:
+                try:
+                    errors.extend(await self._delete_batch(bucket, names, timeout))
+                    self._batch_supported = True
+                    return
+                except _BatchUnsupportedError:
+                    self._batch_supported = False
+
+            async def one(name: str) -> None:
+                try:
+                    await self.delete_object(bucket, name, timeout=timeout)
+                except CloudError as exc:
+                    errors.append(exc)
+
+            await _run_parallel(names, one, self.default_concurrency, self._fail_in("delete_objects"))
+
+        batches = _batched((check_object_name(n) for n in object_names), _BATCH_SIZE)
+        await _run_parallel(batches, delete_batch, 4, self._fail_in("delete_objects"))
+        if errors:
+            raise errors[0]
+
+    async def _delete_batch(self, bucket: str, names: list[str], timeout: float | None) -> list[CloudError]:
+        async def send() -> list[Any]:
+            container = await self._container(bucket)
+            parts = await container.delete_blobs(*names, delete_snapshots="include", raise_on_any_failure=False)
+            return [part async for part in parts]
+
+        try:
+            parts = await self._call("delete_objects", send, timeout=timeout)
+        except BadRequestError as exc:
+            raise _BatchUnsupportedError from exc
+        if len(parts) != len(names):
+            # Azurite answers a batch it cannot parse with one 400 InvalidInput part.
+            raise _BatchUnsupportedError
+        errors: list[CloudError] = []
+        for name, part in zip(names, parts, strict=True):
+            status = int(part.status_code)
+            code = part.headers.get("x-ms-error-code")
+            if 200 <= status < 300 or (status == 404 and code == "BlobNotFound"):
+                continue
+            err = from_status(
+                status, code, f"could not delete {name!r}", request_id=part.headers.get("x-ms-request-id")
+            )
+            errors.append(self._fail(err, "delete_objects"))
+        return errors
+
+    async def copy_object(
+        self,
+        source_bucket: str,
+        source_name: str,
+        dest_bucket: str,
+        dest_name: str,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Copy a blob server-side (content type and metadata kept); waits for the copy to
+        finish (``timeout`` bounds the whole wait)."""
+        self._check(source_bucket, source_name)
+        self._check(dest_bucket, dest_name)
+        op = "copy_object"
+
+        async def start() -> dict[str, Any]:
+            source = await self._blob(source_bucket, source_name)
+            target = await self._blob(dest_bucket, dest_name)
+            return await target.start_copy_from_url(source.url)
+
+        result = await self._call(op, start, timeout=timeout)
+        status = str(result.get("copy_status") or "success")
+        if status == "pending":
+            status = await self._wait_for_copy(dest_bucket, dest_name, timeout)
+        if status != "success":
+            raise self._fail(ServerError(f"copy ended with status {status!r}", code="CopyFailed"), op)
+
+    async def _wait_for_copy(self, bucket: str, name: str, timeout: float | None) -> str:
+        async def head() -> BlobProperties:
+            return await (await self._blob(bucket, name)).get_blob_properties()
+
+        delay = 0.05
+        try:
+            with anyio.fail_after(timeout):
+                while True:
+                    await anyio.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+                    props = await self._call("copy_object", head, timeout=timeout)
+                    copy = props.copy
+                    status = str(copy.status or "success") if copy is not None else "success"
+                    if status != "pending":
+                        return status
+        except TimeoutError as exc:
+            if isinstance(exc, CloudError):
+                raise
+            raise self._fail(RequestTimeoutError(f"the copy did not finish within {timeout}s"), "copy_object") from exc
+
+    # -- listings ----------------------------------------------------------------------------
+
+    def iter_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        page_size: int | None = None,
+        timeout: float | None = None,
+    ) -> AsyncPaginator[ObjectMetadata]:
+        """List blobs lazily in name order, one service page at a time (``page_size`` up to
+        5,000, the service's default), following Azure's continuation markers; with
+        ``delimiter``, common prefixes come as ``is_prefix=True`` entries."""
+        check_container_name(bucket)
+        if delimiter == "":
+            raise ConfigurationError("delimiter must not be empty")
+        if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ConfigurationError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+
+        async def fetch(token: str | None) -> Page[ObjectMetadata]:
+            async def get() -> Page[ObjectMetadata]:
+                container = await self._container(bucket)
+                if delimiter is not None:
+                    listing: Any = container.walk_blobs(
+                        name_starts_with=prefix or None,
+                        include=["metadata"],
+                        delimiter=delimiter,
+                        results_per_page=page_size,
+                    )
+                else:
+                    listing = container.list_blobs(
+                        name_starts_with=prefix or None, include=["metadata"], results_per_page=page_size
+                    )
+                pages = listing.by_page(continuation_token=token)
+                try:
+                    page = await pages.__anext__()
+                except StopAsyncIteration:
+                    return Page([], None)
+                items = [self._list_item(bucket, item) async for item in page]
+                if delimiter is not None:
+                    items.sort(key=lambda m: m.name)  # the SDK puts prefixes before blobs
+                return Page(items, pages.continuation_token or None)
+
+            return await self._call("iter_objects", get, timeout=timeout)
+
+        return AsyncPaginator(fetch)
+
+    def _list_item(self, bucket: str, item: Any) -> ObjectMetadata:
+        if isinstance(item, BlobPrefix):
+            return ObjectMetadata(
+                name=str(item.name),
+                bucket=bucket,
+                size=0,
+                etag=None,
+                content_type=None,
+                last_modified=None,
+                provider=self.provider,
+                is_prefix=True,
+            )
+        return self._meta(bucket, str(item.name), item)
+
+    # -- URLs --------------------------------------------------------------------------------
+
+    async def sign_url(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        method: str = "GET",
+        expires: int = 3600,
+        timeout: float | None = None,
+    ) -> str:
+        """A SAS URL granting ``method`` (GET, HEAD, PUT, DELETE) on the blob for
+        ``expires`` seconds (at most 7 days).  Signed with the account key when there is one
+        (connection string or key credential), else with a user delegation key obtained
+        with the token credential; a SAS-only client raises ``ConfigurationError``."""
+        self._check(bucket, object_name)
+        permission = _METHOD_PERMISSIONS.get(method.upper())
+        if permission is None:
+            raise ConfigurationError(f"cannot sign {method!r}: use one of {', '.join(_METHOD_PERMISSIONS)}")
+        if not isinstance(expires, int) or not 1 <= expires <= _SAS_MAX_SECONDS:
+            raise ConfigurationError(f"expires must be between 1 and {_SAS_MAX_SECONDS} seconds")
+        if self._account_key is None and not (self._default_credential or hasattr(self._sdk_credential, "get_token")):
+            raise ConfigurationError(
+                f"this client authenticates with a {self._auth}: signing needs an account key or a token credential"
+            )
+        now = datetime.now(timezone.utc)
+        start, expiry = now - _SAS_CLOCK_SKEW, now + timedelta(seconds=expires)
+        blob = await self._runner_open("sign_url", bucket, object_name, timeout)
+        account = blob.account_name or self.account_name
+        if not account:
+            raise ConfigurationError("cannot tell the account name from the account URL")
+        if self._account_key is not None:
+            token = generate_blob_sas(
+                account,
+                bucket,
+                object_name,
+                account_key=self._account_key,
+                permission=permission,
+                expiry=expiry,
+                start=start,
+            )
+        else:
+            key = await self._delegation_key(now, expiry, timeout)
+            token = generate_blob_sas(
+                account,
+                bucket,
+                object_name,
+                user_delegation_key=key,
+                permission=permission,
+                expiry=expiry,
+                start=start,
+            )
+        base = blob.url.split("?", 1)[0]
+        return f"{base}?{token}"
+
+    async def _delegation_key(self, now: datetime, expiry: datetime, timeout: float | None) -> UserDelegationKey:
+        """A user delegation key valid until at least ``expiry``: one is requested for at
+        least an hour (at most 7 days) and reused for later URLs it covers."""
+        cached = self._delegation
+        if cached is not None and cached[0] <= now - _SAS_CLOCK_SKEW and cached[1] >= expiry:
+            return cached[2]
+        key_start = now - _SAS_CLOCK_SKEW
+        key_expiry = min(max(expiry, now + timedelta(hours=1)), now + timedelta(seconds=_SAS_MAX_SECONDS))
+
+        async def request() -> UserDelegationKey:
+            return await (await self._svc()).get_user_delegation_key(key_start, key_expiry)
+
+        key = await self._call("sign_url", request, timeout=timeout)
+        self._delegation = (key_start, key_expiry, key)
+        return key
+
+
+class _BatchUnsupportedError(Exception):
+    """The service did not accept a blob batch."""
+
+
+def _strip_etag(etag: str | None) -> str | None:
+    return etag.strip('"') if etag else None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _total_size(props: BlobProperties, offset: int, got: int) -> int:
+    content_range = getattr(props, "content_range", None)
+    if content_range and "/" in content_range:
+        tail = content_range.rsplit("/", 1)[1].strip()
+        if tail.isdigit():
+            return int(tail)
+    return offset + got
+
+
+def _md5_mismatch(bucket: str, name: str) -> TransportError:
+    return TransportError(
+        f"the content read from {bucket}/{name} does not match its Content-MD5 (corrupted in transit?)"
+    )
+
+
+async def _md5(data: bytes) -> bytes:
+    if len(data) < 256 * 1024:
+        return hashlib.md5(data, usedforsecurity=False).digest()
+    return await anyio.to_thread.run_sync(lambda: hashlib.md5(data, usedforsecurity=False).digest())
+
+
+async def _file_blocks(fd: int, size: int, block_size: int) -> AsyncIterator[bytes]:
+    """A local file's content in blocks, read in a worker thread."""
+    offset = 0
+    while offset < size:
+        length = min(block_size, size - offset)
+        data = await anyio.to_thread.run_sync(os.pread, fd, length, offset)
+        if len(data) != length:
+            raise CloudError("the local file changed size during the upload")
+        offset += length
+        yield data
+
+
+async def _memory_blocks(data: bytes, block_size: int) -> AsyncIterator[bytes]:
+    for offset in range(0, len(data), block_size):
+        yield data[offset : offset + block_size]
+
+
+async def _regroup(chunks: AsyncIterable[bytes], block_size: int) -> AsyncIterator[bytes]:
+    """Chunks of any sizes regrouped into blocks of ``block_size`` (the last one shorter).
+    Past 10,000 blocks the block size doubles every 10,000 blocks, so a stream of unknown
+    length stays under Azure's 50,000-block limit up to 31 times 10,000 ``block_size``s."""
+    buffer = bytearray()
+    count = 0
+    target = block_size
+    async for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= target:
+            yield bytes(buffer[:target])
+            del buffer[:target]
+            count += 1
+            target = block_size * 2 ** (count // 10_000)
+    if buffer or count == 0:
+        yield bytes(buffer)
+
+
+async def _chain(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    for item in head:
+        yield item
+    async for item in rest:
+        yield item
+
+
+class _InOrderDigest:
+    """The MD5 of a file that parallel tasks write at offsets, computed in order while the
+    download goes on: each range is hashed (read back from the page cache in a worker
+    thread) as soon as everything before it has landed, so memory stays bounded and
+    little hashing is left when the last range arrives."""
+
+    def __init__(self, path: os.PathLike[str] | str, head: bytes) -> None:
+        self._path = path
+        self._md5 = hashlib.md5(head, usedforsecurity=False)
+        self._offset = len(head)
+        self._landed: dict[int, int] = {}
+        self._changed = anyio.Event()
+
+    def landed(self, start: int, length: int) -> None:
+        """Range ``[start, start + length)`` is written."""
+        self._landed[start] = length
+        self._changed.set()
+
+    async def run(self, total: int) -> None:
+        """Hash ranges in order until ``total`` bytes are hashed."""
+        fd = await anyio.to_thread.run_sync(os.open, os.fspath(self._path), os.O_RDONLY)
+        try:
+            while self._offset < total:
+                length = self._landed.pop(self._offset, None)
+                if length is None:
+                    self._changed = anyio.Event()
+                    if self._offset not in self._landed:
+                        await self._changed.wait()
+                    continue
+                await anyio.to_thread.run_sync(self._hash_at, fd, self._offset, length)
+                self._offset += length
+        finally:
+            os.close(fd)
+
+    def _hash_at(self, fd: int, offset: int, length: int) -> None:
+        data = os.pread(fd, length, offset)
+        if len(data) != length:
+            raise TransportError("the download's temp file is shorter than what was written")
+        self._md5.update(data)
+
+    def value(self) -> bytes:
+        """The digest so far."""
+        return self._md5.digest()
+
+
+def _batched(items: Iterable[X], size: int) -> Iterable[list[X]]:
+    batch: list[X] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def _run_all(jobs: Sequence[Callable[[], Awaitable[None]]], convert: Callable[[Exception], Exception]) -> None:
+    """Run ``jobs`` concurrently; on the first failure cancel the rest and raise it
+    (a plain exception, never an exception group)."""
+    failures: list[Exception] = []
+
+    async with anyio.create_task_group() as tg:
+
+        async def guarded(job: Callable[[], Awaitable[None]]) -> None:
+            try:
+                await job()
+            except Exception as exc:
+                if not failures:
+                    failures.append(exc)
+                tg.cancel_scope.cancel()
+
+        for job in jobs:
+            tg.start_soon(guarded, job)
+    if failures:
+        raise convert(failures[0])
+
+
+async def _run_parallel(
+    items: Iterable[X],
+    work: Callable[[X], Awaitable[None]],
+    concurrency: int,
+    convert: Callable[[Exception], Exception],
+    *,
+    extra: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> None:
+    """``await work(item)`` for every item, ``concurrency`` at once, items taken lazily,
+    alongside the ``extra`` jobs; the first failure cancels the rest and is raised."""
+    iterator = iter(items)
+
+    async def worker() -> None:
+        for item in iterator:
+            await work(item)
+
+    await _run_all([*([worker] * max(1, concurrency)), *extra], convert)
