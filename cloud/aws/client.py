@@ -1,0 +1,1157 @@
+"""S3Client: the storage contract on Amazon S3 and S3-compatible stores, with aiobotocore."""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import hashlib
+import math
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from contextlib import AsyncExitStack
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import anyio
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+
+from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient, _run_bounded
+from cloud.common.enums import CloudProvider
+from cloud.common.exceptions import (
+    BadRequestError,
+    CloudError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    TransportError,
+)
+from cloud.common.files import AtomicDestination, atomic_destination, guess_content_type
+from cloud.common.models import CloudCredentials, ObjectMetadata
+from cloud.common.operations import OperationRunner
+from cloud.common.pagination import AsyncPaginator, Page
+from cloud.common.retry import RetryPolicy
+from cloud.common.types import ProgressCallback, StrPath
+from cloud.common.validation import check_object_name, normalize_metadata, range_needs_size, slice_bounds
+
+from .errors import translate
+from .transfer import (
+    ChecksumKind,
+    DownloadVerifier,
+    SegmentProgress,
+    checksum_params,
+    file_parts,
+    rechunk,
+    run_workers,
+)
+from .validation import check_bucket_name, check_endpoint_url, check_region, is_aws_endpoint
+
+__all__ = [
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_PART_SIZE",
+    "MAX_PARTS",
+    "MAX_PART_SIZE",
+    "MIN_PART_SIZE",
+    "S3Client",
+]
+
+MiB = 1024 * 1024
+MIN_PART_SIZE = 5 * MiB
+"""S3's smallest multipart part (every part but the last)."""
+MAX_PART_SIZE = 5 * 1024 * MiB
+"""S3's largest part (and largest single PUT or CopyObject source)."""
+MAX_PARTS = 10_000
+"""S3's largest number of parts in one multipart upload."""
+DEFAULT_PART_SIZE = 8 * MiB
+"""Default part size: files larger than this go as parallel multipart uploads, and objects
+larger than this are downloaded as parallel ranged GETs."""
+DEFAULT_MAX_CONCURRENCY = 10
+"""Default number of parts (or ranges) of one transfer in flight at once."""
+
+_DELETE_BATCH = 1000
+_LIST_PAGE_MAX = 1000
+_READ_CHUNK = MiB
+_MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+_PRESIGN_METHODS = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object", "DELETE": "delete_object"}
+_ABORT_TIMEOUT = 60.0
+
+
+class S3Client(StorageClient):
+    """The storage contract on Amazon S3 or any S3-compatible store (MinIO, Ceph, R2, moto...).
+
+    ``S3Client(region="eu-west-1")`` talks to AWS with the standard credential chain
+    (``AWS_*`` environment variables, shared config and profiles, IAM roles);
+    ``credentials=CloudCredentials(access_key_id=..., secret_access_key=...)`` passes keys
+    explicitly; ``endpoint_url="http://127.0.0.1:9000"`` targets an S3-compatible store.
+
+    Files larger than ``part_size`` are uploaded as multipart uploads whose parts go in
+    parallel (``max_concurrency`` at a time) and are aborted on any failure; objects larger
+    than ``part_size`` are downloaded as parallel ranged GETs into a temp file renamed into
+    place when complete.  Uploads carry a checksum S3 verifies (CRC32 on AWS, ``Content-MD5``
+    on other endpoints); downloads are checked against the checksum or MD5 ETag S3 stored,
+    where it returns one.  Retries, timeouts and error translation come from ``retry`` and
+    ``timeout`` (botocore's own retries are off).  One aiobotocore client is opened on the
+    first call and closed by :meth:`aclose`.
+    """
+
+    provider: ClassVar[CloudProvider] = CloudProvider.AWS
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        credentials: CloudCredentials | None = None,
+        part_size: int = DEFAULT_PART_SIZE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.endpoint_url = check_endpoint_url(endpoint_url)
+        self._aws = is_aws_endpoint(self.endpoint_url)
+        self.region = check_region(region, aws=self._aws)
+        if credentials is not None:
+            if not isinstance(credentials, CloudCredentials):
+                raise ConfigurationError("credentials must be a CloudCredentials")
+            if not credentials.access_key_id or not credentials.secret_access_key:
+                raise ConfigurationError("S3 credentials need both access_key_id and secret_access_key")
+        self._credentials = credentials
+        if (
+            isinstance(part_size, bool)
+            or not isinstance(part_size, int)
+            or not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE
+        ):
+            raise ConfigurationError(
+                f"part_size must be an integer from {MIN_PART_SIZE} (5 MiB) to {MAX_PART_SIZE} (5 GiB)"
+            )
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise ConfigurationError("max_concurrency must be a positive integer")
+        if timeout is not None and not timeout > 0:
+            raise ConfigurationError("timeout must be a positive number of seconds")
+        self.part_size = part_size
+        self.max_concurrency = max_concurrency
+        self._checksum: ChecksumKind = "crc32" if self._aws else "md5"
+        self._runner = OperationRunner(
+            provider=self.provider.value,
+            translate=self._translate,
+            retry=retry,
+            stats=self.stats,
+            timeout=timeout,
+            secrets=self._secret_values,
+        )
+        self._client: Any = None
+        self._stack: AsyncExitStack | None = None
+        self._open_lock: anyio.Lock | None = None
+        self._resolved_secrets: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        where = f"endpoint_url={self.endpoint_url!r}" if self.endpoint_url else "AWS"
+        return f"<S3Client {where} region={self.region!r}>"
+
+    @property
+    def pool_size(self) -> int:
+        """Connections the HTTP pool may open: enough for ``max_concurrency`` parts of a
+        transfer and for bulk calls at concurrency up to 100 (aiohttp's own default cap;
+        botocore's default of 10 would silently throttle ``upload_many``).  Connections
+        are opened on demand, so a large cap costs nothing while unused."""
+        return max(self.max_concurrency, 100)
+
+    # -- session -------------------------------------------------------------------------
+
+    def _secret_values(self) -> list[str]:
+        values = list(self._credentials.secrets()) if self._credentials is not None else []
+        values.extend(self._resolved_secrets)
+        return values
+
+    def _translate(self, exc: BaseException, operation: str) -> CloudError | None:
+        return translate(exc, operation, secrets=self._secret_values())
+
+    async def _get_client(self, operation: str = "open") -> Any:
+        """The aiobotocore client, created on first use (concurrent first calls share it)."""
+        client = self._client
+        if client is not None:
+            return client
+        if self._open_lock is None:
+            self._open_lock = anyio.Lock()
+        async with self._open_lock:
+            if self._client is None:
+                with self._runner.errors(operation):
+                    await self._open()
+            return self._client
+
+    async def _open(self) -> None:
+        options: dict[str, Any] = {
+            "max_pool_connections": self.pool_size,
+            # RetryPolicy (through OperationRunner) is the one retry loop.
+            "retries": {"total_max_attempts": 1, "mode": "standard"},
+            "user_agent_extra": "codomyrmex-cloud",
+            "signature_version": "s3v4",  # also for presigned URLs (botocore may pick SigV2)
+        }
+        if not self._aws:
+            # botocore >= 1.36 sends CRC32 checksums/aws-chunked bodies by default, which
+            # many S3-compatible stores reject (boto3 #4392, s3fs #931).
+            options["request_checksum_calculation"] = "when_required"
+            options["response_checksum_validation"] = "when_required"
+        kwargs: dict[str, Any] = {"config": AioConfig(**options)}
+        if self.region is not None:
+            kwargs["region_name"] = self.region
+        if self.endpoint_url is not None:
+            kwargs["endpoint_url"] = self.endpoint_url
+        if self._credentials is not None:
+            kwargs["aws_access_key_id"] = self._credentials.access_key_id
+            kwargs["aws_secret_access_key"] = self._credentials.secret_access_key
+            kwargs["aws_session_token"] = self._credentials.session_token
+        session = get_session()
+        stack = AsyncExitStack()
+        try:
+            client = await stack.enter_async_context(session.create_client("s3", **kwargs))
+            if not self._aws:
+                client.meta.events.register("before-call.s3.DeleteObjects", _content_md5_instead_of_crc32)
+            if self._credentials is None:
+                self._resolved_secrets = await _chain_secrets(client)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await stack.aclose()
+            raise
+        self._stack = stack
+        self._client = client
+
+    async def aclose(self) -> None:
+        """Close the aiobotocore client and its connections.  Idempotent; a later call
+        opens a new one."""
+        stack, self._stack, self._client = self._stack, None, None
+        if stack is not None:
+            with anyio.CancelScope(shield=True):
+                await stack.aclose()
+
+    async def _request(
+        self,
+        operation: str,
+        method: str,
+        params: Mapping[str, Any],
+        *,
+        idempotent: bool = True,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """One S3 API call through the runner (timeout, retries, error table, stats)."""
+        client = await self._get_client(operation)
+
+        async def call() -> dict[str, Any]:
+            response: dict[str, Any] = await getattr(client, method)(**params)
+            return response
+
+        return await self._runner.call(operation, call, idempotent=idempotent, timeout=timeout)
+
+    # -- buckets ---------------------------------------------------------------------------
+
+    async def ensure_bucket(self, bucket: str, *, timeout: float | None = None) -> bool:
+        """Create ``bucket`` in the client's region if needed: ``True`` if created, ``False``
+        if it already existed (and is yours).  A name taken by another account raises
+        ``AlreadyExistsError``; an invalid name ``ConfigurationError`` before any I/O."""
+        check_bucket_name(bucket, creating=True)
+        try:
+            await self._request("ensure_bucket", "head_bucket", {"Bucket": bucket}, timeout=timeout)
+            return False
+        except (NotFoundError, PermissionDeniedError):
+            pass  # missing, or someone else's: CreateBucket tells which
+        client = await self._get_client("ensure_bucket")
+        region = self.region or client.meta.region_name
+        params: dict[str, Any] = {"Bucket": bucket}
+        if region and region not in ("us-east-1", "aws-global"):
+            params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        try:
+            await self._request("ensure_bucket", "create_bucket", params, idempotent=False, timeout=timeout)
+        except ConflictError as exc:
+            if exc.code == "BucketAlreadyOwnedByYou":
+                return False
+            raise
+        return True
+
+    async def delete_bucket(self, bucket: str, *, force: bool = False, timeout: float | None = None) -> None:
+        """Delete ``bucket``.  Without ``force`` a non-empty bucket raises ``ConflictError``;
+        with it, its objects (and, if needed, old versions and unfinished multipart uploads)
+        are deleted first."""
+        check_bucket_name(bucket)
+        if force:
+            async for page in self.iter_objects(bucket, timeout=timeout).pages():
+                await self.delete_objects(bucket, [m.name for m in page.items], timeout=timeout)
+        try:
+            await self._request("delete_bucket", "delete_bucket", {"Bucket": bucket}, timeout=timeout)
+        except ConflictError:
+            if not force:
+                raise
+            await self._purge_leftovers(bucket, timeout=timeout)
+            await self._request("delete_bucket", "delete_bucket", {"Bucket": bucket}, timeout=timeout)
+
+    async def _purge_leftovers(self, bucket: str, *, timeout: float | None) -> None:
+        """Delete object versions, delete markers and unfinished multipart uploads."""
+        params: dict[str, Any] = {"Bucket": bucket}
+        while True:
+            page = await self._request("delete_bucket", "list_object_versions", params, timeout=timeout)
+            victims = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            ]
+            if victims:
+                await self._delete_batch(bucket, victims, timeout=timeout)
+            if not page.get("IsTruncated"):
+                break
+            params = {
+                "Bucket": bucket,
+                "KeyMarker": page.get("NextKeyMarker"),
+                "VersionIdMarker": page.get("NextVersionIdMarker"),
+            }
+        params = {"Bucket": bucket}
+        while True:
+            page = await self._request("delete_bucket", "list_multipart_uploads", params, timeout=timeout)
+            for upload in page.get("Uploads", []):
+                await self._abort_upload(bucket, upload["Key"], upload["UploadId"])
+            if not page.get("IsTruncated"):
+                break
+            params = {
+                "Bucket": bucket,
+                "KeyMarker": page.get("NextKeyMarker"),
+                "UploadIdMarker": page.get("NextUploadIdMarker"),
+            }
+
+    async def _bucket_exists(self, bucket: str, *, timeout: float | None = None) -> bool:
+        check_bucket_name(bucket)
+        try:
+            await self._request("bucket_exists", "head_bucket", {"Bucket": bucket}, timeout=timeout)
+        except NotFoundError:
+            return False
+        except PermissionDeniedError:
+            return True  # it exists, but belongs to someone else
+        return True
+
+    # -- uploads ---------------------------------------------------------------------------
+
+    def _check(self, bucket: str, object_name: str) -> None:
+        check_bucket_name(bucket)
+        check_object_name(object_name)
+
+    async def put_bytes(
+        self,
+        bucket: str,
+        object_name: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        if_none_match: str | None = None,
+        if_match: str | None = None,
+    ) -> ObjectMetadata:
+        """Store ``data`` as an object with one PUT and return what was stored.
+
+        ``if_none_match="*"`` creates the object only if it does not exist yet;
+        ``if_match=etag`` replaces it only if its ETag is still ``etag``.  A failed
+        condition raises ``PreconditionFailedError`` (or ``ConflictError`` when a
+        concurrent write won).
+        """
+        self._check(bucket, object_name)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ConfigurationError("data must be bytes")
+        data = bytes(data)
+        user = normalize_metadata(metadata)
+        ctype = content_type or "application/octet-stream"
+        conditions = _conditions(if_none_match, if_match)
+        response = await self._put_object("put_bytes", bucket, object_name, data, ctype, user, conditions, timeout)
+        return ObjectMetadata(
+            name=object_name,
+            bucket=bucket,
+            size=len(data),
+            etag=_etag(response.get("ETag")),
+            content_type=ctype,
+            last_modified=_response_date(response),
+            metadata=dict(user),
+            provider=self.provider,
+        )
+
+    async def _put_object(
+        self,
+        operation: str,
+        bucket: str,
+        object_name: str,
+        data: bytes,
+        content_type: str,
+        metadata: Mapping[str, str],
+        conditions: Mapping[str, str],
+        timeout: float | None,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": object_name,
+            "Body": data,
+            "ContentType": content_type,
+            "Metadata": dict(metadata),
+            **conditions,
+            **(await checksum_params(self._checksum, data)),
+        }
+        response = await self._request(operation, "put_object", params, idempotent=not conditions, timeout=timeout)
+        self.stats.add_sent(len(data))
+        return response
+
+    async def upload_file(
+        self,
+        local_path: StrPath,
+        bucket: str,
+        object_name: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+        if_none_match: str | None = None,
+        if_match: str | None = None,
+    ) -> bool:
+        """Upload a local file: one PUT up to ``part_size``, else a multipart upload whose
+        parts go in parallel (aborted on any failure, so nothing is left behind).
+
+        The content type is guessed from the file name when not given.  ``if_none_match``
+        and ``if_match`` make the write conditional, as in :meth:`put_bytes` (for a
+        multipart upload S3 checks them when the upload completes).  ``timeout`` bounds each
+        request (each part); memory holds at most ``max_concurrency`` parts.
+        """
+        self._check(bucket, object_name)
+        user = normalize_metadata(metadata)
+        conditions = _conditions(if_none_match, if_match)
+        ctype = content_type or guess_content_type(os.fspath(local_path))
+        size = (await anyio.to_thread.run_sync(os.stat, local_path)).st_size
+        if size <= self.part_size:
+            data = b""
+            if size:
+                async for part in file_parts(local_path, size, size):
+                    data = part
+            await self._put_object("upload_file", bucket, object_name, data, ctype, user, conditions, timeout)
+            if progress is not None and size:
+                progress(size)
+            return True
+        part_size = _part_size_for(size, self.part_size)
+        await self._multipart_upload(
+            "upload_file",
+            bucket,
+            object_name,
+            file_parts(local_path, size, part_size),
+            content_type=ctype,
+            metadata=user,
+            conditions=conditions,
+            progress=progress,
+            timeout=timeout,
+        )
+        return True
+
+    async def upload_stream(
+        self,
+        bucket: str,
+        object_name: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+        if_none_match: str | None = None,
+        if_match: str | None = None,
+    ) -> bool:
+        """Upload from an async iterable of chunks with memory bounded by ``part_size`` x
+        ``max_concurrency``: a stream that ends within ``part_size`` bytes goes as one PUT,
+        a longer one as a parallel multipart upload (aborted on any failure, including an
+        exception raised by ``chunks``, which propagates unchanged).  ``timeout`` bounds
+        each request; ``if_none_match``/``if_match`` as in :meth:`upload_file`."""
+        self._check(bucket, object_name)
+        user = normalize_metadata(metadata)
+        conditions = _conditions(if_none_match, if_match)
+        ctype = content_type or "application/octet-stream"
+        blocks = rechunk(chunks, self.part_size)
+        try:
+            first = await _next_or_none(blocks)
+            second = await _next_or_none(blocks) if first is not None else None
+        except BaseException:
+            await _close_iterator(blocks)
+            raise
+        if second is None:
+            data = first or b""
+            await self._put_object("upload_stream", bucket, object_name, data, ctype, user, conditions, timeout)
+            if progress is not None and data:
+                progress(len(data))
+            return True
+
+        async def parts() -> AsyncIterator[bytes]:
+            assert first is not None and second is not None
+            yield first
+            yield second
+            count = 2
+            async for block in blocks:
+                count += 1
+                if count > MAX_PARTS:
+                    raise ConfigurationError(
+                        f"the stream is longer than {MAX_PARTS} parts of {self.part_size} bytes: raise part_size"
+                    )
+                yield block
+
+        await self._multipart_upload(
+            "upload_stream",
+            bucket,
+            object_name,
+            parts(),
+            content_type=ctype,
+            metadata=user,
+            conditions=conditions,
+            progress=progress,
+            timeout=timeout,
+        )
+        return True
+
+    async def _multipart_upload(
+        self,
+        operation: str,
+        bucket: str,
+        object_name: str,
+        parts: AsyncIterator[bytes],
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+        conditions: Mapping[str, str],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> dict[str, Any]:
+        """Upload ``parts`` in parallel as one multipart upload; abort it on any failure."""
+        create: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": object_name,
+            "ContentType": content_type,
+            "Metadata": dict(metadata),
+        }
+        if self._checksum == "crc32":
+            create["ChecksumAlgorithm"] = "CRC32"
+        try:
+            started = await self._request(operation, "create_multipart_upload", create, timeout=timeout)
+        except BaseException:
+            await _close_iterator(parts)
+            raise
+        upload_id: str = started["UploadId"]
+        done: dict[int, dict[str, Any]] = {}
+
+        async def send(number: int, data: bytes) -> None:
+            params: dict[str, Any] = {
+                "Bucket": bucket,
+                "Key": object_name,
+                "UploadId": upload_id,
+                "PartNumber": number,
+                "Body": data,
+                **(await checksum_params(self._checksum, data)),
+            }
+            response = await self._request(operation, "upload_part", params, timeout=timeout)
+            part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
+            if "ChecksumCRC32" in params:
+                part["ChecksumCRC32"] = response.get("ChecksumCRC32") or params["ChecksumCRC32"]
+            done[number] = part
+            self.stats.add_sent(len(data))
+            if progress is not None:
+                progress(len(data))
+
+        try:
+            await run_workers(parts, send, self.max_concurrency)
+            complete: dict[str, Any] = {
+                "Bucket": bucket,
+                "Key": object_name,
+                "UploadId": upload_id,
+                "MultipartUpload": {"Parts": [done[n] for n in sorted(done)]},
+                **conditions,
+            }
+            return await self._request(
+                operation, "complete_multipart_upload", complete, idempotent=not conditions, timeout=timeout
+            )
+        except BaseException:
+            await self._abort_upload(bucket, object_name, upload_id)
+            raise
+
+    async def _abort_upload(self, bucket: str, object_name: str, upload_id: str) -> None:
+        """Abort a multipart upload, best effort and shielded from cancellation."""
+        with anyio.move_on_after(_ABORT_TIMEOUT, shield=True):
+            try:
+                await self._request(
+                    "abort_multipart_upload",
+                    "abort_multipart_upload",
+                    {"Bucket": bucket, "Key": object_name, "UploadId": upload_id},
+                )
+            except CloudError as exc:
+                self._runner.logger.warning(
+                    "could not abort multipart upload of %r in %r: %s",
+                    object_name,
+                    bucket,
+                    exc,
+                    extra={"provider": self.provider.value, "operation": "abort_multipart_upload"},
+                )
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def stat(self, bucket: str, object_name: str, *, timeout: float | None = None) -> ObjectMetadata:
+        """Describe one object (HEAD); ``NotFoundError`` if it or its bucket is missing."""
+        self._check(bucket, object_name)
+        response = await self._request("stat", "head_object", {"Bucket": bucket, "Key": object_name}, timeout=timeout)
+        return self._metadata(bucket, object_name, response, size=response.get("ContentLength", 0))
+
+    def _metadata(self, bucket: str, object_name: str, response: Mapping[str, Any], *, size: int) -> ObjectMetadata:
+        raw_meta: Mapping[str, str] = response.get("Metadata") or {}
+        return ObjectMetadata(
+            name=object_name,
+            bucket=bucket,
+            size=int(size),
+            etag=_etag(response.get("ETag")),
+            content_type=response.get("ContentType"),
+            last_modified=_utc(response.get("LastModified")),
+            metadata={k.lower(): v for k, v in raw_meta.items()},
+            provider=self.provider,
+        )
+
+    def _get_params(self, bucket: str, object_name: str, byte_range: str | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"Bucket": bucket, "Key": object_name}
+        if byte_range is not None:
+            params["Range"] = byte_range
+        elif self._aws:
+            params["ChecksumMode"] = "ENABLED"  # botocore verifies the full-object checksum
+        return params
+
+    async def get_bytes(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        timeout: float | None = None,
+    ) -> bytes:
+        """Return the object's content, or ``data[start:end]`` with one ranged GET (a HEAD
+        first only when both bounds need the size, e.g. ``start=-10, end=-2``)."""
+        self._check(bucket, object_name)
+        byte_range: str | None
+        if range_needs_size(start, end) and not (start is not None and start < 0 and end is None):
+            size = (await self.stat(bucket, object_name, timeout=timeout)).size
+            offset, length = slice_bounds(start, end, size)
+            if length == 0:
+                return b""
+            byte_range = f"bytes={offset}-{offset + length - 1}"
+        elif start is not None and start < 0:
+            byte_range = f"bytes={start}"  # suffix range: the last -start bytes
+        else:
+            offset = start or 0
+            if end is not None and end <= offset:
+                await self.stat(bucket, object_name, timeout=timeout)  # still NotFoundError if missing
+                return b""
+            byte_range = f"bytes={offset}-{end - 1}" if end is not None else (f"bytes={offset}-" if offset else None)
+        client = await self._get_client("get_bytes")
+        params = self._get_params(bucket, object_name, byte_range)
+
+        async def fetch() -> bytes:
+            response = await client.get_object(**params)
+            body = response["Body"]
+            try:
+                data: bytes = await body.read()
+            finally:
+                body.close()
+            if byte_range is None:
+                verifier = DownloadVerifier(response, aws=self._aws)
+                verifier.update(data)
+                verifier.finish()
+            return data
+
+        try:
+            data = await self._runner.call("get_bytes", fetch, timeout=timeout)
+        except BadRequestError as exc:
+            if exc.status_code == 416:
+                return b""  # the range starts at or past the end (the object exists)
+            raise
+        self.stats.add_received(len(data))
+        return data
+
+    async def open_read(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        timeout: float | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Stream the object's content in chunks of at most ``chunk_size`` bytes (one GET;
+        ``timeout`` bounds the request and each chunk).  The content is checked against the
+        checksum or MD5 ETag S3 stored when the stream ends."""
+        self._check(bucket, object_name)
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
+            raise ConfigurationError("chunk_size must be a positive integer")
+        params = self._get_params(bucket, object_name, None)
+        response = await self._request("open_read", "get_object", params, timeout=timeout)
+        body = response["Body"]
+        verifier = DownloadVerifier(response, aws=self._aws)
+        limit = timeout if timeout is not None else self._runner.timeout
+        try:
+            while True:
+                with self._runner.errors("open_read"), anyio.fail_after(limit):
+                    chunk: bytes = await body.read(chunk_size)
+                if not chunk:
+                    break
+                verifier.update(chunk)
+                self.stats.add_received(len(chunk))
+                yield chunk
+            with self._runner.errors("open_read"):
+                verifier.finish()
+        finally:
+            body.close()
+
+    async def download_file(
+        self,
+        bucket: str,
+        object_name: str,
+        local_path: StrPath,
+        *,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Download to ``local_path`` through a temp file beside it, renamed into place only
+        when complete and verified.
+
+        The first GET asks for the first ``part_size`` bytes; if the object is larger, the
+        rest comes as parallel ranged GETs (``max_concurrency`` at a time, each pinned to the
+        first answer's ETag) written at their offsets.  ``timeout`` bounds each request.
+        """
+        self._check(bucket, object_name)
+        client = await self._get_client("download_file")
+        async with atomic_destination(local_path) as dest:
+            first_progress = SegmentProgress(progress)
+            try:
+                total, etag, received = await self._runner.call(
+                    "download_file",
+                    lambda: self._fetch_range(
+                        client, dest, bucket, object_name, 0, self.part_size, None, first_progress, first=True
+                    ),
+                    timeout=timeout,
+                )
+            except BadRequestError as exc:
+                if exc.status_code != 416:
+                    raise
+                # S3 refuses any range of an empty object: fetch it whole.
+                total, etag, received = await self._runner.call(
+                    "download_file",
+                    lambda: self._fetch_range(
+                        client, dest, bucket, object_name, 0, None, None, first_progress, first=True
+                    ),
+                    timeout=timeout,
+                )
+            if received >= total:
+                return True  # the first answer held the whole object
+            await dest.truncate(total)
+            segments = [
+                (offset, min(self.part_size, total - offset)) for offset in range(self.part_size, total, self.part_size)
+            ]
+
+            async def fetch(segment: tuple[int, int]) -> None:
+                offset, length = segment
+                tracker = SegmentProgress(progress)
+                await self._runner.call(
+                    "download_file",
+                    lambda: self._fetch_range(client, dest, bucket, object_name, offset, length, etag, tracker),
+                    timeout=timeout,
+                )
+
+            await _gather_bounded(segments, fetch, self.max_concurrency)
+        return True
+
+    async def _fetch_range(
+        self,
+        client: Any,
+        dest: AtomicDestination,
+        bucket: str,
+        object_name: str,
+        offset: int,
+        length: int | None,
+        etag: str | None,
+        tracker: SegmentProgress,
+        *,
+        first: bool = False,
+    ) -> tuple[int, str | None, int]:
+        """GET ``length`` bytes at ``offset`` (``None``: the whole object) into ``dest`` at the
+        same offset; return the object's total size, its ETag and the bytes received.  Retried
+        whole by the runner."""
+        params = self._get_params(
+            bucket, object_name, f"bytes={offset}-{offset + length - 1}" if length is not None else None
+        )
+        if etag is not None:
+            params["IfMatch"] = f'"{etag}"'
+        response = await client.get_object(**params)
+        body = response["Body"]
+        total = _total_size(response)
+        # The whole object came back: it fit in the range, or the store ignored the range.
+        whole = first and (
+            length is None or not response.get("ContentRange") or (total is not None and total <= length)
+        )
+        verifier = DownloadVerifier(response, aws=self._aws) if whole else None
+        position = 0
+        try:
+            while True:
+                chunk: bytes = await body.read(_READ_CHUNK)
+                if not chunk:
+                    break
+                await dest.write_at(chunk, offset + position)
+                position += len(chunk)
+                if verifier is not None:
+                    verifier.update(chunk)
+                self.stats.add_received(len(chunk))
+                tracker.advance(position)
+        finally:
+            body.close()
+        if verifier is not None:
+            verifier.finish()
+        expected = response.get("ContentLength")
+        if isinstance(expected, int) and position != expected:
+            raise TransportError(f"the response ended after {position} of {expected} bytes")
+        if total is None:
+            total = position
+        return total, _etag(response.get("ETag")), position
+
+    # -- deletes and copies ----------------------------------------------------------------
+
+    async def delete_object(self, bucket: str, object_name: str, *, timeout: float | None = None) -> None:
+        """Delete an object (a missing object is not an error; a missing bucket is)."""
+        self._check(bucket, object_name)
+        await self._request("delete_object", "delete_object", {"Bucket": bucket, "Key": object_name}, timeout=timeout)
+
+    async def delete_objects(
+        self,
+        bucket: str,
+        object_names: Iterable[str],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Delete many objects with ``DeleteObjects`` batches of 1,000 keys (several batches
+        in flight).  Every batch is attempted; the first error is raised afterwards."""
+        check_bucket_name(bucket)
+        failures: list[CloudError] = []
+
+        def batches() -> Iterator[list[dict[str, Any]]]:
+            batch: list[dict[str, Any]] = []
+            for name in object_names:
+                batch.append({"Key": check_object_name(name)})
+                if len(batch) == _DELETE_BATCH:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+
+        async def run(batch: list[dict[str, Any]]) -> None:
+            try:
+                await self._delete_batch(bucket, batch, timeout=timeout)
+            except CloudError as exc:
+                failures.append(exc)
+
+        await _run_bounded(batches(), run, self.max_concurrency)
+        if failures:
+            raise failures[0]
+
+    async def _delete_batch(self, bucket: str, objects: list[dict[str, Any]], *, timeout: float | None) -> None:
+        response = await self._request(
+            "delete_objects",
+            "delete_objects",
+            {"Bucket": bucket, "Delete": {"Objects": objects, "Quiet": True}},
+            timeout=timeout,
+        )
+        for item in response.get("Errors", []):
+            err = self._batch_error(item)
+            if not isinstance(err, NotFoundError):
+                raise err
+
+    def _batch_error(self, item: Mapping[str, Any]) -> CloudError:
+        from botocore.exceptions import ClientError
+
+        fake = ClientError(
+            {"Error": {"Code": item.get("Code"), "Message": f"{item.get('Key')!r}: {item.get('Message')}"}},
+            "DeleteObjects",
+        )
+        err = self._runner.to_cloud_error(fake, "delete_objects")
+        assert err is not None
+        return err
+
+    async def copy_object(
+        self,
+        source_bucket: str,
+        source_name: str,
+        dest_bucket: str,
+        dest_name: str,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Copy an object server-side, keeping its content type and user metadata (sources
+        over 5 GiB are copied as a parallel multipart copy)."""
+        self._check(source_bucket, source_name)
+        self._check(dest_bucket, dest_name)
+        params: dict[str, Any] = {
+            "Bucket": dest_bucket,
+            "Key": dest_name,
+            "CopySource": {"Bucket": source_bucket, "Key": source_name},
+            "MetadataDirective": "COPY",
+        }
+        if self._checksum == "crc32":
+            params["ChecksumAlgorithm"] = "CRC32"
+        try:
+            await self._request("copy_object", "copy_object", params, timeout=timeout)
+        except BadRequestError as exc:
+            if exc.code not in ("InvalidRequest", "EntityTooLarge"):
+                raise
+            source = await self.stat(source_bucket, source_name, timeout=timeout)
+            if source.size <= MAX_PART_SIZE:
+                raise
+            await self._multipart_copy(source, dest_bucket, dest_name, timeout=timeout)
+
+    async def _multipart_copy(
+        self, source: ObjectMetadata, dest_bucket: str, dest_name: str, *, timeout: float | None
+    ) -> None:
+        """Copy a large object with parallel ``UploadPartCopy`` requests."""
+        part_size = _part_size_for(source.size, self.part_size)
+        copy_source = {"Bucket": source.bucket, "Key": source.name}
+
+        async def ranges() -> AsyncIterator[tuple[int, int]]:
+            for offset in range(0, source.size, part_size):
+                yield offset, min(part_size, source.size - offset)
+
+        create: dict[str, Any] = {
+            "Bucket": dest_bucket,
+            "Key": dest_name,
+            "ContentType": source.content_type or "application/octet-stream",
+            "Metadata": dict(source.metadata),
+        }
+        started = await self._request("copy_object", "create_multipart_upload", create, timeout=timeout)
+        upload_id: str = started["UploadId"]
+        done: dict[int, dict[str, Any]] = {}
+
+        async def copy_part(number: int, span: tuple[int, int]) -> None:
+            offset, length = span
+            params: dict[str, Any] = {
+                "Bucket": dest_bucket,
+                "Key": dest_name,
+                "UploadId": upload_id,
+                "PartNumber": number,
+                "CopySource": copy_source,
+                "CopySourceRange": f"bytes={offset}-{offset + length - 1}",
+            }
+            if source.etag:
+                params["CopySourceIfMatch"] = f'"{source.etag}"'
+            response = await self._request("copy_object", "upload_part_copy", params, timeout=timeout)
+            done[number] = {"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]}
+
+        try:
+            await run_workers(ranges(), copy_part, self.max_concurrency)
+            await self._request(
+                "copy_object",
+                "complete_multipart_upload",
+                {
+                    "Bucket": dest_bucket,
+                    "Key": dest_name,
+                    "UploadId": upload_id,
+                    "MultipartUpload": {"Parts": [done[n] for n in sorted(done)]},
+                },
+                timeout=timeout,
+            )
+        except BaseException:
+            await self._abort_upload(dest_bucket, dest_name, upload_id)
+            raise
+
+    # -- listings and URLs -----------------------------------------------------------------
+
+    def iter_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        page_size: int | None = None,
+        timeout: float | None = None,
+    ) -> AsyncPaginator[ObjectMetadata]:
+        """List objects lazily with ``ListObjectsV2`` (up to 1,000 per page), following S3's
+        continuation token; common prefixes come merged in name order when ``delimiter``."""
+        check_bucket_name(bucket)
+        if delimiter == "":
+            raise ConfigurationError("delimiter must not be empty")
+        if page_size is not None and (isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1):
+            raise ConfigurationError("page_size must be a positive integer")
+        limit = min(page_size or _LIST_PAGE_MAX, _LIST_PAGE_MAX)
+
+        async def fetch(token: str | None) -> Page[ObjectMetadata]:
+            params: dict[str, Any] = {"Bucket": bucket, "MaxKeys": limit}
+            if prefix:
+                params["Prefix"] = prefix
+            if delimiter is not None:
+                params["Delimiter"] = delimiter
+            if token:
+                params["ContinuationToken"] = token
+            response = await self._request("iter_objects", "list_objects_v2", params, timeout=timeout)
+            items = [
+                ObjectMetadata(
+                    name=entry["Key"],
+                    bucket=bucket,
+                    size=int(entry.get("Size", 0)),
+                    etag=_etag(entry.get("ETag")),
+                    content_type=None,
+                    last_modified=_utc(entry.get("LastModified")),
+                    provider=self.provider,
+                )
+                for entry in response.get("Contents", [])
+            ]
+            items.extend(
+                ObjectMetadata(
+                    name=entry["Prefix"],
+                    bucket=bucket,
+                    size=0,
+                    etag=None,
+                    content_type=None,
+                    last_modified=None,
+                    provider=self.provider,
+                    is_prefix=True,
+                )
+                for entry in response.get("CommonPrefixes", [])
+            )
+            items.sort(key=lambda m: m.name)
+            next_token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
+            return Page(items, next_token)
+
+        return AsyncPaginator(fetch)
+
+    async def sign_url(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        method: str = "GET",
+        expires: int = 3600,
+        timeout: float | None = None,
+    ) -> str:
+        """Return a presigned URL granting ``method`` (``GET``, ``PUT``, ``HEAD`` or
+        ``DELETE``) on the object for ``expires`` seconds (at most 7 days).  Needs
+        credentials; the URL itself is the grant, so handle it like a secret."""
+        self._check(bucket, object_name)
+        verb = method.upper() if isinstance(method, str) else ""
+        if verb not in _PRESIGN_METHODS:
+            raise ConfigurationError(f"sign_url method must be one of {', '.join(_PRESIGN_METHODS)}")
+        if isinstance(expires, bool) or not isinstance(expires, int) or not 1 <= expires <= _MAX_PRESIGN_SECONDS:
+            raise ConfigurationError(f"expires must be 1 to {_MAX_PRESIGN_SECONDS} seconds")
+        client = await self._get_client("sign_url")
+
+        async def sign() -> str:
+            url: str = await client.generate_presigned_url(
+                _PRESIGN_METHODS[verb],
+                Params={"Bucket": bucket, "Key": object_name},
+                ExpiresIn=expires,
+                HttpMethod=verb,
+            )
+            return url
+
+        return await self._runner.call("sign_url", sign, timeout=timeout)
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _conditions(if_none_match: str | None, if_match: str | None) -> dict[str, str]:
+    if if_none_match is not None and if_match is not None:
+        raise ConfigurationError("pass if_none_match or if_match, not both")
+    if if_none_match is not None:
+        if if_none_match != "*":
+            raise ConfigurationError("if_none_match only accepts '*' (create the object only if it does not exist)")
+        return {"IfNoneMatch": "*"}
+    if if_match is not None:
+        if not isinstance(if_match, str) or not if_match.strip('"'):
+            raise ConfigurationError("if_match must be an ETag")
+        return {"IfMatch": f'"{if_match.strip(chr(34))}"'}
+    return {}
+
+
+def _part_size_for(size: int, part_size: int) -> int:
+    """``part_size``, raised (to whole MiB) when ``size`` would need more than 10,000 parts."""
+    needed = math.ceil(size / MAX_PARTS)
+    if needed <= part_size:
+        return part_size
+    return min(MAX_PART_SIZE, math.ceil(needed / MiB) * MiB)
+
+
+def _etag(value: object) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value.strip('"')
+
+
+def _utc(value: object) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _response_date(response: Mapping[str, Any]) -> datetime:
+    headers = (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    raw = headers.get("last-modified") or headers.get("date")
+    if raw:
+        try:
+            return email.utils.parsedate_to_datetime(raw).astimezone(timezone.utc)
+        except (TypeError, ValueError):
+            pass
+    return datetime.now(timezone.utc)
+
+
+def _total_size(response: Mapping[str, Any]) -> int | None:
+    content_range = response.get("ContentRange")
+    if isinstance(content_range, str) and "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        if total.isdigit():
+            return int(total)
+    length = response.get("ContentLength")
+    return length if isinstance(length, int) else None
+
+
+async def _next_or_none(iterator: AsyncIterator[bytes]) -> bytes | None:
+    try:
+        return await iterator.__anext__()
+    except StopAsyncIteration:
+        return None
+
+
+async def _close_iterator(iterator: AsyncIterator[Any]) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        with anyio.CancelScope(shield=True):
+            await aclose()
+
+
+async def _gather_bounded(items: list[tuple[int, int]], work: Any, concurrency: int) -> None:
+    async def source() -> AsyncIterator[tuple[int, int]]:
+        for item in items:
+            yield item
+
+    async def run(_: int, item: tuple[int, int]) -> None:
+        await work(item)
+
+    await run_workers(source(), run, concurrency)
+
+
+async def _chain_secrets(client: Any) -> tuple[str, ...]:
+    """The secret parts of the credentials the boto chain found for ``client`` (for
+    redaction only; read from its signer, so the chain is not searched a second time)."""
+    credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+    if credentials is None:
+        return ()
+    frozen = await credentials.get_frozen_credentials()
+    return tuple(s for s in (frozen.secret_key, frozen.token) if s)
+
+
+def _content_md5_instead_of_crc32(params: dict[str, Any], **_: Any) -> None:
+    """``before-call`` hook for DeleteObjects on S3-compatible stores: send the
+    ``Content-MD5`` they require instead of botocore's default CRC32."""
+    body = params.get("body")
+    if not isinstance(body, (bytes, bytearray)):
+        return
+    params["headers"]["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode("ascii")
+    checksum = (params.get("context") or {}).get("checksum")
+    if isinstance(checksum, dict):
+        checksum.pop("request_algorithm", None)
+        checksum.pop("request_algorithm_header", None)

@@ -1,0 +1,185 @@
+"""Transfer helpers of the S3 client: checksums, part sources, a worker pool, verification."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import zlib
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Literal, TypeVar
+
+import anyio
+
+from cloud.common.exceptions import TransportError
+from cloud.common.files import read_at
+from cloud.common.types import ProgressCallback, StrPath
+
+__all__ = [
+    "ChecksumKind",
+    "DownloadVerifier",
+    "SegmentProgress",
+    "checksum_params",
+    "file_parts",
+    "rechunk",
+    "run_workers",
+]
+
+T = TypeVar("T")
+
+ChecksumKind = Literal["crc32", "md5"]
+"""How uploads are protected: a CRC32 flexible checksum (AWS) or ``Content-MD5`` (everywhere)."""
+
+_INLINE_DIGEST = 256 * 1024
+_PLAIN_MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _digest(kind: ChecksumKind, data: bytes) -> dict[str, str]:
+    if kind == "crc32":
+        value = zlib.crc32(data).to_bytes(4, "big")
+        return {"ChecksumAlgorithm": "CRC32", "ChecksumCRC32": base64.b64encode(value).decode("ascii")}
+    return {"ContentMD5": base64.b64encode(hashlib.md5(data).digest()).decode("ascii")}
+
+
+async def checksum_params(kind: ChecksumKind, data: bytes) -> dict[str, str]:
+    """The request parameter that makes S3 verify ``data`` (computed off the event loop for
+    large bodies): ``ChecksumCRC32`` or ``ContentMD5``."""
+    if len(data) <= _INLINE_DIGEST:
+        return _digest(kind, data)
+    return await anyio.to_thread.run_sync(_digest, kind, data)
+
+
+async def file_parts(path: StrPath, size: int, part_size: int) -> AsyncIterator[bytes]:
+    """Yield a local file's parts of ``part_size`` bytes (the last one shorter)."""
+    offset = 0
+    while offset < size:
+        length = min(part_size, size - offset)
+        data = await read_at(path, offset, length)
+        if len(data) != length:
+            raise OSError(f"{path!s} changed while it was being uploaded")
+        yield data
+        offset += length
+
+
+async def rechunk(chunks: AsyncIterable[bytes], size: int) -> AsyncIterator[bytes]:
+    """Regroup chunks of any sizes into blocks of exactly ``size`` bytes (the last shorter);
+    holds at most one block in memory."""
+    buffer = bytearray()
+    async for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= size:
+            yield bytes(buffer[:size])
+            del buffer[:size]
+    if buffer:
+        yield bytes(buffer)
+
+
+async def run_workers(
+    items: AsyncIterator[T],
+    work: Callable[[int, T], Awaitable[None]],
+    concurrency: int,
+) -> None:
+    """Run ``work(number, item)`` (``number`` counts from 1) over ``items`` with at most
+    ``concurrency`` calls in flight.
+
+    Items are pulled lazily, so at most ``concurrency`` (plus the one being produced) are
+    held at once.  The first exception (from ``items`` or from ``work``) cancels the rest
+    and is raised as itself, not wrapped in an exception group.
+    """
+    failures: list[BaseException] = []
+    send, receive = anyio.create_memory_object_stream[tuple[int, T]](0)
+
+    async with anyio.create_task_group() as tg:
+
+        def fail(exc: BaseException) -> None:
+            failures.append(exc)
+            tg.cancel_scope.cancel()
+
+        async def produce() -> None:
+            try:
+                async with send:
+                    number = 0
+                    async for item in items:
+                        number += 1
+                        await send.send((number, item))
+            except Exception as exc:
+                fail(exc)
+            finally:
+                aclose = getattr(items, "aclose", None)
+                if aclose is not None:
+                    with anyio.CancelScope(shield=True):
+                        await aclose()
+
+        async def consume() -> None:
+            try:
+                async for number, item in receive:
+                    await work(number, item)
+            except Exception as exc:
+                fail(exc)
+
+        tg.start_soon(produce)
+        for _ in range(max(1, concurrency)):
+            tg.start_soon(consume)
+    receive.close()
+    if failures:
+        raise failures[0]
+
+
+class SegmentProgress:
+    """Reports progress of one byte range exactly once, even when its request is retried."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self._progress = progress
+        self._reported = 0
+
+    def advance(self, position: int) -> None:
+        """The current attempt has received ``position`` bytes of the range."""
+        if self._progress is not None and position > self._reported:
+            delta = position - self._reported
+            self._reported = position
+            self._progress(delta)
+
+
+class DownloadVerifier:
+    """Checks a whole-object download against what S3 stored.
+
+    When botocore validates a flexible checksum (``x-amz-checksum-*``, asked for with
+    ``ChecksumMode``) it is left to do so; otherwise an ETag that is the plain MD5 of the
+    content (single-part uploads without KMS or customer keys) is compared with the MD5 of
+    the received bytes.  The received length is always checked against ``Content-Length``.
+    """
+
+    def __init__(self, response: Mapping[str, Any], *, aws: bool) -> None:
+        self.expected_length = response.get("ContentLength")
+        etag = str(response.get("ETag") or "").strip('"').lower()
+        body = response.get("Body")
+        botocore_checks = type(body).__name__.endswith("ChecksumBody")
+        sse = response.get("ServerSideEncryption")
+        plain_sse = sse is None or (aws and sse == "AES256")
+        self._etag = etag
+        self._md5 = (
+            hashlib.md5()
+            if _PLAIN_MD5_ETAG.match(etag)
+            and not botocore_checks
+            and plain_sse
+            and not response.get("SSECustomerAlgorithm")
+            else None
+        )
+        self.received = 0
+
+    def update(self, chunk: bytes) -> None:
+        """Account for the next chunk of the body."""
+        self.received += len(chunk)
+        if self._md5 is not None:
+            self._md5.update(chunk)
+
+    def finish(self) -> None:
+        """Raise ``TransportError`` when the body was cut short or does not match."""
+        if isinstance(self.expected_length, int) and self.received != self.expected_length:
+            raise TransportError(
+                f"the response ended after {self.received} of {self.expected_length} bytes", provider="aws"
+            )
+        if self._md5 is not None and self._md5.hexdigest() != self._etag:
+            raise TransportError(
+                "downloaded data does not match the MD5 ETag S3 stored (corrupted in transit)", provider="aws"
+            )
