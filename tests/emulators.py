@@ -135,8 +135,12 @@ def start_moto() -> Emulator:
     return emulator
 
 
+# Two patches of the emulator process: a listen backlog that survives concurrency 64 (its
+# default of 5 overflows), and no rewrite of its JSON state file on every write or delete
+# (O(n) per call, O(n^2) per test); in --in-memory mode that file is only read at start-up.
 _GCS_LAUNCH = (
     "import http.server, sys; http.server.HTTPServer.request_queue_size = 1024; "
+    "import gcp_storage_emulator.storage as _s; _s.Storage._write_config_to_file = lambda self: None; "
     "from gcp_storage_emulator.__main__ import main; sys.exit(main(sys.argv[1:]))"
 )
 

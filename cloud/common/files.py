@@ -23,6 +23,15 @@ __all__ = [
 ]
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 class AtomicDestination:
     """A temp file beside the final path, written in order or at offsets (parallel parts)."""
 
@@ -63,6 +72,8 @@ async def atomic_destination(local_path: StrPath) -> AsyncIterator[AtomicDestina
     if final.is_dir():
         raise ConfigurationError(f"destination is a folder: {str(final)!r}")
     fd, temp = tempfile.mkstemp(prefix=f".{final.name[:100]}.", suffix=".part", dir=parent)
+    # mkstemp creates 0600; give the finished file the mode a plain open() would.
+    os.fchmod(fd, 0o666 & ~_UMASK)
     dest = AtomicDestination(final, Path(temp), fd)
     ok = False
     try:

@@ -20,6 +20,7 @@ from cloud.common.files import atomic_destination
 from cloud.common.models import ObjectMetadata
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
+from cloud.common.retry import RetryPolicy
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import check_object_name, normalize_metadata, slice_bounds
 
@@ -64,7 +65,10 @@ class LocalStorageClient(StorageClient):
         self._store: FilesystemStore | MemoryStore = (
             FilesystemStore(self.root) if self.root is not None else MemoryStore()
         )
-        self._runner = OperationRunner(provider="local", translate=_translate, stats=self.stats, timeout=timeout)
+        # Local I/O has no transient failures worth waiting for: fail at once.
+        self._runner = OperationRunner(
+            provider="local", translate=_translate, retry=RetryPolicy.disabled(), stats=self.stats, timeout=timeout
+        )
 
     def __repr__(self) -> str:
         where = f"root={str(self.root)!r}" if self.root is not None else "in memory"

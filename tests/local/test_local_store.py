@@ -103,3 +103,13 @@ async def test_deleting_objects_prunes_empty_folders(tmp_path: Path) -> None:
 def test_repr_names_where_it_stores(tmp_path: Path) -> None:
     assert "in memory" in repr(LocalStorageClient())
     assert str(tmp_path) in repr(LocalStorageClient(root=tmp_path))
+
+
+async def test_downloaded_files_get_the_usual_mode(tmp_path: Path) -> None:
+    async with LocalStorageClient() as store:
+        await store.ensure_bucket("b")
+        await store.put_bytes("b", "k", b"1")
+        await store.download_file("b", "k", tmp_path / "k")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (tmp_path / "k").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -1,0 +1,1056 @@
+"""GCSClient: the storage contract on Google Cloud Storage, through gcloud-aio-storage."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import secrets as _secrets
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from typing import Any, ClassVar, cast
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+import anyio
+from gcloud.aio.storage import Storage
+from yarl import URL
+
+from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
+from cloud.common.enums import CloudProvider
+from cloud.common.exceptions import (
+    CloudError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerError,
+)
+from cloud.common.files import DEFAULT_CONTENT_TYPE, atomic_destination, file_chunks, guess_content_type
+from cloud.common.models import ObjectMetadata
+from cloud.common.operations import OperationRunner
+from cloud.common.pagination import AsyncPaginator, Page
+from cloud.common.retry import RetryPolicy
+from cloud.common.types import ProgressCallback, StrPath
+from cloud.common.validation import check_object_name, normalize_metadata, range_needs_size, slice_bounds
+
+from .checksums import Checksums, parse_goog_hash, verify
+from .errors import ChecksumMismatchError, error_from_response, translate
+from .resumable import CHUNK_MULTIPLE, ChunkSource, upload_resumable
+from .signing import sign_v4_url
+
+__all__ = ["DEFAULT_UPLOAD_CHUNK_SIZE", "GCSClient", "check_bucket_name"]
+
+DEFAULT_UPLOAD_CHUNK_SIZE = 8 * 1024 * 1024
+"""Default resumable-upload chunk (8 MiB): objects up to this size go in one request."""
+
+DEFAULT_API_ROOT = "https://storage.googleapis.com"
+
+_PAGE_SIZE = 1000
+_BATCH_LIMIT = 100  # GCS accepts at most 100 calls per batch request
+_READ_BLOCK = 1024 * 1024  # download_file writes blocks of this size
+_FILE_READ = 1024 * 1024  # upload_file reads the local file in pieces of this size
+
+# gcloud-aio's methods take a per-request aiohttp timeout; the whole-call timeout is the
+# runner's (``timeout=``), so the transport only bounds connecting and a stalled socket.
+_HTTP_TIMEOUT: Any = aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=300)
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_TIME_FRACTION = re.compile(r"\.(\d+)")
+
+
+def check_bucket_name(bucket: str) -> str:
+    """Reject names GCS refuses, before any I/O: 3-63 characters (222 with dots, 63 per
+    dot-separated part) of lower-case letters, digits, ``-``, ``_`` and ``.``, starting and
+    ending with a letter or digit, not an IP address, not starting with ``goog`` nor
+    containing ``google``."""
+    if not isinstance(bucket, str) or not 3 <= len(bucket) <= 222 or not _BUCKET_NAME.match(bucket):
+        raise ConfigurationError(
+            f"invalid GCS bucket name {bucket!r}: use 3-63 lower-case letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    parts = bucket.split(".")
+    if any(not 1 <= len(part) <= 63 for part in parts):
+        raise ConfigurationError(f"invalid GCS bucket name {bucket!r}: each dot-separated part must be 1-63 characters")
+    if _IPV4.match(bucket) or bucket.startswith("goog") or "google" in bucket:
+        raise ConfigurationError(f"invalid GCS bucket name {bucket!r}: reserved by Google")
+    return bucket
+
+
+def _check_gcs_object_name(name: str) -> str:
+    check_object_name(name)
+    if "\r" in name or "\n" in name:
+        raise ConfigurationError("GCS object names must not contain carriage returns or line feeds")
+    if name in (".", "..") or name.startswith(".well-known/acme-challenge/"):
+        raise ConfigurationError(f"GCS does not allow the object name {name!r}")
+    return name
+
+
+def _aio_metadata(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-API object fields (camelCase) in the form gcloud-aio expects.
+
+    gcloud-aio's upload/copy pass each key through ``_format_metadata_key``, which
+    lower-cases a camelCase key (``cacheControl`` -> ``cachecontrol``, ``md5Hash`` ->
+    ``md5hash``) that GCS then silently drops; hyphenated at the humps (``cache-Control``)
+    it comes out as the right camelCase again.
+    """
+    return {_CAMEL_HUMP.sub("-", key): value for key, value in fields.items()}
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace("Z", "+00:00").replace("z", "+00:00")
+    text = _TIME_FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+
+def _object_metadata(resource: Mapping[str, Any], bucket: str) -> ObjectMetadata:
+    user = resource.get("metadata") or {}
+    etag = resource.get("etag") or resource.get("md5Hash")
+    return ObjectMetadata(
+        name=str(resource.get("name", "")),
+        bucket=str(resource.get("bucket") or bucket),
+        size=int(resource.get("size") or 0),
+        etag=str(etag).strip('"') if etag else None,
+        content_type=resource.get("contentType") or DEFAULT_CONTENT_TYPE,
+        last_modified=_parse_time(resource.get("updated") or resource.get("timeCreated")),
+        metadata={str(k).lower(): str(v) for k, v in user.items() if v is not None},
+        provider=CloudProvider.GCP,
+    )
+
+
+def _prefix_entry(prefix: str, bucket: str) -> ObjectMetadata:
+    return ObjectMetadata(
+        name=prefix,
+        bucket=bucket,
+        size=0,
+        etag=None,
+        content_type=None,
+        last_modified=None,
+        provider=CloudProvider.GCP,
+        is_prefix=True,
+    )
+
+
+def _server_hashes(headers: Mapping[str, Any]) -> dict[str, str]:
+    getall = getattr(headers, "getall", None)
+    values: list[str] = list(getall("x-goog-hash", [])) if getall is not None else []
+    if not values and headers.get("x-goog-hash"):
+        values = [headers["x-goog-hash"]]
+    return parse_goog_hash(values)
+
+
+async def _read_block(response: aiohttp.ClientResponse, size: int) -> bytes:
+    """Read up to ``size`` bytes of a body (less only at its end)."""
+    block = bytearray()
+    while len(block) < size:
+        piece = await response.content.read(size - len(block))
+        if not piece:
+            break
+        block += piece
+    return bytes(block)
+
+
+async def _single(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _batches(names: Iterable[str], size: int, invalid: list[BaseException]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for name in names:
+        try:
+            _check_gcs_object_name(name)
+        except ConfigurationError as exc:
+            invalid.append(exc)
+            continue
+        batch.append(name)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _parse_batch_response(content_type: str, body: bytes) -> list[tuple[str | None, int, str]]:
+    """``(content id, status, body)`` of each part of a ``multipart/mixed`` batch answer."""
+    match = re.search(r'boundary="?([^";\s]+)"?', content_type)
+    if not match:
+        raise ServerError("GCS sent a batch answer without a multipart boundary", code="MalformedResponse")
+    text = body.decode("utf-8", "replace")
+    out: list[tuple[str | None, int, str]] = []
+    for part in text.split("--" + match.group(1))[1:]:
+        if part.startswith("--"):
+            break
+        status = re.search(r"HTTP/\d(?:\.\d)?\s+(\d{3})", part)
+        if not status:
+            continue
+        cid = re.search(r"(?im)^content-id:\s*<?(?:response-)?([^>\s]+)>?", part[: status.start()])
+        rest = part[status.end() :]
+        sep = rest.find("\r\n\r\n")
+        out.append((cid.group(1) if cid else None, int(status.group(1)), rest[sep + 4 :].strip() if sep >= 0 else ""))
+    return out
+
+
+def _exact_url(url: Any) -> Any:
+    if isinstance(url, str) and url.isascii() and " " not in url:
+        return URL(url, encoded=True)
+    return url
+
+
+class _ExactURLSession:
+    """An ``aiohttp.ClientSession`` that sends string URLs exactly as given.
+
+    gcloud-aio percent-encodes object names (``quote(name, safe="")``) and passes the URL as
+    a string; yarl would then re-quote it and turn ``%3B``, ``%2C``, ``%27``... back into
+    ``;``, ``,``, ``'`` -- a different path (``;`` even starts URL parameters for some
+    servers, the emulator among them).  Marking the strings as already encoded keeps every
+    object name byte for byte.  Everything else is delegated to the real session.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
+        return self._session.request(method, _exact_url(url), **kwargs)
+
+    def get(self, url: Any, **kwargs: Any) -> Any:
+        return self._session.get(_exact_url(url), **kwargs)
+
+    def post(self, url: Any, **kwargs: Any) -> Any:
+        return self._session.post(_exact_url(url), **kwargs)
+
+    def put(self, url: Any, **kwargs: Any) -> Any:
+        return self._session.put(_exact_url(url), **kwargs)
+
+    def patch(self, url: Any, **kwargs: Any) -> Any:
+        return self._session.patch(_exact_url(url), **kwargs)
+
+    def delete(self, url: Any, **kwargs: Any) -> Any:
+        return self._session.delete(_exact_url(url), **kwargs)
+
+    def head(self, url: Any, **kwargs: Any) -> Any:
+        return self._session.head(_exact_url(url), **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+class GCSClient(StorageClient):
+    """The storage contract on Google Cloud Storage (gcloud-aio-storage over one aiohttp
+    session per client, opened on first use and closed by :meth:`aclose`).
+
+    * ``project``: used to create buckets (defaults to ``GOOGLE_CLOUD_PROJECT``, the key's
+      ``project_id`` or the metadata server).
+    * ``service_account_file``: a JSON key; without it, Application Default Credentials
+      (``GOOGLE_APPLICATION_CREDENTIALS``, gcloud's user credentials, the metadata server).
+    * ``api_root``: another endpoint, e.g. an emulator; ``STORAGE_EMULATOR_HOST`` is honoured
+      too.  Requests to a non-Google endpoint carry no credentials.
+    * ``chunk_size``: resumable-upload chunk (a multiple of 256 KiB); objects up to this size
+      go in one request, larger ones in chunks, so memory stays about one chunk.
+    * ``max_concurrency``: parallel requests inside one call (batch deletes); the connection
+      pool holds at least ``4 * max_concurrency`` (and 100) connections, so bulk transfers
+      are never capped by the pool.
+    * ``retry``/``timeout``: the retry policy and the default per-call timeout (seconds).
+
+    Uploads and downloads compare CRC32C and MD5 with the values GCS reports and raise
+    :class:`~cloud.gcp.errors.ChecksumMismatchError` on a mismatch.
+    """
+
+    provider: ClassVar[CloudProvider] = CloudProvider.GCP
+
+    def __init__(
+        self,
+        *,
+        project: str | None = None,
+        service_account_file: StrPath | None = None,
+        api_root: str | None = None,
+        chunk_size: int = DEFAULT_UPLOAD_CHUNK_SIZE,
+        max_concurrency: int = 16,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        super().__init__()
+        if project is not None and (not isinstance(project, str) or not project):
+            raise ConfigurationError("project must be a non-empty string")
+        if not isinstance(chunk_size, int) or chunk_size <= 0 or chunk_size % CHUNK_MULTIPLE:
+            raise ConfigurationError("chunk_size must be a positive multiple of 256 KiB (262144 bytes)")
+        if not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise ConfigurationError("max_concurrency must be at least 1")
+        if timeout is not None and timeout <= 0:
+            raise ConfigurationError("timeout must be positive")
+        self.project = project
+        self.service_account_file = os.fspath(service_account_file) if service_account_file is not None else None
+        root = api_root
+        if root is None and os.environ.get("STORAGE_EMULATOR_HOST"):
+            root = os.environ["STORAGE_EMULATOR_HOST"]
+            if not root.startswith(("http://", "https://")):
+                root = "http://" + root
+        explicit = root is not None
+        root = (root or DEFAULT_API_ROOT).rstrip("/")
+        parts = urlsplit(root)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(f"api_root must be an http(s) URL, not {root!r}")
+        self.api_root = root
+        # An emulator or other non-Google endpoint gets no credentials (as in gcloud-aio).
+        self.anonymous = explicit and not parts.hostname.endswith("googleapis.com")
+        self.chunk_size = chunk_size
+        self.max_concurrency = max_concurrency
+        self._pool_size = max(100, 4 * max_concurrency)
+        self._service_data: dict[str, Any] | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._storage: Storage | None = None
+        self._open_lock: anyio.Lock | None = None
+        self._runner = OperationRunner(
+            provider=CloudProvider.GCP.value,
+            translate=translate,
+            retry=retry,
+            stats=self.stats,
+            timeout=timeout,
+            secrets=self._secrets,
+        )
+
+    def __repr__(self) -> str:
+        auth = (
+            "anonymous"
+            if self.anonymous
+            else (f"service_account_file={self.service_account_file!r}" if self.service_account_file else "ADC")
+        )
+        return f"<GCSClient project={self.project!r} api_root={self.api_root!r} {auth}>"
+
+    def _secrets(self) -> list[str]:
+        found: list[str] = []
+        data = self._service_data or {}
+        for key in ("private_key", "client_secret", "refresh_token"):
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                found.append(value)
+        storage = self._storage
+        token = getattr(getattr(storage, "token", None), "access_token", None) if storage is not None else None
+        if isinstance(token, str) and token:
+            found.append(token)
+        return found
+
+    # -- session ---------------------------------------------------------------------------
+
+    async def _open(self) -> Storage:
+        """The gcloud-aio ``Storage`` on this client's session, created on first use."""
+        storage = self._storage
+        if storage is not None:
+            return storage
+        if self._open_lock is None:
+            self._open_lock = anyio.Lock()
+        async with self._open_lock:
+            if self._storage is None:
+                with self._runner.errors("open_session"):
+                    await self._create_storage()
+            assert self._storage is not None
+            return self._storage
+
+    async def _create_storage(self) -> None:
+        """Load credentials and open the session (called once, under the lock)."""
+        service_file: io.StringIO | None = None
+        if self.service_account_file is not None:
+            text = await anyio.to_thread.run_sync(_read_key_file, self.service_account_file)
+            self._service_data = _parse_key(text, self.service_account_file)
+            service_file = io.StringIO(text)
+        elif self.anonymous:
+            # No credentials are sent to an emulator: an empty key keeps gcloud-aio
+            # from reading ADC files it will never use.
+            service_file = io.StringIO("{}")
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size),
+            timeout=_HTTP_TIMEOUT,
+        )
+        # aiohttp silently re-sends a PUT/DELETE/GET once when a kept-alive connection
+        # drops.  Retrying is the RetryPolicy's job (once, visibly, in stats), and a
+        # blindly re-sent resumable chunk would start at a stale offset.
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
+        try:
+            storage = Storage(
+                service_file=service_file,
+                session=cast(Any, _ExactURLSession(session)),
+                api_root=self.api_root,
+                api_is_dev=self.anonymous,
+            )
+        except Exception as exc:
+            await session.close()
+            raise ConfigurationError(
+                f"could not load Google credentials ({type(exc).__name__}): check service_account_file "
+                "or GOOGLE_APPLICATION_CREDENTIALS"
+            ) from exc
+        if self._service_data is None:
+            data = getattr(storage.token, "service_data", None)
+            self._service_data = dict(data) if isinstance(data, dict) else {}
+        self._session = session
+        self._storage = storage
+
+    async def aclose(self) -> None:
+        """Close the aiohttp session (the next call opens a new one).  Idempotent."""
+        session, self._session, self._storage = self._session, None, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    async def _auth_headers(self) -> dict[str, str]:
+        if self.anonymous:
+            return {}
+        storage = await self._open()
+        token = await storage.token.get()
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        data: bytes | AsyncIterable[memoryview] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """One request through the session (for calls gcloud-aio lacks); raises
+        ``aiohttp.ClientResponseError`` (with the body) for statuses >= 400."""
+        storage = await self._open()
+        merged = {**(await self._auth_headers()), **(headers or {})}
+        response = await storage.session.request(
+            method,
+            url,
+            headers=merged,
+            data=data if data is not None else b"",
+            params=dict(params) if params else None,
+            timeout=_HTTP_TIMEOUT,
+            allow_redirects=False,
+        )
+        try:
+            body = await response.read()
+        finally:
+            response.release()
+        if isinstance(data, bytes):
+            self.stats.add_sent(len(data))
+        elif data is not None:
+            self.stats.add_sent(int(merged.get("Content-Length", 0)))
+        return response.status, response.headers, body
+
+    def _check(self, bucket: str, object_name: str) -> None:
+        check_bucket_name(bucket)
+        _check_gcs_object_name(object_name)
+
+    def _where(self, bucket: str, object_name: str) -> str:
+        return f"gs://{bucket}/{object_name}"
+
+    # -- buckets ---------------------------------------------------------------------------
+
+    async def _project_for_create(self) -> str:
+        project = (
+            self.project
+            or os.environ.get("GOOGLE_CLOUD_PROJECT")
+            or os.environ.get("GCLOUD_PROJECT")
+            or (self._service_data or {}).get("project_id")
+        )
+        if project:
+            return str(project)
+        if self.anonymous:
+            return "emulator"
+        storage = await self._open()
+        with self._runner.errors("ensure_bucket"):
+            found = await storage.token.get_project()
+        if not found:
+            raise ConfigurationError("creating a bucket needs a project: pass GCSClient(project=...)")
+        return found
+
+    async def ensure_bucket(self, bucket: str, *, timeout: float | None = None) -> bool:
+        """Create the bucket if needed: ``True`` if created, ``False`` if you already own it;
+        ``AlreadyExistsError`` if the name belongs to someone else."""
+        check_bucket_name(bucket)
+        await self._open()
+        project = await self._project_for_create()
+
+        async def create() -> bool:
+            try:
+                await self._send(
+                    "POST",
+                    f"{self.api_root}/storage/v1/b",
+                    params={"project": project},
+                    headers={"Content-Type": "application/json"},
+                    data=json.dumps({"name": bucket}).encode(),
+                )
+            except aiohttp.ClientResponseError as exc:
+                if exc.status == 409 and "already own" in (exc.message or "").lower():
+                    return False
+                raise
+            return True
+
+        return await self._runner.call("ensure_bucket", create, timeout=timeout)
+
+    async def delete_bucket(self, bucket: str, *, force: bool = False, timeout: float | None = None) -> None:
+        """Delete the bucket; with ``force`` its objects are deleted first (page by page)."""
+        check_bucket_name(bucket)
+        if force:
+            async for page in self.iter_objects(bucket, timeout=timeout).pages():
+                if page.items:
+                    await self.delete_objects(bucket, [m.name for m in page.items], timeout=timeout)
+
+        async def delete() -> None:
+            await self._send("DELETE", f"{self.api_root}/storage/v1/b/{bucket}")
+
+        await self._runner.call("delete_bucket", delete, timeout=timeout)
+
+    async def _bucket_exists(self, bucket: str, *, timeout: float | None = None) -> bool:
+        check_bucket_name(bucket)
+        storage = await self._open()
+        try:
+            await self._runner.call(
+                "bucket_exists", lambda: storage.get_bucket_metadata(bucket, timeout=_HTTP_TIMEOUT), timeout=timeout
+            )
+        except NotFoundError:
+            return False
+        except PermissionDeniedError:
+            return True  # it exists; we may just not read its settings
+        return True
+
+    def _missing_bucket(self, bucket: str, operation: str) -> NotFoundError:
+        return NotFoundError(
+            f"bucket {bucket!r} does not exist", code="notFound", provider=self.provider.value, operation=operation
+        )
+
+    # -- uploads ---------------------------------------------------------------------------
+
+    async def upload_file(
+        self,
+        local_path: StrPath,
+        bucket: str,
+        object_name: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Upload a local file, streamed from disk: one request up to ``chunk_size``, a
+        chunked resumable upload beyond (memory about one chunk, any file size)."""
+        self._check(bucket, object_name)
+        user = normalize_metadata(metadata)
+        kind = content_type or guess_content_type(os.fspath(local_path))
+        chunks = file_chunks(local_path, min(self.chunk_size, _FILE_READ))
+        await self._upload("upload_file", bucket, object_name, chunks, kind, user, progress, timeout)
+        return True
+
+    async def upload_stream(
+        self,
+        bucket: str,
+        object_name: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Upload chunks of any sizes as one object through a resumable session (one request
+        when everything fits in ``chunk_size``); nothing is committed on failure."""
+        self._check(bucket, object_name)
+        user = normalize_metadata(metadata)
+        kind = content_type or DEFAULT_CONTENT_TYPE
+        await self._upload("upload_stream", bucket, object_name, chunks, kind, user, progress, timeout)
+        return True
+
+    async def put_bytes(
+        self,
+        bucket: str,
+        object_name: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ObjectMetadata:
+        """Store ``data`` (one multipart request with its CRC32C and MD5, which GCS checks)."""
+        self._check(bucket, object_name)
+        user = normalize_metadata(metadata)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ConfigurationError(f"data must be bytes, not {type(data).__name__}")
+        kind = content_type or DEFAULT_CONTENT_TYPE
+        resource = await self._upload("put_bytes", bucket, object_name, _single(bytes(data)), kind, user, None, timeout)
+        return _object_metadata(resource, bucket)
+
+    async def _upload(
+        self,
+        operation: str,
+        bucket: str,
+        object_name: str,
+        chunks: AsyncIterable[bytes],
+        content_type: str,
+        metadata: dict[str, str],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> dict[str, Any]:
+        storage = await self._open()
+        source = ChunkSource(chunks)
+        fields: dict[str, Any] = {"contentType": content_type}
+        if metadata:
+            fields["metadata"] = metadata
+        try:
+            await source.fill(self.chunk_size + 1)
+            if source.exhausted and source.buffered <= self.chunk_size:
+                data = source.take_all()
+                hashes = source.checksums
+                whole = {**fields, "crc32c": hashes.crc32c, "md5Hash": hashes.md5}
+
+                async def simple() -> dict[str, Any]:
+                    result: dict[str, Any] = await storage.upload(
+                        bucket,
+                        object_name,
+                        data,
+                        content_type=content_type,
+                        metadata=_aio_metadata(whole),
+                        force_resumable_upload=False,
+                        timeout=_HTTP_TIMEOUT,
+                    )
+                    self.stats.add_sent(len(data))
+                    return result
+
+                resource = await self._runner.call(operation, simple, timeout=timeout)
+                if progress is not None and data:
+                    progress(len(data))
+            else:
+
+                async def start_session() -> str:
+                    body = json.dumps({**fields, "name": object_name}).encode()
+                    status, headers, _ = await self._send(
+                        "POST",
+                        f"{self.api_root}/upload/storage/v1/b/{bucket}/o",
+                        params={"uploadType": "resumable"},
+                        headers={
+                            "Content-Type": "application/json; charset=UTF-8",
+                            "X-Upload-Content-Type": content_type,
+                        },
+                        data=body,
+                    )
+                    location = headers.get("Location")
+                    if not location:
+                        raise error_from_response(status, "", headers, operation=operation)
+                    return location
+
+                resource = await upload_resumable(
+                    source=source,
+                    start_session=start_session,
+                    send=self._send,
+                    runner=self._runner,
+                    operation=operation,
+                    chunk_size=self.chunk_size,
+                    timeout=timeout,
+                    progress=progress,
+                )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await source.aclose()
+        await self._check_upload(operation, bucket, object_name, resource, source.checksums)
+        return resource
+
+    async def _check_upload(
+        self, operation: str, bucket: str, object_name: str, resource: Mapping[str, Any], sent: Checksums
+    ) -> None:
+        """Compare what GCS stored with what was sent; on a mismatch delete the object."""
+        try:
+            with self._runner.errors(operation):
+                size = resource.get("size")
+                if size is not None and int(size) != sent.size:
+                    raise ChecksumMismatchError(
+                        f"size mismatch for {self._where(bucket, object_name)}: GCS stored {size} bytes, "
+                        f"{sent.size} were sent"
+                    )
+                verify(
+                    {"crc32c": resource.get("crc32c"), "md5": resource.get("md5Hash")},
+                    sent,
+                    what=self._where(bucket, object_name),
+                )
+        except ChecksumMismatchError:
+            # Delete exactly the generation just written (never a newer one by someone else).
+            generation = resource.get("generation")
+            params = {"ifGenerationMatch": str(generation)} if generation else {}
+            storage = await self._open()
+            with anyio.CancelScope(shield=True), anyio.move_on_after(30):
+                try:
+                    await self._runner.call(
+                        "delete_object",
+                        lambda: storage.delete(bucket, object_name, params=dict(params), timeout=_HTTP_TIMEOUT),
+                    )
+                except CloudError:
+                    pass
+            raise
+
+    # -- downloads -------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _stream(
+        self, operation: str, bucket: str, object_name: str, timeout: float | None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        storage = await self._open()
+        stream = await self._runner.call(
+            operation,
+            lambda: storage.download_stream(bucket, object_name, headers={}, timeout=_HTTP_TIMEOUT),
+            timeout=timeout,
+        )
+        async with stream as response:
+            yield response
+
+    @staticmethod
+    def _verify_download(response: aiohttp.ClientResponse, received: Checksums, what: str) -> None:
+        """Compare a whole-object body with the ``x-goog-hash`` GCS sent with it."""
+        if response.status != 200 or response.headers.get("Content-Encoding"):
+            return  # a range, or a transcoded (decompressed) body: no whole-object hash applies
+        verify(_server_hashes(response.headers), received, what=what)
+
+    async def get_bytes(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        timeout: float | None = None,
+    ) -> bytes:
+        """Return the object's content (checked against its CRC32C/MD5), or
+        ``data[start:end]`` fetched with one ranged GET."""
+        self._check(bucket, object_name)
+        if start is None and end is None:
+            storage = await self._open()
+
+            async def read_all() -> bytes:
+                # One attempt = open + whole body, so a body cut short is retried as a whole.
+                stream = await storage.download_stream(bucket, object_name, headers={}, timeout=_HTTP_TIMEOUT)
+                async with stream as response:
+                    body: bytes = await response.read()
+                    self._verify_download(response, Checksums(body), self._where(bucket, object_name))
+                return body
+
+            data = await self._runner.call("get_bytes", read_all, timeout=timeout)
+            self.stats.add_received(len(data))
+            return data
+        length: int | None
+        sized = range_needs_size(start, end)
+        if sized:
+            size = (await self.stat(bucket, object_name, timeout=timeout)).size
+            offset, length = slice_bounds(start, end, size)
+        else:
+            offset = start or 0
+            length = None if end is None else max(0, end - offset)
+        if length == 0:
+            if not sized:
+                await self.stat(bucket, object_name, timeout=timeout)  # NotFoundError if missing
+            return b""
+        last = "" if length is None else str(offset + length - 1)
+        storage = await self._open()
+
+        async def read() -> bytes:
+            try:
+                result: bytes = await storage.download(
+                    bucket, object_name, headers={"Range": f"bytes={offset}-{last}"}, timeout=_HTTP_TIMEOUT
+                )
+            except aiohttp.ClientResponseError as exc:
+                if exc.status == 416:  # start at or past the end: Python slicing gives b""
+                    return b""
+                raise
+            return result
+
+        data = await self._runner.call("get_bytes", read, timeout=timeout)
+        self.stats.add_received(len(data))
+        return data
+
+    async def open_read(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        timeout: float | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Stream the object in chunks of at most ``chunk_size`` bytes; after the last one
+        the CRC32C/MD5 of what was read is checked (``ChecksumMismatchError``)."""
+        self._check(bucket, object_name)
+        if not isinstance(chunk_size, int) or chunk_size <= 0:
+            raise ConfigurationError("chunk_size must be a positive integer")
+        received = Checksums()
+        async with self._stream("open_read", bucket, object_name, timeout) as response:
+            while True:
+                chunk = await self._runner.call(
+                    "open_read", lambda: response.content.read(chunk_size), idempotent=False, timeout=timeout
+                )
+                if not chunk:
+                    break
+                received.update(chunk)
+                self.stats.add_received(len(chunk))
+                yield chunk
+            with self._runner.errors("open_read"):
+                self._verify_download(response, received, self._where(bucket, object_name))
+
+    async def download_file(
+        self,
+        bucket: str,
+        object_name: str,
+        local_path: StrPath,
+        *,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Stream the object into a temp file beside ``local_path``, check its CRC32C/MD5,
+        then rename it into place (nothing is left behind on failure)."""
+        self._check(bucket, object_name)
+        received = Checksums()
+        async with (
+            self._stream("download_file", bucket, object_name, timeout) as response,
+            atomic_destination(local_path) as dest,
+        ):
+            while True:
+                block = await self._runner.call(
+                    "download_file", lambda: _read_block(response, _READ_BLOCK), idempotent=False, timeout=timeout
+                )
+                if not block:
+                    break
+                received.update(block)
+                await dest.write(block)
+                self.stats.add_received(len(block))
+                if progress is not None:
+                    progress(len(block))
+            with self._runner.errors("download_file"):
+                self._verify_download(response, received, self._where(bucket, object_name))
+        return True
+
+    # -- metadata, delete, copy ------------------------------------------------------------
+
+    async def stat(self, bucket: str, object_name: str, *, timeout: float | None = None) -> ObjectMetadata:
+        """Describe one object (``NotFoundError`` if it or its bucket is missing)."""
+        self._check(bucket, object_name)
+        storage = await self._open()
+        resource = await self._runner.call(
+            "stat", lambda: storage.download_metadata(bucket, object_name, timeout=_HTTP_TIMEOUT), timeout=timeout
+        )
+        return _object_metadata(resource, bucket)
+
+    async def delete_object(self, bucket: str, object_name: str, *, timeout: float | None = None) -> None:
+        """Delete an object; a missing object is not an error, a missing bucket is."""
+        self._check(bucket, object_name)
+        storage = await self._open()
+        try:
+            await self._runner.call(
+                "delete_object", lambda: storage.delete(bucket, object_name, timeout=_HTTP_TIMEOUT), timeout=timeout
+            )
+        except NotFoundError:
+            if not await self._bucket_exists(bucket, timeout=timeout):
+                raise self._missing_bucket(bucket, "delete_object") from None
+
+    async def delete_objects(
+        self,
+        bucket: str,
+        object_names: Iterable[str],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Delete many objects with GCS batch requests (100 per request, ``max_concurrency``
+        requests at once).  Missing objects are skipped; every name is attempted and the
+        first error is raised afterwards."""
+        check_bucket_name(bucket)
+        errors: list[BaseException] = []
+        batches = _batches(object_names, _BATCH_LIMIT, errors)
+        missing: list[bool] = []
+
+        async def worker() -> None:
+            for batch in batches:
+                try:
+                    if await self._delete_batch(bucket, batch, errors, timeout):
+                        missing.append(True)
+                except CloudError as exc:
+                    errors.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(self.max_concurrency):
+                tg.start_soon(worker)
+        if missing and not await self._bucket_exists(bucket, timeout=timeout):
+            errors.append(self._missing_bucket(bucket, "delete_objects"))
+        if errors:
+            raise errors[0]
+
+    async def _delete_batch(
+        self, bucket: str, names: list[str], errors: list[BaseException], timeout: float | None
+    ) -> bool:
+        """Delete one batch; return whether some object was missing (404)."""
+        boundary = "batch_" + _secrets.token_hex(16)
+        lines: list[str] = []
+        for index, name in enumerate(names):
+            lines += [
+                f"--{boundary}",
+                "Content-Type: application/http",
+                "Content-Transfer-Encoding: binary",
+                f"Content-ID: <{index}>",
+                "",
+                f"DELETE /storage/v1/b/{bucket}/o/{quote(name, safe='')} HTTP/1.1",
+                "",
+                "",
+            ]
+        lines.append(f"--{boundary}--")
+        body = "\r\n".join(lines).encode("utf-8")
+
+        async def post() -> tuple[int, Mapping[str, str], bytes]:
+            return await self._send(
+                "POST",
+                f"{self.api_root}/batch/storage/v1",
+                headers={"Content-Type": f"multipart/mixed; boundary={boundary}"},
+                data=body,
+            )
+
+        _, headers, answer = await self._runner.call("delete_objects", post, timeout=timeout)
+        parts = _parse_batch_response(headers.get("Content-Type", ""), answer)
+        by_id = {cid: (status, text) for cid, status, text in parts if cid is not None}
+        missing = False
+        retry_one: list[str] = []
+        for index, name in enumerate(names):
+            found = by_id.get(str(index)) or (parts[index][1:] if index < len(parts) and not by_id else None)
+            if found is None:
+                retry_one.append(name)
+                continue
+            status, text = found
+            if status < 300:
+                continue
+            if status == 404:
+                missing = True
+            elif status == 429 or status >= 500:
+                retry_one.append(name)
+            else:
+                err = self._runner.to_cloud_error(
+                    error_from_response(status, text, operation="delete_objects"), "delete_objects"
+                )
+                if err is not None:
+                    self.stats.record_error(err)
+                    errors.append(err)
+        for name in retry_one:  # throttled or failed parts: one by one, with retries
+            try:
+                await self.delete_object(bucket, name, timeout=timeout)
+            except CloudError as exc:
+                errors.append(exc)
+        return missing
+
+    async def copy_object(
+        self,
+        source_bucket: str,
+        source_name: str,
+        dest_bucket: str,
+        dest_name: str,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Copy server-side (``rewriteTo``, repeated until done), keeping content type and
+        metadata."""
+        self._check(source_bucket, source_name)
+        self._check(dest_bucket, dest_name)
+        storage = await self._open()
+        await self._runner.call(
+            "copy_object",
+            lambda: storage.copy(source_bucket, source_name, dest_bucket, new_name=dest_name, timeout=_HTTP_TIMEOUT),
+            timeout=timeout,
+        )
+
+    # -- listings --------------------------------------------------------------------------
+
+    def iter_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        page_size: int | None = None,
+        timeout: float | None = None,
+    ) -> AsyncPaginator[ObjectMetadata]:
+        """List objects lazily in name order, one page (``page_size``, default 1,000) per
+        request, following GCS's ``nextPageToken``.  With ``delimiter``, common prefixes are
+        merged with the objects in name order."""
+        check_bucket_name(bucket)
+        if delimiter == "":
+            raise ConfigurationError("delimiter must not be empty")
+        if page_size is not None and (not isinstance(page_size, int) or page_size < 1):
+            raise ConfigurationError("page_size must be a positive integer")
+        limit = page_size or _PAGE_SIZE
+
+        async def fetch(token: str | None) -> Page[ObjectMetadata]:
+            storage = await self._open()
+            params = {"maxResults": str(limit)}
+            if prefix:
+                params["prefix"] = prefix
+            if delimiter:
+                params["delimiter"] = delimiter
+            if token:
+                params["pageToken"] = token
+            data: dict[str, Any] = await self._runner.call(
+                "iter_objects",
+                lambda: storage.list_objects(bucket, params=dict(params), timeout=_HTTP_TIMEOUT),
+                timeout=timeout,
+            )
+            entries = [_object_metadata(item, bucket) for item in data.get("items") or []]
+            entries += [_prefix_entry(p, bucket) for p in data.get("prefixes") or []]
+            entries.sort(key=lambda m: m.name)
+            return Page(entries, data.get("nextPageToken") or None)
+
+        return AsyncPaginator(fetch)
+
+    # -- URLs ------------------------------------------------------------------------------
+
+    async def sign_url(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        method: str = "GET",
+        expires: int = 3600,
+        timeout: float | None = None,
+    ) -> str:
+        """Return a V4 signed URL for ``method`` on the object, valid ``expires`` seconds
+        (at most seven days), signed locally with the service-account key.  Raises
+        ``ConfigurationError`` without a key (e.g. user credentials or the metadata server)."""
+        self._check(bucket, object_name)
+        await self._open()
+        data = self._service_data or {}
+        email, key = data.get("client_email"), data.get("private_key")
+        if not isinstance(email, str) or not isinstance(key, str) or not email or not key:
+            raise ConfigurationError(
+                "signing URLs needs a service-account key: pass GCSClient(service_account_file=...) "
+                "or point GOOGLE_APPLICATION_CREDENTIALS at one",
+                provider=self.provider.value,
+                operation="sign_url",
+            )
+        host = urlsplit(self.api_root).hostname or ""
+        endpoint = DEFAULT_API_ROOT if host.endswith("googleapis.com") else self.api_root
+        return sign_v4_url(
+            endpoint=endpoint,
+            bucket=bucket,
+            object_name=object_name,
+            method=method,
+            expires=expires,
+            client_email=email,
+            private_key_pem=key,
+        )
+
+
+def _read_key_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read service_account_file {path!r}: {exc.strerror or exc}") from None
+
+
+def _parse_key(text: str, path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ConfigurationError(f"service_account_file {path!r} is not a JSON key file") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise ConfigurationError(f"service_account_file {path!r} has no credential 'type'")
+    if data["type"] == "service_account" and not (data.get("client_email") and data.get("private_key")):
+        raise ConfigurationError(f"service_account_file {path!r} lacks client_email or private_key")
+    return data
