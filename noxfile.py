@@ -34,7 +34,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
-    session.install("ruff>=0.6")
+    session.install("ruff==0.17.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -42,7 +42,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on cloud/ and examples/, and the sync stubs are fresh."""
-    session.install("-e", ".[all,test]", "mypy>=1.11")
+    session.install("-e", ".[all,test]", "mypy==2.4.1")
     session.run("mypy")
     session.run("python", "-m", "cloud.common.sync_stubs", "--check")
 

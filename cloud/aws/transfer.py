@@ -11,7 +11,7 @@ from typing import Any, Literal, TypeVar
 
 import anyio
 
-from cloud.common.exceptions import TransportError
+from cloud.common.exceptions import IntegrityError
 from cloud.common.files import read_at
 from cloud.common.types import ProgressCallback, StrPath
 
@@ -174,12 +174,12 @@ class DownloadVerifier:
             self._md5.update(chunk)
 
     def finish(self) -> None:
-        """Raise ``TransportError`` when the body was cut short or does not match."""
+        """Raise ``IntegrityError`` when the body was cut short or does not match."""
         if isinstance(self.expected_length, int) and self.received != self.expected_length:
-            raise TransportError(
+            raise IntegrityError(
                 f"the response ended after {self.received} of {self.expected_length} bytes", provider="aws"
             )
         if self._md5 is not None and self._md5.hexdigest() != self._etag:
-            raise TransportError(
+            raise IntegrityError(
                 "downloaded data does not match the MD5 ETag S3 stored (corrupted in transit)", provider="aws"
             )

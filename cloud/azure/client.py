@@ -37,6 +37,7 @@ from cloud.common.exceptions import (
     CloudError,
     ConfigurationError,
     ConflictError,
+    IntegrityError,
     RequestTimeoutError,
     ServerError,
     TransportError,
@@ -1077,8 +1078,8 @@ def _total_size(props: BlobProperties, offset: int, got: int) -> int:
     return offset + got
 
 
-def _md5_mismatch(bucket: str, name: str) -> TransportError:
-    return TransportError(
+def _md5_mismatch(bucket: str, name: str) -> IntegrityError:
+    return IntegrityError(
         f"the content read from {bucket}/{name} does not match its Content-MD5 (corrupted in transit?)"
     )
 

@@ -18,6 +18,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "GoneError",
+    "IntegrityError",
     "MissingDependencyError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -94,6 +95,30 @@ class TransportError(CloudError):
 
 class RequestTimeoutError(TransportError, TimeoutError):
     """Raised when an operation did not finish within its timeout.  Retryable."""
+
+
+class IntegrityError(TransportError):
+    """Raised when the bytes sent or received do not match the checksum (MD5, CRC32C,
+    CRC32) or length the service reports: the data was corrupted or cut short on the way.
+    Nothing is kept (no file at the destination; an upload is not committed or is deleted).
+    Retryable: a new transfer may succeed."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = "ChecksumMismatch",
+        status_code: int | None = None,
+        request_id: str | None = None,
+        body: str | None = None,
+        provider: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, operation=operation)
+        self.code = code
+        self.status_code = status_code
+        self.request_id = request_id
+        self.body = body
 
 
 class APIError(CloudError):

@@ -25,6 +25,7 @@ from cloud.common.exceptions import (
     ConfigurationError,
     ConflictError,
     GoneError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
@@ -109,7 +110,7 @@ _HASH_REJECTED = re.compile(r"Provided (?:MD5|CRC32C)\b.*doesn't match calculate
 _TOKEN_HOSTS = ("oauth2.googleapis.com", "accounts.google.com", "metadata.google.internal", "sts.googleapis.com")
 
 
-class ChecksumMismatchError(ServerError):
+class ChecksumMismatchError(IntegrityError):
     """Raised when the CRC32C or MD5 of the bytes sent or received differs from the one GCS
     reports for the object: the data was corrupted on the way.  The downloaded file is not
     kept; an uploaded object is deleted.  Retryable (a new transfer may succeed)."""
@@ -153,11 +154,11 @@ def error_from_response(
     operation: str | None = None,
     reason_phrase: str | None = None,
     token_request: bool = False,
-) -> APIError:
+) -> APIError | IntegrityError:
     """Build the typed error for an HTTP error answer (status, body text, headers)."""
     message, reason = _parse_body(body)
     if token_request:
-        cls: type[APIError] = AuthenticationError
+        cls: type[APIError | IntegrityError] = AuthenticationError
     elif status == 400 and message and _HASH_REJECTED.search(message):
         cls = ChecksumMismatchError
     elif reason in REASON_ERRORS:

@@ -15,7 +15,12 @@ import pytest
 
 from cloud.aws import S3Client
 from cloud.aws.client import MIN_PART_SIZE
-from cloud.common.exceptions import NotFoundError, PermissionDeniedError, PreconditionFailedError, TransportError
+from cloud.common.exceptions import (
+    IntegrityError,
+    NotFoundError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+)
 from cloud.common.retry import RetryPolicy
 
 from .conftest import client_error, no_sleep, wrap
@@ -227,13 +232,13 @@ async def test_corrupted_download_is_detected_retried_and_leaves_nothing(
             return response
 
         await wrap(s3, "get_object", corrupt)
-        with pytest.raises(TransportError, match="MD5"):
+        with pytest.raises(IntegrityError, match="MD5"):
             await s3.download_file(bucket, "small.bin", tmp_path / "small.bin")
         assert len(attempts) == 2  # retried once, then given up
         assert os.listdir(tmp_path) == []
-        with pytest.raises(TransportError):
+        with pytest.raises(IntegrityError):
             await s3.get_bytes(bucket, "small.bin")
-        with pytest.raises(TransportError):
+        with pytest.raises(IntegrityError):
             async for _ in s3.open_read(bucket, "small.bin"):
                 pass
 

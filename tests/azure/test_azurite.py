@@ -26,6 +26,7 @@ from cloud.common.exceptions import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
@@ -154,12 +155,12 @@ async def test_content_md5_is_verified_on_reads(connection_string: str, containe
         target = tmp_path / "keep.bin"
         target.write_bytes(b"precious")
         for name in ("tampered", "small"):
-            with pytest.raises(TransportError, match="Content-MD5"):
+            with pytest.raises(IntegrityError, match="Content-MD5"):
                 await client.download_file(container, name, target)
             assert target.read_bytes() == b"precious" and os.listdir(tmp_path) == ["keep.bin"]
-            with pytest.raises(TransportError, match="Content-MD5"):
+            with pytest.raises(IntegrityError, match="Content-MD5"):
                 await client.get_bytes(container, name)
-            with pytest.raises(TransportError, match="Content-MD5"):
+            with pytest.raises(IntegrityError, match="Content-MD5"):
                 [c async for c in client.open_read(container, name, chunk_size=BLOCK)]
         # A partial read cannot be checked against the whole blob's MD5, and is not refused.
         assert len(await client.get_bytes(container, "tampered", start=10, end=20)) == 10

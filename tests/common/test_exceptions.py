@@ -16,6 +16,7 @@ from cloud.common.exceptions import (
     ConfigurationError,
     ConflictError,
     GoneError,
+    IntegrityError,
     MissingDependencyError,
     NotFoundError,
     PermissionDeniedError,
@@ -40,7 +41,14 @@ def test_tree_shape() -> None:
     assert issubclass(AlreadyExistsError, ConflictError)
     for cls in (BadRequestError, AuthenticationError, PermissionDeniedError, PreconditionFailedError):
         assert issubclass(cls, APIError)
-    assert {c for c in ALL_ERRORS if c.retryable} == {TransportError, RequestTimeoutError, RateLimitError, ServerError}
+    assert {c for c in ALL_ERRORS if c.retryable} == {
+        TransportError,
+        RequestTimeoutError,
+        IntegrityError,
+        RateLimitError,
+        ServerError,
+    }
+    assert issubclass(IntegrityError, TransportError)
 
 
 @pytest.mark.parametrize(
