@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -43,6 +43,7 @@ import anyio
 import anyio.to_thread
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
+from cloud.common.bulk import map_bounded
 from cloud.common.exceptions import CloudError, ConfigurationError
 from cloud.common.models import ObjectMetadata, TransferResult
 from cloud.common.types import ProgressCallback, ResultCallback, StrPath
@@ -288,47 +289,14 @@ async def copy_one(
 
 
 def _finish_local_file(path: Path, modified: datetime | None) -> int:
-    # Downloads land through a private temp file (mode 0600): give the file the mode a new
-    # file normally gets, and the source's modification time (as ``aws s3 cp`` does).
-    os.chmod(path, 0o666 & ~_umask())
+    # Give the file the source's modification time (as ``aws s3 cp`` does).
     if modified is not None:
         stamp = modified.timestamp()
         os.utime(path, (stamp, stamp))
     return path.stat().st_size
 
 
-def _umask() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
-
-
 # -- many objects ----------------------------------------------------------------------------
-
-
-async def _indexed(
-    items: Iterable[TransferItem] | AsyncIterable[TransferItem],
-) -> AsyncGenerator[tuple[int, TransferItem], None]:
-    index = 0
-    if isinstance(items, AsyncIterable):
-        iterator = aiter(items)
-        try:
-            async for item in iterator:
-                yield index, item
-                index += 1
-        finally:
-            close = getattr(iterator, "aclose", None)
-            if close is not None:
-                await close()
-    else:
-        for item in items:
-            yield index, item
-            index += 1
 
 
 async def transfer(
@@ -353,12 +321,6 @@ async def transfer(
     result as soon as it is known, ``on_item_start``/``on_item_progress``/``on_item_done``
     the item-level events (for per-file progress bars).  An error of the listing itself is raised.
     """
-    if concurrency < 1:
-        raise ConfigurationError("concurrency must be at least 1")
-    results: dict[int, TransferResult] = {}
-    iterator = _indexed(items)
-    lock = anyio.Lock()
-    failure: list[BaseException] = []
 
     async def one(item: TransferItem) -> TransferResult:
         source_name, dest_name = source.describe(item.source), dest.describe(item.destination)
@@ -377,34 +339,13 @@ async def transfer(
             return TransferResult(source=source_name, destination=dest_name, ok=False, error=exc)
         return TransferResult(source=source_name, destination=dest_name, ok=True, bytes=size)
 
-    async def worker(scope: anyio.CancelScope) -> None:
-        try:
-            while True:
-                async with lock:
-                    try:
-                        index, item = await iterator.__anext__()
-                    except StopAsyncIteration:
-                        return
-                result = await one(item)
-                results[index] = result
-                if on_item_done is not None:
-                    on_item_done(item, result)
-                if on_result is not None:
-                    on_result(result)
-        except Exception as exc:
-            failure.append(exc)
-            scope.cancel()
+    def done(item: TransferItem, result: TransferResult) -> None:
+        if on_item_done is not None:
+            on_item_done(item, result)
+        if on_result is not None:
+            on_result(result)
 
-    try:
-        async with anyio.create_task_group() as tg:
-            for _ in range(concurrency):
-                tg.start_soon(worker, tg.cancel_scope)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await iterator.aclose()
-    if failure:
-        raise failure[0]
-    return [results[i] for i in sorted(results)]
+    return await map_bounded(items, one, concurrency, on_done=done)
 
 
 async def iter_tree(place: Place) -> AsyncIterator[ObjectMetadata]:

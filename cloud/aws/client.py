@@ -16,7 +16,8 @@ import anyio
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
-from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient, _run_bounded
+from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
+from cloud.common.bulk import map_bounded
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
     BadRequestError,
@@ -846,7 +847,7 @@ class S3Client(StorageClient):
             except CloudError as exc:
                 failures.append(exc)
 
-        await _run_bounded(batches(), run, self.max_concurrency)
+        await map_bounded(batches(), run, self.max_concurrency)
         if failures:
             raise failures[0]
 
@@ -1124,14 +1125,7 @@ async def _close_iterator(iterator: AsyncIterator[Any]) -> None:
 
 
 async def _gather_bounded(items: list[tuple[int, int]], work: Any, concurrency: int) -> None:
-    async def source() -> AsyncIterator[tuple[int, int]]:
-        for item in items:
-            yield item
-
-    async def run(_: int, item: tuple[int, int]) -> None:
-        await work(item)
-
-    await run_workers(source(), run, concurrency)
+    await map_bounded(items, work, concurrency)
 
 
 async def _chain_secrets(client: Any) -> tuple[str, ...]:

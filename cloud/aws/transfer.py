@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 
 import anyio
 
+from cloud.common.bulk import map_bounded
 from cloud.common.exceptions import IntegrityError
 from cloud.common.files import read_at
 from cloud.common.types import ProgressCallback, StrPath
@@ -80,49 +81,24 @@ async def run_workers(
     concurrency: int,
 ) -> None:
     """Run ``work(number, item)`` (``number`` counts from 1) over ``items`` with at most
-    ``concurrency`` calls in flight.
+    ``concurrency`` calls in flight, on the shared :func:`~cloud.common.bulk.map_bounded`
+    (items pulled lazily; the first exception cancels the rest and is raised as itself)."""
 
-    Items are pulled lazily, so at most ``concurrency`` (plus the one being produced) are
-    held at once.  The first exception (from ``items`` or from ``work``) cancels the rest
-    and is raised as itself, not wrapped in an exception group.
-    """
-    failures: list[BaseException] = []
-    send, receive = anyio.create_memory_object_stream[tuple[int, T]](0)
+    async def numbered() -> AsyncIterator[tuple[int, T]]:
+        number = 0
+        try:
+            async for item in items:
+                number += 1
+                yield number, item
+        finally:
+            aclose = getattr(items, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
-    async with anyio.create_task_group() as tg:
+    async def run(pair: tuple[int, T]) -> None:
+        await work(*pair)
 
-        def fail(exc: BaseException) -> None:
-            failures.append(exc)
-            tg.cancel_scope.cancel()
-
-        async def produce() -> None:
-            try:
-                async with send:
-                    number = 0
-                    async for item in items:
-                        number += 1
-                        await send.send((number, item))
-            except Exception as exc:
-                fail(exc)
-            finally:
-                aclose = getattr(items, "aclose", None)
-                if aclose is not None:
-                    with anyio.CancelScope(shield=True):
-                        await aclose()
-
-        async def consume() -> None:
-            try:
-                async for number, item in receive:
-                    await work(number, item)
-            except Exception as exc:
-                fail(exc)
-
-        tg.start_soon(produce)
-        for _ in range(max(1, concurrency)):
-            tg.start_soon(consume)
-    receive.close()
-    if failures:
-        raise failures[0]
+    await map_bounded(numbered(), run, concurrency)
 
 
 class SegmentProgress:

@@ -30,6 +30,7 @@ from azure.storage.blob import (
 from azure.storage.blob.aio import BlobClient, BlobPrefix, BlobServiceClient, ContainerClient
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
+from cloud.common.bulk import map_bounded, run_all
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
     APIError,
@@ -1190,23 +1191,14 @@ def _batched(items: Iterable[X], size: int) -> Iterable[list[X]]:
 
 async def _run_all(jobs: Sequence[Callable[[], Awaitable[None]]], convert: Callable[[Exception], Exception]) -> None:
     """Run ``jobs`` concurrently; on the first failure cancel the rest and raise it
-    (a plain exception, never an exception group)."""
-    failures: list[Exception] = []
-
-    async with anyio.create_task_group() as tg:
-
-        async def guarded(job: Callable[[], Awaitable[None]]) -> None:
-            try:
-                await job()
-            except Exception as exc:
-                if not failures:
-                    failures.append(exc)
-                tg.cancel_scope.cancel()
-
-        for job in jobs:
-            tg.start_soon(guarded, job)
-    if failures:
-        raise convert(failures[0])
+    (converted; a plain exception, never an exception group)."""
+    try:
+        await run_all(jobs)
+    except Exception as exc:
+        converted = convert(exc)
+        if converted is exc:
+            raise
+        raise converted from exc
 
 
 async def _run_parallel(
@@ -1219,10 +1211,10 @@ async def _run_parallel(
 ) -> None:
     """``await work(item)`` for every item, ``concurrency`` at once, items taken lazily,
     alongside the ``extra`` jobs; the first failure cancels the rest and is raised."""
-    iterator = iter(items)
-
-    async def worker() -> None:
-        for item in iterator:
-            await work(item)
-
-    await _run_all([*([worker] * max(1, concurrency)), *extra], convert)
+    try:
+        await map_bounded(items, work, max(1, concurrency), alongside=extra)
+    except Exception as exc:
+        converted = convert(exc)
+        if converted is exc:
+            raise
+        raise converted from exc

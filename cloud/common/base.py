@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
-import anyio
-
+from .bulk import map_bounded
 from .enums import CloudProvider
 from .exceptions import CloudError, ConfigurationError, NotFoundError
 from .models import CloudResource, ObjectMetadata, TransferResult
@@ -217,17 +216,17 @@ class StorageClient(CloudClient):
     ) -> None:
         """Delete many objects (batched where the provider allows).  Every name is
         attempted; if some failed, the first error is raised afterwards."""
-        first_error: list[BaseException] = []
 
-        async def delete(name: str) -> None:
+        async def delete(name: str) -> CloudError | None:
             try:
                 await self.delete_object(bucket, name, timeout=timeout)
             except CloudError as exc:
-                first_error.append(exc)
+                return exc
+            return None
 
-        await _run_bounded(object_names, delete, self.default_concurrency)
-        if first_error:
-            raise first_error[0]
+        errors = [e for e in await map_bounded(object_names, delete, self.default_concurrency) if e is not None]
+        if errors:
+            raise errors[0]
 
     @abstractmethod
     async def copy_object(
@@ -386,42 +385,25 @@ class ServerlessClient(CloudClient):
 _Item = TypeVar("_Item")
 
 
-async def _run_bounded(items: Iterable[_Item], work: Any, concurrency: int) -> None:
-    """Run ``await work(item)`` for every item with at most ``concurrency`` at once.
-
-    A fixed pool of worker tasks pulls from one iterator, so items are consumed lazily and
-    no task is created per item.
-    """
-    iterator = iter(items)
-
-    async def worker() -> None:
-        for item in iterator:
-            await work(item)
-
-    async with anyio.create_task_group() as tg:
-        for _ in range(max(1, concurrency)):
-            tg.start_soon(worker)
-
-
 async def _transfer_all(
     items: Iterable[_Item],
-    one: Any,
-    describe: Any,
+    one: Callable[[_Item], Awaitable[TransferResult]],
+    describe: Callable[[_Item], tuple[str, str]],
     concurrency: int,
     on_result: ResultCallback | None,
 ) -> list[TransferResult]:
-    results: dict[int, TransferResult] = {}
+    """Run ``one`` over ``items`` with bounded concurrency; a failed item becomes a
+    ``TransferResult`` with ``ok=False`` instead of stopping the rest."""
 
-    async def run(indexed: tuple[int, _Item]) -> None:
-        index, item = indexed
+    async def run(item: _Item) -> TransferResult:
         try:
-            result: TransferResult = await one(item)
+            return await one(item)
         except (CloudError, OSError) as exc:
             source, destination = describe(item)
-            result = TransferResult(source=source, destination=destination, ok=False, error=exc)
-        results[index] = result
+            return TransferResult(source=source, destination=destination, ok=False, error=exc)
+
+    def done(_: _Item, result: TransferResult) -> None:
         if on_result is not None:
             on_result(result)
 
-    await _run_bounded(enumerate(items), run, concurrency)
-    return [results[i] for i in range(len(results))]
+    return await map_bounded(items, run, concurrency, on_done=done)

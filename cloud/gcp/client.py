@@ -19,6 +19,7 @@ from gcloud.aio.storage import Storage
 from yarl import URL
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
+from cloud.common.bulk import map_bounded
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
     CloudError,
@@ -861,17 +862,14 @@ class GCSClient(StorageClient):
         batches = _batches(object_names, _BATCH_LIMIT, errors)
         missing: list[bool] = []
 
-        async def worker() -> None:
-            for batch in batches:
-                try:
-                    if await self._delete_batch(bucket, batch, errors, timeout):
-                        missing.append(True)
-                except CloudError as exc:
-                    errors.append(exc)
+        async def run(batch: list[str]) -> None:
+            try:
+                if await self._delete_batch(bucket, batch, errors, timeout):
+                    missing.append(True)
+            except CloudError as exc:
+                errors.append(exc)
 
-        async with anyio.create_task_group() as tg:
-            for _ in range(self.max_concurrency):
-                tg.start_soon(worker)
+        await map_bounded(batches, run, self.max_concurrency)
         if missing and not await self._bucket_exists(bucket, timeout=timeout):
             errors.append(self._missing_bucket(bucket, "delete_objects"))
         if errors:

@@ -207,6 +207,7 @@ def test_mypy_sees_the_sync_return_types(tmp_path: Path) -> None:
         text=True,
         cwd=ROOT,
     )
+    assert "Revealed type" in result.stdout, (result.stdout, result.stderr)
     out = result.stdout.replace("builtins.", "")
     assert 'Revealed type is "list[str]"' in out, out
     assert 'Revealed type is "bool"' in out, out
