@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import email.utils
 import hashlib
+import io
 import math
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
@@ -28,7 +29,7 @@ from cloud.common.exceptions import (
     PermissionDeniedError,
     TransportError,
 )
-from cloud.common.files import AtomicDestination, atomic_destination, guess_content_type
+from cloud.common.files import AtomicDestination, atomic_destination, guess_content_type, read_small_file
 from cloud.common.models import CloudCredentials, ObjectMetadata
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
@@ -38,6 +39,7 @@ from cloud.common.validation import check_object_name, normalize_metadata, range
 
 from .errors import translate
 from .transfer import (
+    BytesBody,
     ChecksumKind,
     DownloadVerifier,
     SegmentProgress,
@@ -239,7 +241,11 @@ class S3Client(StorageClient):
         """One S3 API call through the runner (timeout, retries, error table, stats)."""
         client = await self._get_client(operation)
 
+        body = params.get("Body")
+
         async def call() -> dict[str, Any]:
+            if isinstance(body, io.IOBase) and body.seekable():
+                body.seek(0)  # every attempt sends the whole body
             response: dict[str, Any] = await getattr(client, method)(**params)
             return response
 
@@ -385,7 +391,8 @@ class S3Client(StorageClient):
         params: dict[str, Any] = {
             "Bucket": bucket,
             "Key": object_name,
-            "Body": data,
+            "Body": BytesBody(data),
+            "ContentLength": len(data),
             "ContentType": content_type,
             "Metadata": dict(metadata),
             **conditions,
@@ -420,12 +427,9 @@ class S3Client(StorageClient):
         user = normalize_metadata(metadata)
         conditions = _conditions(if_none_match, if_match)
         ctype = content_type or guess_content_type(os.fspath(local_path))
-        size = (await anyio.to_thread.run_sync(os.stat, local_path)).st_size
-        if size <= self.part_size:
-            data = b""
-            if size:
-                async for part in file_parts(local_path, size, size):
-                    data = part
+        size, small = await read_small_file(local_path, self.part_size)
+        if small is not None:
+            data = small
             await self._put_object("upload_file", bucket, object_name, data, ctype, user, conditions, timeout)
             if progress is not None and size:
                 progress(size)
@@ -542,7 +546,8 @@ class S3Client(StorageClient):
                 "Key": object_name,
                 "UploadId": upload_id,
                 "PartNumber": number,
-                "Body": data,
+                "Body": BytesBody(data),
+                "ContentLength": len(data),
                 **(await checksum_params(self._checksum, data)),
             }
             response = await self._request(operation, "upload_part", params, timeout=timeout)

@@ -136,7 +136,7 @@ class SlidingWindowLimiter:
         Every :meth:`acquire` must be paired with one :meth:`release`; prefer :meth:`slot`.
         """
         if self._lock is None:
-            self._lock = anyio.Lock()
+            self._lock = anyio.Lock(fast_acquire=True)
         async with self._lock:
             while True:
                 now = self._clock()

@@ -18,9 +18,15 @@ __all__ = [
     "AtomicDestination",
     "atomic_destination",
     "file_chunks",
+    "SMALL_IO",
     "guess_content_type",
     "read_at",
+    "read_small_file",
 ]
+
+
+SMALL_IO = 64 * 1024
+"""Local reads and writes up to this size run on the event loop: cheaper than a thread hop."""
 
 
 def _current_umask() -> int:
@@ -48,13 +54,15 @@ class AtomicDestination:
         self._offset += len(data)
 
     async def write_at(self, data: bytes, offset: int) -> None:
-        """Write ``data`` at ``offset`` (safe to call from concurrent tasks)."""
-        view = memoryview(data)
-        while view:
-            n = await anyio.to_thread.run_sync(os.pwrite, self._fd, view, offset)
-            view = view[n:]
-            offset += n
-            self.bytes_written += n
+        """Write ``data`` at ``offset`` (safe to call from concurrent tasks).
+
+        Writes of up to 64 KiB go straight to the page cache from the event loop (a few
+        microseconds; a worker-thread hop costs ~70 µs); larger ones run in a worker thread.
+        """
+        if len(data) <= SMALL_IO:
+            self.bytes_written += _pwrite_all(self._fd, data, offset)
+        else:
+            self.bytes_written += await anyio.to_thread.run_sync(_pwrite_all, self._fd, data, offset)
 
     async def truncate(self, size: int) -> None:
         """Set the temp file's size (preallocates room for parallel parts)."""
@@ -78,7 +86,8 @@ async def atomic_destination(local_path: StrPath) -> AsyncIterator[AtomicDestina
     ok = False
     try:
         yield dest
-        await anyio.to_thread.run_sync(os.fsync, fd)
+        # No fsync: like boto3 and gsutil, "complete" means every byte written and verified,
+        # not flushed to stable storage (an fsync costs ~2 ms per file on this kind of disk).
         ok = True
     finally:
         os.close(fd)
@@ -87,6 +96,15 @@ async def atomic_destination(local_path: StrPath) -> AsyncIterator[AtomicDestina
         else:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(_unlink_quietly, temp)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> int:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view = view[n:]
+        offset += n
+    return len(data)
 
 
 def _unlink_quietly(path: str) -> None:
@@ -101,13 +119,36 @@ def _read_chunk(fd: int, size: int, offset: int) -> bytes:
 
 
 async def read_at(path: StrPath, offset: int, size: int) -> bytes:
-    """Read ``size`` bytes at ``offset`` of a local file (in a worker thread)."""
+    """Read ``size`` bytes at ``offset`` of a local file (in a worker thread above 64 KiB)."""
 
     def read() -> bytes:
         with open(path, "rb") as f:
             return _read_chunk(f.fileno(), size, offset)
 
+    if size <= SMALL_IO:
+        return read()
     return await anyio.to_thread.run_sync(read)
+
+
+async def read_small_file(path: StrPath, limit: int) -> tuple[int, bytes | None]:
+    """Return ``(size, content)`` of a local file when it holds at most ``limit`` bytes,
+    else ``(size, None)``, in at most one worker-thread hop (none up to 64 KiB).
+
+    Small uploads read their whole body this way instead of a stat hop plus a read hop.
+    """
+
+    def read(max_bytes: int) -> tuple[int, bytes | None]:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > max_bytes:
+                return size, None
+            data = f.read()
+        return len(data), data
+
+    size, data = read(SMALL_IO)
+    if data is not None or size > limit:
+        return size, data
+    return await anyio.to_thread.run_sync(read, limit)
 
 
 async def file_chunks(path: StrPath, chunk_size: int) -> AsyncIterator[bytes]:
@@ -126,6 +167,7 @@ async def file_chunks(path: StrPath, chunk_size: int) -> AsyncIterator[bytes]:
 
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+"""The content type of an object stored without one."""
 
 
 def guess_content_type(name: str) -> str:

@@ -56,7 +56,7 @@ class CloudCredentials:
         return [v for name in _SECRET_FIELDS if isinstance(v := getattr(self, name), str) and v]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectMetadata:
     """What a storage backend knows about one object (or, when ``is_prefix``, a common
     prefix returned by a delimiter listing)."""
