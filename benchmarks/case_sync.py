@@ -1,0 +1,171 @@
+"""Sync facade overhead: ``SyncS3Client.get_metadata`` in a loop against the async call.
+
+Each run makes ``N`` ``get_metadata`` calls on one existing object, in a fresh process:
+through the blocking facade (every call crosses to the facade's loop thread through the
+anyio blocking portal) and directly with ``await`` in an ``asyncio.run`` loop.  The extra
+cost per call is the difference of the medians divided by ``N``.  The same pair also runs
+on the in-memory local store, where there is no network: it isolates the facade mechanism.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from benchmarks import backends
+from benchmarks.backends import Endpoint
+from benchmarks.harness import (
+    Context,
+    Meter,
+    RunResult,
+    Section,
+    check,
+    first_error,
+    fmt_us,
+    interleave,
+    med,
+    median,
+    spawn,
+)
+
+KEY = "facade/object.txt"
+BLOCK = 20
+
+
+def facade(params: dict[str, Any], meter: Meter) -> None:
+    """``N`` get_metadata calls through the facade and ``N`` awaited directly, in one process,
+    alternating blocks of ``BLOCK`` calls (so that drifting load hits both sides alike)."""
+    import resource
+    import time
+
+    ep: Endpoint = params["endpoint"]
+    n: int = params["n"]
+    bucket = params["bucket"]
+    local = ep["provider"] == "local"
+    loop = asyncio.new_event_loop()
+    aclient = backends.ours(ep)
+    loop.run_until_complete(aclient.__aenter__())
+    totals = {"async": [0.0, 0.0], "sync": [0.0, 0.0]}
+
+    def cpu() -> float:
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return ru.ru_utime + ru.ru_stime
+
+    async def async_block(count: int) -> None:
+        for _ in range(count):
+            await aclient.get_metadata(bucket, KEY)
+
+    try:
+        with backends.ours_sync(ep) as client:
+            if local:
+                client.ensure_bucket(bucket)
+                client.put_bytes(bucket, KEY, b"hello")
+                loop.run_until_complete(aclient.ensure_bucket(bucket))
+                loop.run_until_complete(aclient.put_bytes(bucket, KEY, b"hello"))
+            client.get_metadata(bucket, KEY)  # warm-up: starts the loop thread and the session
+            loop.run_until_complete(async_block(1))
+            done = 0
+            while done < n:
+                count = min(BLOCK, n - done)
+                t0, c0 = time.perf_counter(), cpu()
+                loop.run_until_complete(async_block(count))
+                t1, c1 = time.perf_counter(), cpu()
+                for _ in range(count):
+                    client.get_metadata(bucket, KEY)
+                t2, c2 = time.perf_counter(), cpu()
+                totals["async"][0] += t1 - t0
+                totals["async"][1] += c1 - c0
+                totals["sync"][0] += t2 - t1
+                totals["sync"][1] += c2 - c1
+                done += count
+    finally:
+        loop.run_until_complete(aclient.aclose())
+        loop.close()
+    for mode, (wall, cpu_s) in totals.items():
+        meter.phases[mode] = {"wall": wall, "cpu": cpu_s, "rss": 0.0}
+
+
+async def seed(params: dict[str, Any], meter: Meter) -> None:
+    """Create the bucket and the object with the raw library."""
+    ep: Endpoint = params["endpoint"]
+    await backends.create_bucket(ep, params["bucket"])
+    async with backends.raw_s3(ep) as s3:
+        await s3.put_object(Bucket=params["bucket"], Key=KEY, Body=b"hello", ContentType="text/plain")
+
+
+def run(ctx: Context) -> list[Section]:
+    """Run the facade pairs on S3 (moto) and on the in-memory local store."""
+    runs = ctx.runs(5, 1)
+    section = Section("Sync facade overhead: `get_metadata` in a loop, blocking facade vs `await`")
+    rows = []
+    targets = []
+    for provider, n in (("s3", 100 if ctx.quick else 1000), ("local", 2000 if ctx.quick else 20000)):
+        ctx.log(f"[sync] {provider}")
+        ok, why = backends.ours_available(provider, sync=True)
+        label = "S3 (moto)" if provider == "s3" else "local, in memory (no I/O)"
+        if not ok:
+            rows.append([label, f"not available: {why}", "", "", "", "", ""])
+            continue
+        bucket = backends.unique_bucket("facade")
+        if provider == "s3":
+            ep = ctx.emulators.shared("s3")
+            seeded = spawn("case_sync", "seed", {"endpoint": ep, "bucket": bucket}, log=ctx.log)
+            if not seeded.ok:
+                rows.append([label, f"seeding failed: {seeded.error}", "", "", "", "", ""])
+                continue
+        else:
+            ep = {"provider": "local", "url": ""}
+
+        def run_one(_: str, __: int, ep: Endpoint = ep, bucket: str = bucket, n: int = n) -> RunResult:
+            return spawn("case_sync", "facade", {"endpoint": ep, "bucket": bucket, "n": n}, log=ctx.log)
+
+        res = interleave(["paired"], runs, run_one, ctx.log, label=f"sync/{provider}")["paired"]
+        if not any(r.ok for r in res):
+            rows.append([label, f"failed: {first_error(res)}", "", "", "", "", ""])
+            continue
+        a_wall, s_wall = med(res, "async", "wall"), med(res, "sync", "wall")
+        a_cpu, s_cpu = med(res, "async", "cpu"), med(res, "sync", "cpu")
+        assert a_wall is not None and s_wall is not None and a_cpu is not None and s_cpu is not None
+        # median of the per-run differences (each run pairs its own blocks)
+        diffs = [(r.phases["sync"]["wall"] - r.phases["async"]["wall"]) / n for r in res if r.ok]
+        extra = median(diffs)
+        assert extra is not None
+        rows.append(
+            [
+                label,
+                f"{n:,}",
+                fmt_us(a_wall / n),
+                fmt_us(s_wall / n),
+                f"**{fmt_us(extra)}**",
+                fmt_us(a_cpu / n),
+                fmt_us(s_cpu / n),
+            ]
+        )
+        verdict = section.verdict(
+            f"sync facade ({'S3' if provider == 's3' else 'local memory'}): < 100 µs extra per call",
+            check("< 100 us", extra, 100e-6),
+        )
+        targets.append([f"{label}: < 100 µs extra per call", f"{fmt_us(extra)} µs", verdict.cell(ctx.enforce)])
+    section.intro = (
+        f"Median of {runs} run(s), each in a fresh process that alternates blocks of {BLOCK} awaited calls and "
+        f"{BLOCK} facade calls (both clients open side by side, so load drift hits both alike); the first call "
+        "of each (loop thread, session) is outside the measurement. Per-call figures are the summed block "
+        "times divided by N; extra = median over runs of (facade - async) / N."
+    )
+    section.table(
+        [
+            "backend",
+            "calls",
+            "async µs / call",
+            "sync facade µs / call",
+            "extra µs / call",
+            "async CPU µs / call",
+            "sync CPU µs / call",
+        ],
+        rows,
+    )
+    section.table(["target", "ours", "result"], targets)
+    section.notes.append(
+        "The S3 row is the issue's target; the local row shows the facade's own cost without network noise."
+    )
+    return [section]
