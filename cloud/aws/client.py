@@ -39,13 +39,13 @@ from cloud.common.validation import check_object_name, normalize_metadata, range
 
 from .errors import translate
 from .transfer import (
-    BytesBody,
     ChecksumKind,
     DownloadVerifier,
     SegmentProgress,
     checksum_params,
     file_parts,
     rechunk,
+    request_body,
     run_workers,
 )
 from .validation import check_bucket_name, check_endpoint_url, check_region, is_aws_endpoint
@@ -391,7 +391,7 @@ class S3Client(StorageClient):
         params: dict[str, Any] = {
             "Bucket": bucket,
             "Key": object_name,
-            "Body": BytesBody(data),
+            "Body": request_body(data),
             "ContentLength": len(data),
             "ContentType": content_type,
             "Metadata": dict(metadata),
@@ -546,7 +546,7 @@ class S3Client(StorageClient):
                 "Key": object_name,
                 "UploadId": upload_id,
                 "PartNumber": number,
-                "Body": BytesBody(data),
+                "Body": request_body(data),
                 "ContentLength": len(data),
                 **(await checksum_params(self._checksum, data)),
             }

@@ -20,6 +20,7 @@ from cloud.common.types import ProgressCallback, StrPath
 __all__ = [
     "BytesBody",
     "ChecksumKind",
+    "request_body",
     "DownloadVerifier",
     "SegmentProgress",
     "checksum_params",
@@ -88,6 +89,16 @@ class BytesBody(io.RawIOBase):
         buffer[:n] = self._view[self._pos : self._pos + n]
         self._pos += n
         return n
+
+
+_STREAMED_BODY = 1024 * 1024
+
+
+def request_body(data: bytes) -> bytes | BytesBody:
+    """The body to hand botocore: ``bytes`` for small payloads (aiohttp sends them in one
+    write; copying a few KiB costs less than streaming), a :class:`BytesBody` from 1 MiB up
+    (no part-sized copy per request in flight)."""
+    return BytesBody(data) if len(data) >= _STREAMED_BODY else data
 
 
 async def file_parts(path: StrPath, size: int, part_size: int) -> AsyncIterator[bytes]:

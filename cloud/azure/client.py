@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import partial
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import anyio
@@ -30,7 +29,7 @@ from azure.storage.blob import (
 from azure.storage.blob.aio import BlobClient, BlobPrefix, BlobServiceClient, ContainerClient
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
-from cloud.common.bulk import map_bounded, run_all
+from cloud.common.bulk import map_bounded
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
     APIError,
@@ -43,7 +42,7 @@ from cloud.common.exceptions import (
     ServerError,
     TransportError,
 )
-from cloud.common.files import DEFAULT_CONTENT_TYPE, atomic_destination, guess_content_type
+from cloud.common.files import DEFAULT_CONTENT_TYPE, atomic_destination, guess_content_type, read_small_file
 from cloud.common.models import CloudCredentials, ObjectMetadata
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
@@ -84,6 +83,9 @@ MAX_BLOCKS = 50_000
 MAX_BLOCK_SIZE = 4000 * 1024 * 1024
 MAX_PAGE_SIZE = 5000
 _BATCH_SIZE = 256  # Azure's limit of sub-requests per batch
+_CONTAINER_CACHE = 256  # ContainerClients kept per session (the cache is reset past this)
+_MAX_RANGE_MD5 = 4 * 1024 * 1024  # the service gives a range's MD5 only up to 4 MiB
+_THREAD_HASH_MIN = 256 * 1024  # hash in a worker thread from this size on
 _SAS_MAX_SECONDS = 7 * 24 * 3600
 _SAS_CLOCK_SKEW = timedelta(minutes=5)
 _METHOD_PERMISSIONS = {
@@ -115,10 +117,14 @@ class AzureBlobClient(StorageClient):
     :meth:`aclose`, together with any credential this client created.
 
     Files larger than ``block_size`` are uploaded as blocks staged in parallel
-    (``max_concurrency`` at once) and committed only when every block arrived; downloads
-    use parallel ranged reads into a temp file renamed into place once complete and its
-    Content-MD5 (when the blob has one) verified.  Memory in flight is bounded by about
-    ``(max_concurrency + 2) * block_size`` per transfer, whatever the object's size.
+    (``max_concurrency`` at once), each with its own Content-MD5 that the service checks,
+    and committed only when every block arrived; a smaller one is one Put Blob whose
+    Content-MD5 the service checks and stores.  Downloads use parallel ranged reads
+    written at their offsets into a temp file renamed into place once complete and
+    verified (against the blob's Content-MD5 when it has one, else range by range where
+    ranges are at most 4 MiB).  Every request carries one integrity check, never two.
+    Memory in flight is bounded by about ``max_concurrency * block_size`` per transfer,
+    whatever the object's size.
     azure-core's own retries are switched off: every request is retried by ``retry`` (a
     :class:`~cloud.common.retry.RetryPolicy`), like every other provider.  ``transport``
     (an ``azure.core`` async transport) is for tests and proxies.
@@ -164,6 +170,7 @@ class AzureBlobClient(StorageClient):
             secrets=self._secrets,
         )
         self._service: BlobServiceClient | None = None
+        self._containers: dict[str, ContainerClient] = {}
         self._owned_credential: Any = None
         self._open_lock: anyio.Lock | None = None
         self._batch_supported: bool | None = None
@@ -309,15 +316,31 @@ class AzureBlobClient(StorageClient):
             return self._service
 
     async def _container(self, bucket: str) -> ContainerClient:
-        return (await self._svc()).get_container_client(bucket)
+        """The session's ``ContainerClient`` for ``bucket`` (one per bucket, reused)."""
+        service = self._service or await self._svc()
+        container = self._containers.get(bucket)
+        if container is None:
+            if len(self._containers) >= _CONTAINER_CACHE:
+                self._containers.clear()
+            container = self._containers[bucket] = service.get_container_client(bucket)
+        return container
 
     async def _blob(self, bucket: str, name: str) -> BlobClient:
-        return (await self._svc()).get_blob_client(bucket, name)
+        return (self._service or await self._svc()).get_blob_client(bucket, name)
+
+    async def _open_blob(self, operation: str, bucket: str, name: str, timeout: float | None) -> BlobClient:
+        """One ``BlobClient`` for a whole operation (all its ranges, blocks and retries);
+        the runner is needed only while the session is not open yet."""
+        service = self._service
+        if service is not None:
+            return service.get_blob_client(bucket, name)
+        return await self._runner_open(operation, bucket, name, timeout)
 
     async def aclose(self) -> None:
         """Close the service client (its connection pool) and any credential this client
         created.  Idempotent; a later call opens a new session."""
         service, self._service = self._service, None
+        self._containers = {}
         credential, self._owned_credential = self._owned_credential, None
         try:
             if service is not None:
@@ -402,16 +425,23 @@ class AzureBlobClient(StorageClient):
         check_object_name(object_name)
 
     def _meta(self, bucket: str, name: str, props: BlobProperties) -> ObjectMetadata:
+        # Called once per listed blob: positional arguments, no helper calls on the usual
+        # path (the SDK's times are already UTC, its ETags quoted, most blobs carry no metadata).
         settings = props.content_settings
+        etag = props.etag
+        modified: datetime | None = props.last_modified
+        if modified is not None and modified.tzinfo is not timezone.utc:
+            modified = _utc(modified)
+        user = props.metadata
         return ObjectMetadata(
-            name=name,
-            bucket=bucket,
-            size=int(props.size or 0),
-            etag=_strip_etag(props.etag),
-            content_type=settings.content_type if settings is not None else None,
-            last_modified=_utc(props.last_modified),
-            metadata={k.lower(): v for k, v in (props.metadata or {}).items()},
-            provider=self.provider,
+            name,
+            bucket,
+            props.size or 0,
+            etag.strip('"') if etag else None,
+            settings.content_type if settings is not None else None,
+            modified,
+            {k.lower(): v for k, v in user.items()} if user else {},
+            _AZURE,
         )
 
     def _block_size_for(self, size: int) -> int:
@@ -430,17 +460,28 @@ class AzureBlobClient(StorageClient):
         progress: ProgressCallback | None = None,
         timeout: float | None = None,
     ) -> bool:
-        """Upload a local file: one request up to ``block_size``, else blocks read from disk
-        and staged in parallel, committed at the end (nothing is committed on failure)."""
+        """Upload a local file: one request up to ``block_size`` (the file read in one
+        piece), else blocks read from disk and staged in parallel, committed at the end
+        (nothing is committed on failure)."""
         self._check(bucket, object_name)
         meta = normalize_metadata(metadata)
         path = os.fspath(local_path)
         ctype = content_type or guess_content_type(path)
+        op = "upload_file"
+        _, data = await read_small_file(path, self.block_size)  # one hop at most, none up to 64 KiB
+        if data is not None:
+            await self._put_single(op, bucket, object_name, data, ctype, meta, progress, timeout)
+            return True
         fd = await anyio.to_thread.run_sync(os.open, path, os.O_RDONLY)
         try:
             size = os.fstat(fd).st_size
-            blocks = _file_blocks(fd, size, self._block_size_for(size))
-            await self._upload("upload_file", bucket, object_name, blocks, ctype, meta, progress, timeout)
+            block_size = self._block_size_for(size)
+
+            async def load(item: tuple[int, int]) -> tuple[bytes, bytes]:
+                return await anyio.to_thread.run_sync(_read_block_and_md5, fd, item[0], item[1])
+
+            ranges = ((start, min(block_size, size - start)) for start in range(0, size, block_size))
+            await self._put_blocks(op, bucket, object_name, ranges, load, ctype, meta, progress, timeout)
         finally:
             os.close(fd)
         return True
@@ -476,7 +517,8 @@ class AzureBlobClient(StorageClient):
         metadata: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> ObjectMetadata:
-        """Store ``data`` as a block blob (with its Content-MD5) and return what was stored."""
+        """Store ``data`` as a block blob and return what was stored (a single request
+        also sets the blob's Content-MD5)."""
         self._check(bucket, object_name)
         meta = normalize_metadata(metadata)
         ctype = content_type or DEFAULT_CONTENT_TYPE
@@ -513,92 +555,116 @@ class AzureBlobClient(StorageClient):
         except CloudError as exc:
             raise self._fail_in(operation)(exc) from None
         if second is None:
-            data = first or b""
-            md5 = await _md5(data)
-
-            async def put() -> dict[str, Any]:
-                blob = await self._blob(bucket, name)
-                return await blob.upload_blob(
-                    data,
-                    blob_type="BlockBlob",
-                    length=len(data),
-                    overwrite=True,
-                    metadata=metadata,
-                    content_settings=ContentSettings(content_type=content_type, content_md5=bytearray(md5)),
-                    validate_content=True,
-                    max_concurrency=1,
-                )
-
-            result = await self._call(operation, put, timeout=timeout)
-            self.stats.add_sent(len(data))
-            if progress is not None and data:
-                progress(len(data))
-            return result
-        block_ids, whole_md5 = await self._stage_blocks(
-            operation, bucket, name, _chain([first or b"", second], blocks), progress, timeout
-        )
-
-        async def commit() -> dict[str, Any]:
-            blob = await self._blob(bucket, name)
-            return await blob.commit_block_list(
-                [BlobBlock(block_id) for block_id in block_ids],
-                content_settings=ContentSettings(content_type=content_type, content_md5=bytearray(whole_md5)),
-                metadata=metadata,
+            return await self._put_single(
+                operation, bucket, name, first or b"", content_type, metadata, progress, timeout
             )
 
-        return await self._call(operation, commit, timeout=timeout)
+        async def load(data: bytes) -> tuple[bytes, bytes]:
+            return data, await _md5(data)
 
-    async def _stage_blocks(
+        return await self._put_blocks(
+            operation,
+            bucket,
+            name,
+            _chain([first or b"", second], blocks),
+            load,
+            content_type,
+            metadata,
+            progress,
+            timeout,
+        )
+
+    async def _put_single(
         self,
         operation: str,
         bucket: str,
         name: str,
-        blocks: AsyncIterator[bytes],
+        data: bytes,
+        content_type: str,
+        metadata: dict[str, str],
         progress: ProgressCallback | None,
         timeout: float | None,
-    ) -> tuple[list[str], bytes]:
-        """Stage every block, ``max_concurrency`` at once; return the ids in order and the
-        MD5 of the whole content.  One producer reads and hashes blocks in order; stagers
-        send them in parallel, each with its own Content-MD5 that the service checks.  At
-        most ``max_concurrency + 1`` blocks are in memory."""
+    ) -> dict[str, Any]:
+        """One Put Blob.  The body is hashed once: the digest goes in the request's
+        Content-MD5 (the service rejects a body that does not match) and becomes the
+        blob's Content-MD5 property, which readers verify."""
+        md5 = await _md5(data)
+        settings = ContentSettings(content_type=content_type, content_md5=bytearray(md5))
+
+        async def put() -> dict[str, Any]:
+            blob = await self._blob(bucket, name)
+            return await blob.upload_blob(
+                data,
+                blob_type="BlockBlob",
+                length=len(data),
+                overwrite=True,
+                metadata=metadata,
+                content_settings=settings,
+                transactional_content_md5=md5,
+                max_concurrency=1,
+            )
+
+        result = await self._call(operation, put, timeout=timeout)
+        self.stats.add_sent(len(data))
+        if progress is not None and data:
+            progress(len(data))
+        return result
+
+    async def _put_blocks(
+        self,
+        operation: str,
+        bucket: str,
+        name: str,
+        items: Iterable[X] | AsyncIterable[X],
+        load: Callable[[X], Awaitable[tuple[bytes, bytes]]],
+        content_type: str,
+        metadata: dict[str, str],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> dict[str, Any]:
+        """Stage a block per item, ``max_concurrency`` at once, and commit them in order.
+
+        Each worker takes the next item, ``load``\\ s it (its bytes and their MD5: for a
+        file, one read + hash in a worker thread) and stages it with that MD5 as the
+        request's Content-MD5, which the service checks: a corrupted block is rejected.
+        That per-block check is the upload's one integrity mechanism; no whole-content
+        MD5 is computed (it would be a second hash pass over every byte, and Put Block
+        List does not verify it), so a blob uploaded in blocks has no Content-MD5 property
+        and readers check its ranges instead.  At most ``max_concurrency`` blocks are in
+        memory."""
         prefix = uuid.uuid4().hex
-        block_ids: list[str] = []
-        whole = hashlib.md5(usedforsecurity=False)
-        blob = await self._runner_open(operation, bucket, name, timeout)
+        blob = await self._open_blob(operation, bucket, name, timeout)
 
-        def digest(data: bytes) -> bytes:
-            whole.update(data)
-            return hashlib.md5(data, usedforsecurity=False).digest()
+        async def stage(item: tuple[int, X]) -> str:
+            index, source = item
+            data, md5 = await load(source)
+            block_id = f"{prefix}-{index:06d}"
 
-        send, receive = anyio.create_memory_object_stream[tuple[str, bytes, bytes]](0)
+            async def send() -> None:
+                await blob.stage_block(block_id, data, length=len(data), transactional_content_md5=md5)
 
-        async def produce() -> None:
-            async with send:
-                async for data in blocks:
-                    if len(block_ids) >= MAX_BLOCKS:
-                        raise BadRequestError(
-                            f"more than {MAX_BLOCKS} blocks: use a larger block_size", code="BlockCountExceedsLimit"
-                        )
-                    block_id = f"{prefix}-{len(block_ids):06d}"
-                    block_ids.append(block_id)
-                    md5 = await anyio.to_thread.run_sync(digest, data)
-                    await send.send((block_id, data, md5))
+            await self._call(operation, send, timeout=timeout)
+            self.stats.add_sent(len(data))
+            if progress is not None:
+                progress(len(data))
+            return block_id
 
-        async def consume() -> None:
-            async for block_id, data, md5 in receive:
+        try:
+            block_ids = await map_bounded(_numbered(items), stage, self.max_concurrency)
+        except Exception as exc:
+            converted = self._fail_in(operation)(exc)
+            if converted is exc:
+                raise
+            raise converted from exc
 
-                async def stage(block_id: str = block_id, data: bytes = data, md5: bytes = md5) -> None:
-                    # The block's MD5 goes in Content-MD5: the service rejects a corrupted block.
-                    await blob.stage_block(block_id, data, length=len(data), transactional_content_md5=md5)
+        async def commit() -> dict[str, Any]:
+            return await blob.commit_block_list(
+                [BlobBlock(block_id) for block_id in block_ids],
+                content_settings=ContentSettings(content_type=content_type),
+                metadata=metadata,
+            )
 
-                await self._call(operation, stage, timeout=timeout)
-                self.stats.add_sent(len(data))
-                if progress is not None:
-                    progress(len(data))
-
-        async with receive:
-            await _run_all([produce] + [consume] * self.max_concurrency, self._fail_in(operation))
-        return block_ids, whole.digest()
+        return await self._call(operation, commit, timeout=timeout)
 
     async def _runner_open(self, operation: str, bucket: str, name: str, timeout: float | None) -> BlobClient:
         async def get() -> BlobClient:
@@ -619,25 +685,28 @@ class AzureBlobClient(StorageClient):
     async def _fetch(
         self,
         operation: str,
-        bucket: str,
-        name: str,
+        blob: BlobClient,
         offset: int,
         length: int | None,
         *,
         etag: str | None,
         timeout: float | None,
+        validate: bool = False,
     ) -> _Chunk:
         """One ranged GET through the runner.  ``etag`` pins later ranges to the version the
         first one saw (a change in between fails with ``PreconditionFailedError``).  An
-        offset at or past the end gives an empty chunk (``total`` unknown: -1)."""
+        offset at or past the end gives an empty chunk (``total`` unknown: -1).  With
+        ``validate`` (ranges of at most 4 MiB), the service sends the range's MD5 and the
+        SDK checks the bytes against it.  The body is taken as the SDK joined it: no copy."""
 
         async def get() -> _Chunk:
-            blob = await self._blob(bucket, name)
             conditions: dict[str, Any] = (
                 {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
             )
             try:
-                stream = await blob.download_blob(offset=offset, length=length, max_concurrency=1, **conditions)
+                stream = await blob.download_blob(
+                    offset=offset, length=length, max_concurrency=1, validate_content=validate, **conditions
+                )
             except HttpResponseError as exc:
                 if exc.status_code != 416:
                     raise
@@ -645,7 +714,8 @@ class AzureBlobClient(StorageClient):
                     return _Chunk(b"", -1, None, None)
                 # A range on an empty blob is unsatisfiable: read it without one.
                 stream = await blob.download_blob(max_concurrency=1, **conditions)
-            data = await stream.readall()
+            parts = [part async for part in stream.chunks()]
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
             props = stream.properties
             settings = props.content_settings
             md5 = bytes(settings.content_md5) if settings is not None and settings.content_md5 else None
@@ -688,8 +758,9 @@ class AzureBlobClient(StorageClient):
         else:
             offset = start or 0
             limit = end
+        blob = await self._open_blob(op, bucket, object_name, timeout)
         first_length = self.block_size if limit is None else min(self.block_size, limit - offset)
-        first = await self._fetch(op, bucket, object_name, offset, first_length, etag=pinned, timeout=timeout)
+        first = await self._fetch(op, blob, offset, first_length, etag=pinned, timeout=timeout)
         if first.total < 0:
             return b""
         stop = first.total if limit is None else min(limit, first.total)
@@ -703,7 +774,7 @@ class AzureBlobClient(StorageClient):
 
             async def fill(range_start: int) -> None:
                 length = min(self.block_size, stop - range_start)
-                chunk = await self._fetch(op, bucket, object_name, range_start, length, etag=etag, timeout=timeout)
+                chunk = await self._fetch(op, blob, range_start, length, etag=etag, timeout=timeout)
                 if len(chunk.data) != length:
                     raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
                 buffer[range_start - offset : range_start - offset + length] = chunk.data
@@ -733,13 +804,14 @@ class AzureBlobClient(StorageClient):
             raise ConfigurationError("chunk_size must be positive")
         window = max(chunk_size, min(self.block_size, DEFAULT_CHUNK_SIZE))
         op = "open_read"
+        blob = await self._open_blob(op, bucket, object_name, timeout)
         offset = 0
         etag: str | None = None
         expected: bytes | None = None
         total = -1
         digest = hashlib.md5(usedforsecurity=False)
         while total < 0 or offset < total:
-            chunk = await self._fetch(op, bucket, object_name, offset, window, etag=etag, timeout=timeout)
+            chunk = await self._fetch(op, blob, offset, window, etag=etag, timeout=timeout)
             if chunk.total < 0:
                 break
             if etag is None:
@@ -763,39 +835,58 @@ class AzureBlobClient(StorageClient):
         progress: ProgressCallback | None = None,
         timeout: float | None = None,
     ) -> bool:
-        """Download the blob with parallel ranged reads into a temp file beside
-        ``local_path``, renamed into place once complete and its Content-MD5 verified."""
+        """Download the blob into a temp file beside ``local_path``, renamed into place
+        once complete and verified.
+
+        A blob that fits in one range (``block_size``) takes one request, is checked in
+        memory against its Content-MD5 (when it has one) and written in one go.  A larger
+        one is read in parallel ranges, each written at its offset as it arrives (no extra
+        copy; at most ``max_concurrency`` ranges in memory).  Its integrity check is one
+        per request: the blob's Content-MD5, when present, hashed over the ranges in order
+        as they land (a range waits for its turn, never re-read from disk); otherwise, with
+        ranges of at most 4 MiB, each range's own MD5 from the service."""
         self._check(bucket, object_name)
         op = "download_file"
-        first = await self._fetch(op, bucket, object_name, 0, self.block_size, etag=None, timeout=timeout)
-        total = max(first.total, 0)
+        blob = await self._open_blob(op, bucket, object_name, timeout)
+        first = await self._fetch(op, blob, 0, self.block_size, etag=None, timeout=timeout)
+        head, total, etag, expected = first.data, max(first.total, 0), first.etag, first.md5
+        del first
+        if len(head) >= total:
+            if expected is not None and await _md5(head) != expected:
+                raise self._fail(_md5_mismatch(bucket, object_name), op)
+            async with atomic_destination(local_path) as dest:
+                if head:
+                    await dest.write_at(head, 0)
+            if progress is not None and head:
+                progress(len(head))
+            return True
+        validate = expected is None and self.block_size <= _MAX_RANGE_MD5
         async with atomic_destination(local_path) as dest:
             await dest.truncate(total)
-            if first.data:
-                await dest.write_at(first.data, 0)
-                if progress is not None:
-                    progress(len(first.data))
-            digest = _InOrderDigest(dest.temp_path, first.data) if first.md5 is not None else None
+            digest = _OrderedDigest() if expected is not None else None
+            if digest is not None:
+                await digest.add(0, head)
+            await dest.write_at(head, 0)
+            if progress is not None:
+                progress(len(head))
+            start_at = len(head)
+            del head
 
             async def fetch(start: int) -> None:
                 length = min(self.block_size, total - start)
-                chunk = await self._fetch(op, bucket, object_name, start, length, etag=first.etag, timeout=timeout)
-                if len(chunk.data) != length:
-                    raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
-                await dest.write_at(chunk.data, start)
+                chunk = await self._fetch(op, blob, start, length, etag=etag, timeout=timeout, validate=validate)
+                data = chunk.data
+                del chunk
+                if len(data) != length:
+                    raise TransportError(f"short read: got {len(data)} of {length} bytes")
+                await dest.write_at(data, start)
                 if digest is not None:
-                    digest.landed(start, length)
+                    await digest.add(start, data)
                 if progress is not None:
                     progress(length)
 
-            await _run_parallel(
-                range(len(first.data), total, self.block_size),
-                fetch,
-                self.max_concurrency,
-                self._fail_in(op),
-                extra=[partial(digest.run, total)] if digest is not None else [],
-            )
-            if digest is not None and digest.value() != first.md5:
+            await _run_parallel(range(start_at, total, self.block_size), fetch, self.max_concurrency, self._fail_in(op))
+            if digest is not None and digest.value() != expected:
                 raise self._fail(_md5_mismatch(bucket, object_name), op)
         return True
 
@@ -961,8 +1052,11 @@ class AzureBlobClient(StorageClient):
                     page = await pages.__anext__()
                 except StopAsyncIteration:
                     return Page([], None)
-                items = [self._list_item(bucket, item) async for item in page]
-                if delimiter is not None:
+                if delimiter is None:
+                    meta = self._meta
+                    items = [meta(bucket, item.name, item) async for item in page]
+                else:
+                    items = [self._list_item(bucket, item) async for item in page]
                     items.sort(key=lambda m: m.name)  # the SDK puts prefixes before blobs
                 return Page(items, pages.continuation_token or None)
 
@@ -1060,6 +1154,9 @@ class _BatchUnsupportedError(Exception):
     """The service did not accept a blob batch."""
 
 
+_AZURE = CloudProvider.AZURE
+
+
 def _strip_etag(etag: str | None) -> str | None:
     return etag.strip('"') if etag else None
 
@@ -1086,21 +1183,42 @@ def _md5_mismatch(bucket: str, name: str) -> IntegrityError:
 
 
 async def _md5(data: bytes) -> bytes:
-    if len(data) < 256 * 1024:
+    if len(data) < _THREAD_HASH_MIN:
         return hashlib.md5(data, usedforsecurity=False).digest()
     return await anyio.to_thread.run_sync(lambda: hashlib.md5(data, usedforsecurity=False).digest())
 
 
-async def _file_blocks(fd: int, size: int, block_size: int) -> AsyncIterator[bytes]:
-    """A local file's content in blocks, read in a worker thread."""
-    offset = 0
-    while offset < size:
-        length = min(block_size, size - offset)
-        data = await anyio.to_thread.run_sync(os.pread, fd, length, offset)
-        if len(data) != length:
-            raise CloudError("the local file changed size during the upload")
-        offset += length
-        yield data
+def _read_block_and_md5(fd: int, offset: int, length: int) -> tuple[bytes, bytes]:
+    """A block of a local file and its MD5 (one worker-thread call per block)."""
+    data = os.pread(fd, length, offset)
+    if len(data) != length:
+        raise CloudError("the local file changed size during the upload")
+    return data, hashlib.md5(data, usedforsecurity=False).digest()
+
+
+async def _numbered(items: Iterable[X] | AsyncIterable[X]) -> AsyncIterator[tuple[int, X]]:
+    """``(index, item)`` pairs, refusing more than Azure's 50,000 blocks."""
+    index = 0
+    if isinstance(items, AsyncIterable):
+        iterator = aiter(items)
+        try:
+            async for item in iterator:
+                yield _block_index(index), item
+                index += 1
+        finally:
+            close = getattr(iterator, "aclose", None)
+            if close is not None:
+                await close()  # the caller's generator closes now, in this task
+    else:
+        for item in items:
+            yield _block_index(index), item
+            index += 1
+
+
+def _block_index(index: int) -> int:
+    if index >= MAX_BLOCKS:
+        raise BadRequestError(f"more than {MAX_BLOCKS} blocks: use a larger block_size", code="BlockCountExceedsLimit")
+    return index
 
 
 async def _memory_blocks(data: bytes, block_size: int) -> AsyncIterator[bytes]:
@@ -1133,45 +1251,32 @@ async def _chain(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator
         yield item
 
 
-class _InOrderDigest:
-    """The MD5 of a file that parallel tasks write at offsets, computed in order while the
-    download goes on: each range is hashed (read back from the page cache in a worker
-    thread) as soon as everything before it has landed, so memory stays bounded and
-    little hashing is left when the last range arrives."""
+class _OrderedDigest:
+    """The MD5 of ranges that parallel tasks fetch, fed in offset order from the ranges'
+    own buffers: a task whose range is not next waits (holding its buffer) until the ones
+    before it are hashed, so nothing is re-read and at most ``max_concurrency`` ranges are
+    held.  The lowest unhashed range always belongs to a task that is not waiting."""
 
-    def __init__(self, path: os.PathLike[str] | str, head: bytes) -> None:
-        self._path = path
-        self._md5 = hashlib.md5(head, usedforsecurity=False)
-        self._offset = len(head)
-        self._landed: dict[int, int] = {}
-        self._changed = anyio.Event()
+    def __init__(self) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._offset = 0
+        self._turns: dict[int, anyio.Event] = {}
 
-    def landed(self, start: int, length: int) -> None:
-        """Range ``[start, start + length)`` is written."""
-        self._landed[start] = length
-        self._changed.set()
-
-    async def run(self, total: int) -> None:
-        """Hash ranges in order until ``total`` bytes are hashed."""
-        fd = await anyio.to_thread.run_sync(os.open, os.fspath(self._path), os.O_RDONLY)
-        try:
-            while self._offset < total:
-                length = self._landed.pop(self._offset, None)
-                if length is None:
-                    self._changed = anyio.Event()
-                    if self._offset not in self._landed:
-                        await self._changed.wait()
-                    continue
-                await anyio.to_thread.run_sync(self._hash_at, fd, self._offset, length)
-                self._offset += length
-        finally:
-            os.close(fd)
-
-    def _hash_at(self, fd: int, offset: int, length: int) -> None:
-        data = os.pread(fd, length, offset)
-        if len(data) != length:
-            raise TransportError("the download's temp file is shorter than what was written")
-        self._md5.update(data)
+    async def add(self, start: int, data: bytes) -> None:
+        """Hash ``data``, the range at ``start``, once every byte before it is hashed."""
+        while self._offset != start:
+            turn = self._turns.get(start)
+            if turn is None:
+                turn = self._turns[start] = anyio.Event()
+            await turn.wait()
+        if len(data) >= _THREAD_HASH_MIN:
+            await anyio.to_thread.run_sync(self._md5.update, data)
+        else:
+            self._md5.update(data)
+        self._offset += len(data)
+        turn = self._turns.pop(self._offset, None)
+        if turn is not None:
+            turn.set()
 
     def value(self) -> bytes:
         """The digest so far."""
@@ -1187,18 +1292,6 @@ def _batched(items: Iterable[X], size: int) -> Iterable[list[X]]:
             batch = []
     if batch:
         yield batch
-
-
-async def _run_all(jobs: Sequence[Callable[[], Awaitable[None]]], convert: Callable[[Exception], Exception]) -> None:
-    """Run ``jobs`` concurrently; on the first failure cancel the rest and raise it
-    (converted; a plain exception, never an exception group)."""
-    try:
-        await run_all(jobs)
-    except Exception as exc:
-        converted = convert(exc)
-        if converted is exc:
-            raise
-        raise converted from exc
 
 
 async def _run_parallel(

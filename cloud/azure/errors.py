@@ -46,6 +46,7 @@ from cloud.common.exceptions import (
     CloudError,
     ConfigurationError,
     ConflictError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
@@ -244,6 +245,12 @@ def translate(exc: BaseException, operation: str) -> CloudError | None:
             message,
             request_id=_header(exc, "x-ms-request-id"),
             retry_after=_header(exc, "Retry-After"),
+        )
+    if type(exc) is AzureError and str(getattr(exc, "message", None) or exc).startswith("MD5 mismatch"):
+        # The SDK's check of a range against the MD5 the service sent with it.
+        return IntegrityError(
+            f"{operation}: the bytes received do not match the MD5 the service sent for them "
+            f"(corrupted in transit?): {_first_line(getattr(exc, 'message', None) or exc)}"
         )
     for vendor, ours in EXCEPTION_CLASSES.items():
         if isinstance(exc, vendor):

@@ -65,13 +65,14 @@ async def test_large_upload_stages_blocks_in_parallel(connection_string: str, co
     assert transport.max_in_flight["stage_block"] == 4  # parallel, and bounded by max_concurrency
     assert sum(seen) == len(payload)
     assert meta.size == len(payload) and meta.content_type == "application/octet-stream"
-    # Each block carried its own Content-MD5; the committed blob carries the whole file's.
+    # Each block carried its own Content-MD5 (checked by the service): the upload's one
+    # integrity mechanism.  No whole-file MD5 is computed, so the blob has no Content-MD5.
     for request in transport.requests:
         if "comp=block&" in request.url or request.url.endswith("comp=block"):
             assert base64.b64decode(request.headers["Content-MD5"]) == hashlib.md5(request.data).digest()
     async with BlobServiceClient.from_connection_string(connection_string) as service:
         props = await service.get_blob_client(container, "big.bin").get_blob_properties()
-    assert bytes(props.content_settings.content_md5) == hashlib.md5(payload).digest()
+    assert props.content_settings.content_md5 is None
 
 
 async def test_upload_stream_stages_in_parallel(connection_string: str, container: str) -> None:
@@ -436,3 +437,97 @@ async def test_timeout_applies_to_each_request(connection_string: str, container
         with pytest.raises(RequestTimeoutError):
             await client.stat(container, "slow", timeout=0.2)
         assert await client.get_bytes(container, "slow", timeout=30) == b"1"
+
+
+async def test_a_single_put_is_hashed_once_and_checked_by_the_service(
+    monkeypatch: pytest.MonkeyPatch, connection_string: str, container: str, tmp_path: Path
+) -> None:
+    import azure.storage.blob._shared.policies as sdk_policies
+
+    sdk_hashes = 0
+    sdk_md5 = sdk_policies.calculate_content_md5
+
+    def counting(data: Any) -> bytes:
+        nonlocal sdk_hashes
+        sdk_hashes += 1
+        return sdk_md5(data)
+
+    monkeypatch.setattr(sdk_policies, "calculate_content_md5", counting)
+
+    async def corrupt(request: Any, kind: str) -> None:
+        if kind == "put" and request.url.split("?")[0].endswith("/corrupt"):
+            request.data = b"X" + bytes(request.data)[1:]
+
+    transport = RecordingTransport(hook=corrupt)
+    payload = os.urandom(3 * BLOCK)  # above 64 KiB: read in one worker-thread call
+    source = tmp_path / "one.bin"
+    source.write_bytes(payload)
+    async with AzureBlobClient(
+        connection_string=connection_string, block_size=4 * BLOCK, retry=NO_WAIT, transport=transport
+    ) as client:
+        assert await client.upload_file(source, container, "one") is True
+        with pytest.raises(BadRequestError) as info:
+            await client.put_bytes(container, "corrupt", b"\x00" * 1000)
+        assert info.value.status_code == 400
+        assert await client.object_exists(container, "corrupt") is False
+        assert await client.get_bytes(container, "one") == payload
+    puts = [r for r in transport.requests if r.method == "PUT" and r.url.split("?")[0].endswith("/one")]
+    assert len(puts) == 1 and transport.sent["stage_block"] == 0
+    digest = base64.b64encode(hashlib.md5(payload).digest()).decode()
+    # One digest, ours: the request's Content-MD5 (checked by the service) is also the
+    # blob's Content-MD5 property; the SDK hashed nothing.
+    assert puts[0].headers["Content-MD5"] == digest and puts[0].headers["x-ms-blob-content-md5"] == digest
+    assert sdk_hashes == 0
+
+
+async def test_ranges_of_a_blob_without_content_md5_are_checked_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, connection_string: str, container: str, tmp_path: Path
+) -> None:
+    transport = RecordingTransport()
+    payload = os.urandom(5 * BLOCK + 3)
+    async with AzureBlobClient(connection_string=connection_string, block_size=BLOCK, transport=transport) as client:
+        await client.put_bytes(container, "blocks", payload)  # staged blocks: no Content-MD5 property
+        assert (await client.download_file(container, "blocks", tmp_path / "blocks.bin")) is True
+        assert (tmp_path / "blocks.bin").read_bytes() == payload
+        ranged = [r for r in transport.requests if request_kind_is_range(r)]
+        assert len(ranged) == 6
+        # The first read cannot know yet; every later range asks for its MD5, which the SDK checks.
+        assert [r.headers.get("x-ms-range-get-content-md5") for r in ranged] == [None] + ["true"] * 5
+
+        import azure.storage.blob._shared.policies as sdk_policies
+
+        monkeypatch.setattr(sdk_policies, "calculate_content_md5", lambda data: b"\x00" * 16)
+        with pytest.raises(IntegrityError):
+            await client.download_file(container, "blocks", tmp_path / "bad.bin")
+    assert sorted(os.listdir(tmp_path)) == ["blocks.bin"]
+
+
+def request_kind_is_range(request: Any) -> bool:
+    return request.method == "GET" and "x-ms-range" in request.headers and "?" not in request.url
+
+
+async def test_content_md5_over_ranges_landing_out_of_order(
+    connection_string: str, container: str, tmp_path: Path
+) -> None:
+    async def slow_second_range(request: Any, kind: str) -> None:
+        if kind == "ranged_get" and request.headers.get("x-ms-range", "").startswith(f"bytes={BLOCK}-"):
+            await anyio.sleep(0.3)  # every later range lands before this one
+
+    transport = RecordingTransport(hook=slow_second_range)
+    payload = os.urandom(8 * BLOCK + 5)
+    async with AzureBlobClient(
+        connection_string=connection_string, block_size=BLOCK, max_concurrency=4, transport=transport
+    ) as client:
+        await client.put_bytes(container, "md5", payload)
+        async with BlobServiceClient.from_connection_string(connection_string) as service:
+            await service.get_blob_client(container, "md5").set_http_headers(
+                ContentSettings(
+                    content_type="application/octet-stream", content_md5=bytearray(hashlib.md5(payload).digest())
+                )
+            )
+        transport.requests.clear()
+        assert await client.download_file(container, "md5", tmp_path / "md5.bin") is True
+    assert (tmp_path / "md5.bin").read_bytes() == payload
+    ranged = [r for r in transport.requests if request_kind_is_range(r)]
+    # The blob's Content-MD5 is the one check: no range asks for its own MD5 as well.
+    assert len(ranged) == 9 and all("x-ms-range-get-content-md5" not in r.headers for r in ranged)
