@@ -1,5 +1,10 @@
 """CRC32C and MD5 of transferred bytes, in the base64 form GCS reports (``crc32c``,
-``md5Hash``, ``x-goog-hash``), and the comparison that turns a mismatch into an error."""
+``md5Hash``, ``x-goog-hash``), and the comparison that turns a mismatch into an error.
+
+CRC32C is the check of choice: ``google-crc32c`` is a C extension (~12 GB/s here) where MD5
+runs at ~0.7 GB/s, and GCS reports a CRC32C for every object (composite objects have no
+MD5).  MD5 is computed only when no CRC32C is available to compare with.
+"""
 
 from __future__ import annotations
 
@@ -18,35 +23,66 @@ _Checksum: Any = google_crc32c.Checksum  # the package ships no type hints
 
 
 class Checksums:
-    """Running CRC32C and MD5 of a byte stream (fed once, in order)."""
+    """Running CRC32C and/or MD5 of a byte stream (fed once, in order).
 
-    def __init__(self, data: bytes = b"") -> None:
-        self._crc = _Checksum()
-        self._md5 = hashlib.md5(usedforsecurity=False)
+    Both are computed by default; ``crc32c=False`` or ``md5=False`` skips one (its property
+    is then ``None``).  :meth:`for_expected` picks the one worth computing to check against
+    what a server reported.
+    """
+
+    __slots__ = ("_crc", "_md5", "size")
+
+    def __init__(self, data: bytes = b"", *, crc32c: bool = True, md5: bool = True) -> None:
+        self._crc = _Checksum() if crc32c else None
+        self._md5 = hashlib.md5(usedforsecurity=False) if md5 else None
         self.size = 0
         if data:
             self.update(data)
 
+    @classmethod
+    def for_expected(cls, expected: Mapping[str, str | None]) -> Checksums:
+        """A hasher for comparing with ``expected`` (``crc32c``/``md5``, base64): CRC32C when
+        the server gave one, else MD5 when it gave that, else neither (only the size)."""
+        if expected.get("crc32c"):
+            return cls(md5=False)
+        return cls(crc32c=False, md5=bool(expected.get("md5")))
+
+    @property
+    def slow(self) -> bool:
+        """Whether updates hash with MD5 (worth moving off the event loop for big pieces)."""
+        return self._md5 is not None
+
     def update(self, data: bytes | bytearray | memoryview) -> None:
         """Add the next bytes."""
-        # The C extension wants read-only buffers: bytes pass as they are.
-        self._crc.update(data if isinstance(data, bytes) else bytes(data))
-        self._md5.update(data)
+        if self._crc is not None:
+            # The C extension wants read-only buffers: bytes pass as they are.
+            self._crc.update(data if type(data) is bytes else bytes(data))
+        if self._md5 is not None:
+            self._md5.update(data)
         self.size += len(data)
 
     @property
-    def crc32c(self) -> str:
-        """Base64 of the big-endian CRC32C, as in GCS's ``crc32c`` field."""
-        return base64.b64encode(self._crc.digest()).decode("ascii")
+    def crc32c(self) -> str | None:
+        """Base64 of the big-endian CRC32C, as in GCS's ``crc32c`` field (``None`` if not
+        computed)."""
+        crc = self._crc
+        return None if crc is None else base64.b64encode(crc.digest()).decode("ascii")
 
     @property
-    def md5(self) -> str:
-        """Base64 of the MD5 digest, as in GCS's ``md5Hash`` field."""
-        return base64.b64encode(self._md5.digest()).decode("ascii")
+    def md5(self) -> str | None:
+        """Base64 of the MD5 digest, as in GCS's ``md5Hash`` field (``None`` if not
+        computed)."""
+        md5 = self._md5
+        return None if md5 is None else base64.b64encode(md5.digest()).decode("ascii")
 
     def goog_hash(self) -> str:
-        """The ``X-Goog-Hash`` header value announcing these checksums."""
-        return f"crc32c={self.crc32c},md5={self.md5}"
+        """The ``X-Goog-Hash`` header value announcing the computed checksums."""
+        parts = []
+        if self._crc is not None:
+            parts.append(f"crc32c={self.crc32c}")
+        if self._md5 is not None:
+            parts.append(f"md5={self.md5}")
+        return ",".join(parts)
 
 
 def parse_goog_hash(values: Iterable[str]) -> dict[str, str]:
@@ -67,12 +103,20 @@ def verify(
     what: str,
 ) -> None:
     """Compare the server's ``crc32c``/``md5`` (base64, either may be missing) with ``actual``;
-    raise :class:`ChecksumMismatchError` when one differs."""
+    raise :class:`ChecksumMismatchError` when they differ.
+
+    CRC32C decides whenever both sides have one; MD5 is compared only when they do not."""
     crc = expected.get("crc32c")
-    if crc and crc != actual.crc32c:
-        raise ChecksumMismatchError(
-            f"CRC32C mismatch for {what}: GCS has {crc}, the bytes transferred give {actual.crc32c}"
-        )
+    if crc:
+        ours = actual.crc32c
+        if ours is not None:
+            if crc != ours:
+                raise ChecksumMismatchError(
+                    f"CRC32C mismatch for {what}: GCS has {crc}, the bytes transferred give {ours}"
+                )
+            return
     md5 = expected.get("md5")
-    if md5 and md5 != actual.md5:
-        raise ChecksumMismatchError(f"MD5 mismatch for {what}: GCS has {md5}, the bytes transferred give {actual.md5}")
+    if md5:
+        ours = actual.md5
+        if ours is not None and md5 != ours:
+            raise ChecksumMismatchError(f"MD5 mismatch for {what}: GCS has {md5}, the bytes transferred give {ours}")

@@ -47,9 +47,10 @@ class ChunkSource:
     """Pulls chunks of any size from an async iterable and holds them until the server has
     committed them: the buffer always starts at the first uncommitted byte.  Pieces are
     kept as they came (no copying into one big buffer) and sent as views, so memory stays
-    about one chunk plus one incoming piece.  Each byte is hashed once, in order."""
+    about one chunk plus one incoming piece.  Each byte is hashed once, in order (CRC32C,
+    and MD5 unless ``md5=False``)."""
 
-    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+    def __init__(self, chunks: AsyncIterable[bytes], *, md5: bool = True) -> None:
         self._iterator: AsyncIterator[bytes] = chunks.__aiter__()
         self._pieces: deque[bytes] = deque()
         self._head = 0  # bytes of the first piece already committed
@@ -57,7 +58,7 @@ class ChunkSource:
         self.offset = 0
         """Absolute offset of the first buffered byte (= bytes committed so far)."""
         self.exhausted = False
-        self.checksums = Checksums()
+        self.checksums = Checksums(md5=md5)
 
     @property
     def buffered(self) -> int:

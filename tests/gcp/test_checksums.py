@@ -50,7 +50,40 @@ def test_verify_raises_on_either_mismatch() -> None:
         verify({"md5": "1B2M2Y8AsgTpgAmY7PhCfg=="}, sums, what="x")
 
 
-async def _patch_object(emulator: Emulator, bucket: str, name: str, fields: dict[str, str]) -> None:
+def test_crc32c_decides_and_md5_is_only_the_fallback() -> None:
+    sums = Checksums(b"abc")
+    wrong_md5 = "1B2M2Y8AsgTpgAmY7PhCfg=="
+    verify({"crc32c": sums.crc32c, "md5": wrong_md5}, sums, what="x")  # CRC32C agrees: enough
+    crc_only = Checksums(b"abc", md5=False)
+    assert crc_only.md5 is None and crc_only.goog_hash() == f"crc32c={sums.crc32c}"
+    verify({"md5": wrong_md5}, crc_only, what="x")  # nothing comparable
+    # Pick the one hash worth computing for what the server reported.
+    assert Checksums.for_expected({"crc32c": "x", "md5": "y"}).md5 is None
+    assert Checksums.for_expected({"crc32c": "", "md5": "y"}).crc32c is None
+    neither = Checksums.for_expected({})
+    neither.update(b"abc")
+    assert (neither.crc32c, neither.md5, neither.size) == (None, None, 3)
+    md5_only = Checksums.for_expected({"md5": sums.md5})
+    md5_only.update(b"abc")
+    verify({"crc32c": "", "md5": sums.md5}, md5_only, what="x")
+    with pytest.raises(ChecksumMismatchError, match="MD5"):
+        verify({"md5": wrong_md5}, md5_only, what="x")
+
+
+async def test_wrong_md5_beside_a_right_crc32c_is_not_computed(
+    gcs: GCSClient, bucket: str, gcs_emulator: Emulator, tmp_path: Path
+) -> None:
+    """CRC32C is the check whenever GCS reports one; the MD5 is not even computed."""
+    payload = os.urandom(100_000)
+    await gcs.put_bytes(bucket, "crc-decides", payload)
+    await _patch_object(gcs_emulator, bucket, "crc-decides", {"md5Hash": Checksums(b"other").md5})
+    target = tmp_path / "out.bin"
+    assert await gcs.download_file(bucket, "crc-decides", target)
+    assert target.read_bytes() == payload
+    assert await gcs.get_bytes(bucket, "crc-decides") == payload
+
+
+async def _patch_object(emulator: Emulator, bucket: str, name: str, fields: dict[str, str | None]) -> None:
     """Make the server report other checksums for an object (the emulator stores what a
     PATCH says), as if the stored bytes had been corrupted."""
     url = f"{emulator.url}/storage/v1/b/{bucket}/o/{quote(name, safe='')}"
@@ -58,14 +91,17 @@ async def _patch_object(emulator: Emulator, bucket: str, name: str, fields: dict
         assert response.status == 200, await response.text()
 
 
+@pytest.mark.parametrize("size", [200_000, 3 * CHUNK + 5])  # one block; several blocks
 @pytest.mark.parametrize("field", ["crc32c", "md5Hash"])
 async def test_download_mismatch_raises_and_leaves_no_file(
-    gcs: GCSClient, bucket: str, gcs_emulator: Emulator, tmp_path: Path, field: str
+    gcs: GCSClient, bucket: str, gcs_emulator: Emulator, tmp_path: Path, field: str, size: int
 ) -> None:
-    payload = os.urandom(200_000)
+    payload = os.urandom(size)
     await gcs.put_bytes(bucket, "victim", payload)
     wrong = Checksums(b"something else")
-    await _patch_object(gcs_emulator, bucket, "victim", {field: wrong.crc32c if field == "crc32c" else wrong.md5})
+    # MD5 is checked only when GCS reports no CRC32C: the md5Hash case blanks the CRC32C.
+    fields = {"crc32c": wrong.crc32c} if field == "crc32c" else {"crc32c": "", "md5Hash": wrong.md5}
+    await _patch_object(gcs_emulator, bucket, "victim", fields)
 
     fresh = tmp_path / "fresh.bin"
     with pytest.raises(ChecksumMismatchError):
