@@ -42,7 +42,14 @@ from cloud.common.exceptions import (
     ServerError,
     TransportError,
 )
-from cloud.common.files import DEFAULT_CONTENT_TYPE, atomic_destination, guess_content_type, read_small_file
+from cloud.common.files import (
+    DEFAULT_CONTENT_TYPE,
+    atomic_destination,
+    check_destination,
+    guess_content_type,
+    read_small_file,
+    write_file_atomically,
+)
 from cloud.common.models import CloudCredentials, ObjectMetadata
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
@@ -846,6 +853,7 @@ class AzureBlobClient(StorageClient):
         as they land (a range waits for its turn, never re-read from disk); otherwise, with
         ranges of at most 4 MiB, each range's own MD5 from the service."""
         self._check(bucket, object_name)
+        check_destination(local_path)
         op = "download_file"
         blob = await self._open_blob(op, bucket, object_name, timeout)
         first = await self._fetch(op, blob, 0, self.block_size, etag=None, timeout=timeout)
@@ -854,9 +862,7 @@ class AzureBlobClient(StorageClient):
         if len(head) >= total:
             if expected is not None and await _md5(head) != expected:
                 raise self._fail(_md5_mismatch(bucket, object_name), op)
-            async with atomic_destination(local_path) as dest:
-                if head:
-                    await dest.write_at(head, 0)
+            await write_file_atomically(local_path, head)
             if progress is not None and head:
                 progress(len(head))
             return True

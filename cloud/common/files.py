@@ -17,11 +17,13 @@ __all__ = [
     "DEFAULT_CONTENT_TYPE",
     "AtomicDestination",
     "atomic_destination",
+    "check_destination",
     "file_chunks",
     "SMALL_IO",
     "guess_content_type",
     "read_at",
     "read_small_file",
+    "write_file_atomically",
 ]
 
 
@@ -90,12 +92,38 @@ async def atomic_destination(local_path: StrPath) -> AsyncIterator[AtomicDestina
             await anyio.to_thread.run_sync(_finish_temp, fd, temp, final if ok else None)
 
 
-def _create_temp_beside(final: Path) -> tuple[int, str]:
+def check_destination(local_path: StrPath) -> None:
+    """Raise ``ConfigurationError`` (before any I/O with the service) when ``local_path``
+    cannot receive a download: its folder is missing or it is a folder itself."""
+    final = Path(os.fspath(local_path))
     parent = final.parent if str(final.parent) else Path(".")
     if not parent.is_dir():
         raise ConfigurationError(f"destination folder does not exist: {str(parent)!r}")
     if final.is_dir():
         raise ConfigurationError(f"destination is a folder: {str(final)!r}")
+
+
+async def write_file_atomically(local_path: StrPath, data: bytes) -> None:
+    """Write a whole (small) body to ``local_path`` through a temp file renamed into place,
+    in one worker-thread hop: the single-response download path of every provider."""
+    final = Path(os.fspath(local_path))
+
+    def write() -> None:
+        fd, temp = _create_temp_beside(final)
+        ok = False
+        try:
+            _pwrite_all(fd, data, 0)
+            ok = True
+        finally:
+            _finish_temp(fd, temp, final if ok else None)
+
+    with anyio.CancelScope(shield=True):  # the thread finishes (and cleans up) either way
+        await anyio.to_thread.run_sync(write)
+
+
+def _create_temp_beside(final: Path) -> tuple[int, str]:
+    check_destination(final)
+    parent = final.parent if str(final.parent) else Path(".")
     fd, temp = tempfile.mkstemp(prefix=f".{final.name[:100]}.", suffix=".part", dir=parent)
     # mkstemp creates 0600; give the finished file the mode a plain open() would.
     os.fchmod(fd, 0o666 & ~_UMASK)

@@ -33,9 +33,11 @@ from cloud.common.files import (
     DEFAULT_CONTENT_TYPE,
     SMALL_IO,
     atomic_destination,
+    check_destination,
     file_chunks,
     guess_content_type,
     read_small_file,
+    write_file_atomically,
 )
 from cloud.common.models import ObjectMetadata
 from cloud.common.operations import OperationRunner
@@ -1004,6 +1006,7 @@ class GCSClient(StorageClient):
         next block while the previous one is hashed and written in a worker thread (memory
         about two blocks).  ``timeout`` bounds the request and each block."""
         self._check(bucket, object_name)
+        check_destination(local_path)
         block_size = min(self.chunk_size, _MAX_BLOCK)
         response, body = await self._get_media("download_file", bucket, object_name, timeout, block_size)
         expected = self._expected_hashes(response)
@@ -1013,8 +1016,7 @@ class GCSClient(StorageClient):
             await _feed(received, body)
             with self._runner.errors("download_file"):
                 verify(expected, received, what=where)
-            async with atomic_destination(local_path) as dest:
-                await dest.write(body)
+            await write_file_atomically(local_path, body)
             self.stats.add_received(len(body))
             if progress is not None and body:
                 progress(len(body))

@@ -176,6 +176,19 @@ async def test_download_missing_object_leaves_nothing(storage: StorageClient, bu
     assert os.listdir(tmp_path) == []
 
 
+async def test_download_into_missing_folder_fails_before_any_request(
+    storage: StorageClient, bucket: str, tmp_path: Path
+) -> None:
+    await storage.put_bytes(bucket, "exists", b"data")
+    before = storage.stats.requests
+    with pytest.raises(ConfigurationError):
+        await storage.download_file(bucket, "exists", tmp_path / "no-such-folder" / "file")
+    with pytest.raises(ConfigurationError):
+        await storage.download_file(bucket, "exists", tmp_path)  # a folder, not a file
+    assert storage.stats.requests == before
+    assert os.listdir(tmp_path) == []
+
+
 async def test_download_over_existing_file_keeps_it_on_failure(
     storage: StorageClient, bucket: str, tmp_path: Path
 ) -> None:
