@@ -19,6 +19,7 @@ from aiobotocore.session import get_session
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
 from cloud.common.bulk import map_bounded
+from cloud.common.chunks import rechunk
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
     BadRequestError,
@@ -30,7 +31,7 @@ from cloud.common.exceptions import (
     TransportError,
 )
 from cloud.common.files import AtomicDestination, atomic_destination, guess_content_type, read_small_file
-from cloud.common.models import CloudCredentials, ObjectMetadata
+from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
@@ -44,7 +45,6 @@ from .transfer import (
     SegmentProgress,
     checksum_params,
     file_parts,
-    rechunk,
     request_body,
     run_workers,
 )
@@ -370,7 +370,7 @@ class S3Client(StorageClient):
             name=object_name,
             bucket=bucket,
             size=len(data),
-            etag=_etag(response.get("ETag")),
+            etag=plain_etag(response.get("ETag")),
             content_type=ctype,
             last_modified=_response_date(response),
             metadata=dict(user),
@@ -607,9 +607,9 @@ class S3Client(StorageClient):
             name=object_name,
             bucket=bucket,
             size=int(size),
-            etag=_etag(response.get("ETag")),
+            etag=plain_etag(response.get("ETag")),
             content_type=response.get("ContentType"),
-            last_modified=_utc(response.get("LastModified")),
+            last_modified=utc_datetime(response.get("LastModified")),
             metadata={k.lower(): v for k, v in raw_meta.items()},
             provider=self.provider,
         )
@@ -815,7 +815,7 @@ class S3Client(StorageClient):
             raise TransportError(f"the response ended after {position} of {expected} bytes")
         if total is None:
             total = position
-        return total, _etag(response.get("ETag")), position
+        return total, plain_etag(response.get("ETag")), position
 
     # -- deletes and copies ----------------------------------------------------------------
 
@@ -997,9 +997,9 @@ class S3Client(StorageClient):
                     name=entry["Key"],
                     bucket=bucket,
                     size=int(entry.get("Size", 0)),
-                    etag=_etag(entry.get("ETag")),
+                    etag=plain_etag(entry.get("ETag")),
                     content_type=None,
-                    last_modified=_utc(entry.get("LastModified")),
+                    last_modified=utc_datetime(entry.get("LastModified")),
                     provider=self.provider,
                 )
                 for entry in response.get("Contents", [])
@@ -1078,20 +1078,6 @@ def _part_size_for(size: int, part_size: int) -> int:
     if needed <= part_size:
         return part_size
     return min(MAX_PART_SIZE, math.ceil(needed / MiB) * MiB)
-
-
-def _etag(value: object) -> str | None:
-    if not isinstance(value, str) or not value:
-        return None
-    return value.strip('"')
-
-
-def _utc(value: object) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def _response_date(response: Mapping[str, Any]) -> datetime:

@@ -7,7 +7,7 @@ import hashlib
 import io
 import re
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Literal, TypeVar
 
 import anyio
@@ -25,7 +25,6 @@ __all__ = [
     "SegmentProgress",
     "checksum_params",
     "file_parts",
-    "rechunk",
     "run_workers",
 ]
 
@@ -111,19 +110,6 @@ async def file_parts(path: StrPath, size: int, part_size: int) -> AsyncIterator[
             raise OSError(f"{path!s} changed while it was being uploaded")
         yield data
         offset += length
-
-
-async def rechunk(chunks: AsyncIterable[bytes], size: int) -> AsyncIterator[bytes]:
-    """Regroup chunks of any sizes into blocks of exactly ``size`` bytes (the last shorter);
-    holds at most one block in memory."""
-    buffer = bytearray()
-    async for chunk in chunks:
-        buffer += chunk
-        while len(buffer) >= size:
-            yield bytes(buffer[:size])
-            del buffer[:size]
-    if buffer:
-        yield bytes(buffer)
 
 
 async def run_workers(

@@ -30,6 +30,7 @@ from azure.storage.blob.aio import BlobClient, BlobPrefix, BlobServiceClient, Co
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
 from cloud.common.bulk import map_bounded
+from cloud.common.chunks import rechunk
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
     APIError,
@@ -50,7 +51,7 @@ from cloud.common.files import (
     read_small_file,
     write_file_atomically,
 )
-from cloud.common.models import CloudCredentials, ObjectMetadata
+from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.redaction import redact, redact_url
@@ -438,13 +439,13 @@ class AzureBlobClient(StorageClient):
         etag = props.etag
         modified: datetime | None = props.last_modified
         if modified is not None and modified.tzinfo is not timezone.utc:
-            modified = _utc(modified)
+            modified = utc_datetime(modified)
         user = props.metadata
         return ObjectMetadata(
             name,
             bucket,
             props.size or 0,
-            etag.strip('"') if etag else None,
+            plain_etag(etag),
             settings.content_type if settings is not None else None,
             modified,
             {k.lower(): v for k, v in user.items()} if user else {},
@@ -510,7 +511,9 @@ class AzureBlobClient(StorageClient):
         self._check(bucket, object_name)
         meta = normalize_metadata(metadata)
         ctype = content_type or DEFAULT_CONTENT_TYPE
-        blocks = _regroup(chunks, self.block_size)
+        # Blocks double in size every 10,000 so a stream of any length stays under Azure's
+        # 50,000-block limit.
+        blocks = rechunk(chunks, self.block_size, grow_every=10_000)
         await self._upload("upload_stream", bucket, object_name, blocks, ctype, meta, progress, timeout)
         return True
 
@@ -536,9 +539,9 @@ class AzureBlobClient(StorageClient):
             name=object_name,
             bucket=bucket,
             size=len(payload),
-            etag=_strip_etag(result.get("etag")),
+            etag=plain_etag(result.get("etag")),
             content_type=ctype,
-            last_modified=_utc(result.get("last_modified")),
+            last_modified=utc_datetime(result.get("last_modified")),
             metadata=dict(meta),
             provider=self.provider,
         )
@@ -1163,16 +1166,6 @@ class _BatchUnsupportedError(Exception):
 _AZURE = CloudProvider.AZURE
 
 
-def _strip_etag(etag: str | None) -> str | None:
-    return etag.strip('"') if etag else None
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
 def _total_size(props: BlobProperties, offset: int, got: int) -> int:
     content_range = getattr(props, "content_range", None)
     if content_range and "/" in content_range:
@@ -1230,24 +1223,6 @@ def _block_index(index: int) -> int:
 async def _memory_blocks(data: bytes, block_size: int) -> AsyncIterator[bytes]:
     for offset in range(0, len(data), block_size):
         yield data[offset : offset + block_size]
-
-
-async def _regroup(chunks: AsyncIterable[bytes], block_size: int) -> AsyncIterator[bytes]:
-    """Chunks of any sizes regrouped into blocks of ``block_size`` (the last one shorter).
-    Past 10,000 blocks the block size doubles every 10,000 blocks, so a stream of unknown
-    length stays under Azure's 50,000-block limit up to 31 times 10,000 ``block_size``s."""
-    buffer = bytearray()
-    count = 0
-    target = block_size
-    async for chunk in chunks:
-        buffer += chunk
-        while len(buffer) >= target:
-            yield bytes(buffer[:target])
-            del buffer[:target]
-            count += 1
-            target = block_size * 2 ** (count // 10_000)
-    if buffer or count == 0:
-        yield bytes(buffer)
 
 
 async def _chain(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -21,6 +21,7 @@ __all__ = [
     "file_chunks",
     "SMALL_IO",
     "guess_content_type",
+    "pwrite_all",
     "read_at",
     "read_small_file",
     "write_file_atomically",
@@ -62,9 +63,15 @@ class AtomicDestination:
         microseconds; a worker-thread hop costs ~70 µs); larger ones run in a worker thread.
         """
         if len(data) <= SMALL_IO:
-            self.bytes_written += _pwrite_all(self._fd, data, offset)
+            self.bytes_written += pwrite_all(self._fd, data, offset)
         else:
-            self.bytes_written += await anyio.to_thread.run_sync(_pwrite_all, self._fd, data, offset)
+            self.bytes_written += await anyio.to_thread.run_sync(pwrite_all, self._fd, data, offset)
+
+    @property
+    def fd(self) -> int:
+        """The temp file's descriptor, for callers that write from their own worker thread
+        (e.g. several pieces in one ``pwritev``); it is closed by the context manager."""
+        return self._fd
 
     async def truncate(self, size: int) -> None:
         """Set the temp file's size (preallocates room for parallel parts)."""
@@ -111,7 +118,7 @@ async def write_file_atomically(local_path: StrPath, data: bytes) -> None:
         fd, temp = _create_temp_beside(final)
         ok = False
         try:
-            _pwrite_all(fd, data, 0)
+            pwrite_all(fd, data, 0)
             ok = True
         finally:
             _finish_temp(fd, temp, final if ok else None)
@@ -141,7 +148,8 @@ def _finish_temp(fd: int, temp: str, final: Path | None) -> None:
         _unlink_quietly(temp)
 
 
-def _pwrite_all(fd: int, data: bytes, offset: int) -> int:
+def pwrite_all(fd: int, data: bytes, offset: int) -> int:
+    """Write all of ``data`` at ``offset`` of ``fd`` (retrying short writes); return its length."""
     view = memoryview(data)
     while view:
         n = os.pwrite(fd, view, offset)

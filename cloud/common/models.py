@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from .enums import CloudProvider, ResourceType
@@ -14,6 +14,8 @@ __all__ = [
     "CloudResource",
     "ObjectMetadata",
     "TransferResult",
+    "plain_etag",
+    "utc_datetime",
 ]
 
 
@@ -83,6 +85,24 @@ class ObjectMetadata:
             "metadata": dict(self.metadata),
             "provider": self.provider.value,
         }
+
+
+def utc_datetime(value: object) -> datetime | None:
+    """A provider timestamp as the contract's ``last_modified``: timezone-aware UTC (a naive
+    one is taken as UTC); ``None`` for anything that is not a datetime."""
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def plain_etag(value: object) -> str | None:
+    """A provider ETag as the contract's ``etag``: without surrounding quotes; ``None`` when
+    missing or empty."""
+    if not isinstance(value, str) or not value:
+        return None
+    return value.strip('"')
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from cloud.common.files import (
     check_destination,
     file_chunks,
     guess_content_type,
+    pwrite_all,
     read_small_file,
     write_file_atomically,
 )
@@ -196,12 +197,12 @@ class _BlockWriter:
     """Hashes and appends blocks (lists of received pieces) to a file in one worker-thread
     call per block: one ``pwritev``, no joining copy.
 
-    It holds its own descriptor of the temp file :func:`atomic_destination` made, because
-    ``AtomicDestination`` writes one buffer per (async) call: joining each block's pieces
-    first costs a copy, and hashing apart costs a second hop."""
+    It writes through the descriptor of the temp file :func:`atomic_destination` made,
+    from the worker thread, because ``AtomicDestination.write`` takes one buffer per (async)
+    call: joining each block's pieces first costs a copy, and hashing apart a second hop."""
 
-    def __init__(self, path: StrPath, received: Checksums) -> None:
-        self._fd = os.open(path, os.O_WRONLY)
+    def __init__(self, fd: int, received: Checksums) -> None:
+        self._fd = fd
         self._received = received
         self._offset = 0
 
@@ -214,7 +215,7 @@ class _BlockWriter:
         fd, offset = self._fd, self._offset
         if _pwritev is None:
             for piece in pieces:
-                offset += _pwrite_all(fd, piece, offset)
+                offset += pwrite_all(fd, piece, offset)
         else:
             while pieces:
                 batch = pieces[:_IOV_MAX]
@@ -226,9 +227,6 @@ class _BlockWriter:
         self._offset = offset
         return offset - start
 
-    def close(self) -> None:
-        os.close(self._fd)
-
 
 def _after(pieces: list[bytes], skip: int) -> list[bytes]:
     out: list[bytes] = []
@@ -239,15 +237,6 @@ def _after(pieces: list[bytes], skip: int) -> list[bytes]:
         out.append(piece[skip:] if skip else piece)
         skip = 0
     return out
-
-
-def _pwrite_all(fd: int, data: bytes, offset: int) -> int:
-    view = memoryview(data)
-    while view:
-        n = os.pwrite(fd, view, offset)
-        view = view[n:]
-        offset += n
-    return len(data)
 
 
 _pwritev = getattr(os, "pwritev", None)
@@ -1038,22 +1027,19 @@ class GCSClient(StorageClient):
 
         try:
             async with atomic_destination(local_path) as dest:
-                writer = _BlockWriter(dest.temp_path, received)
-                try:
+                writer = _BlockWriter(dest.fd, received)
 
-                    async def write() -> None:
-                        async with arrived:
-                            async for pieces in arrived:
-                                size = await anyio.to_thread.run_sync(writer.write, pieces)
-                                self.stats.add_received(size)
-                                if progress is not None:
-                                    progress(size)
+                async def write() -> None:
+                    async with arrived:
+                        async for pieces in arrived:
+                            size = await anyio.to_thread.run_sync(writer.write, pieces)
+                            self.stats.add_received(size)
+                            if progress is not None:
+                                progress(size)
 
-                    with self._runner.errors("download_file"):
-                        await run_all([receive, write])
-                        verify(expected, received, what=where)
-                finally:
-                    writer.close()
+                with self._runner.errors("download_file"):
+                    await run_all([receive, write])
+                    verify(expected, received, what=where)
         finally:
             response.release()
         return True

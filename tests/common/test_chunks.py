@@ -1,18 +1,18 @@
-"""Pure helpers of the block upload: regrouping a stream into blocks."""
+"""rechunk: regrouping a stream into the blocks of a streamed upload."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from cloud.azure.client import _regroup
+from cloud.common.chunks import rechunk
 
 
-async def _collect(chunks: list[bytes], block_size: int) -> list[bytes]:
+async def _collect(chunks: list[bytes], block_size: int, grow_every: int | None = 10_000) -> list[bytes]:
     async def source() -> AsyncIterator[bytes]:
         for chunk in chunks:
             yield chunk
 
-    return [block async for block in _regroup(source(), block_size)]
+    return [block async for block in rechunk(source(), block_size, grow_every=grow_every)]
 
 
 async def test_chunks_of_any_size_become_full_blocks_then_a_short_one() -> None:
@@ -34,3 +34,8 @@ async def test_block_size_grows_past_10000_blocks_to_stay_under_the_limit() -> N
     assert sizes[:10_000] == [1] * 10_000
     assert set(sizes[10_000:15_000]) == {2}
     assert sum(sizes) == 25_000 and len(blocks) < 50_000
+
+
+async def test_without_growth_blocks_keep_their_size() -> None:
+    blocks = await _collect([b"x" * 25], 1, grow_every=None)
+    assert [len(b) for b in blocks] == [1] * 25
