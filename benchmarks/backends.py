@@ -79,7 +79,8 @@ PEERS = {
     "s3fs": "import s3fs",
     "obstore": "import obstore, obstore.store",
     "gcloud-aio": "import gcloud.aio.storage",
-    "gcs-chunked": "import aiohttp, gcloud.aio.storage",
+    "gcloud-aio+crc32c": "import gcloud.aio.storage, google_crc32c",
+    "azure-aio+md5": "import azure.storage.blob.aio",
     "azure-aio": "import azure.storage.blob.aio",
 }
 

@@ -15,6 +15,7 @@ against a fresh emulator per run and variant.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 from pathlib import Path
@@ -134,38 +135,34 @@ async def _up_gcloud(ep: Endpoint, bucket: str, path: str, part: int, conc: int,
             )
 
 
-async def _up_gcs_chunked(ep: Endpoint, bucket: str, path: str, part: int, conc: int, meter: Meter) -> None:
-    """The protocol our GCS client uses (a resumable session, one PUT per chunk of
-    ``part`` bytes), hand-written on aiohttp: shows what the emulator makes of it."""
-    import aiohttp
+async def _up_gcloud_crc32c(ep: Endpoint, bucket: str, path: str, part: int, conc: int, meter: Meter) -> None:
+    """gcloud-aio with the integrity check ours makes: the file's CRC32C (one pass over it)
+    sent in the resumable session's metadata, so GCS refuses any other content."""
+    import google_crc32c
 
-    url = ep["url"]
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{url}/storage/v1/b/{bucket}/o", params={"maxResults": "1"}) as response:
-            await response.read()
+    async with backends.raw_gcs(ep) as storage:
+        await storage.list_objects(bucket, params={"maxResults": "1"})
         with meter.phase("upload"):
-            size = os.path.getsize(path)
-            async with session.post(
-                f"{url}/upload/storage/v1/b/{bucket}/o",
-                params={"uploadType": "resumable", "name": KEY},
-                json={"name": KEY, "contentType": "application/octet-stream"},
-            ) as response:
-                response.raise_for_status()
-                session_url = response.headers["Location"]
+            checksum = google_crc32c.Checksum()
             with open(path, "rb") as f:
-                offset = 0
-                while offset < size:
-                    data = f.read(part)
-                    end = offset + len(data) - 1
-                    headers = {"Content-Range": f"bytes {offset}-{end}/{size}"}
-                    async with session.put(session_url, data=data, headers=headers) as response:
-                        await response.read()
-                        if response.status not in (200, 201, 308):
-                            raise RuntimeError(f"chunk at {offset} answered {response.status}")
-                    offset += len(data)
+                while block := f.read(MiB):
+                    checksum.update(block)
+            crc = base64.b64encode(checksum.digest()).decode()
+            with open(path, "rb") as f:
+                await storage.upload(
+                    bucket,
+                    KEY,
+                    f,
+                    content_type="application/octet-stream",
+                    metadata={"crc32c": crc},
+                    force_resumable_upload=True,
+                    timeout=900,
+                )
 
 
-async def _up_azure(ep: Endpoint, bucket: str, path: str, part: int, conc: int, meter: Meter) -> None:
+async def _up_azure(
+    ep: Endpoint, bucket: str, path: str, part: int, conc: int, meter: Meter, *, md5: bool = False
+) -> None:
     from azure.storage.blob.aio import BlobServiceClient
 
     async with BlobServiceClient.from_connection_string(
@@ -176,7 +173,15 @@ async def _up_azure(ep: Endpoint, bucket: str, path: str, part: int, conc: int, 
             break
         blob = container.get_blob_client(KEY)
         with meter.phase("upload"), open(path, "rb") as f:
-            await blob.upload_blob(f, length=os.path.getsize(path), overwrite=True, max_concurrency=conc)
+            await blob.upload_blob(
+                f, length=os.path.getsize(path), overwrite=True, max_concurrency=conc, validate_content=md5
+            )
+
+
+async def _up_azure_md5(ep: Endpoint, bucket: str, path: str, part: int, conc: int, meter: Meter) -> None:
+    """azure-aio with the integrity check ours makes: every block's MD5 sent as its
+    Content-MD5, which the service verifies."""
+    await _up_azure(ep, bucket, path, part, conc, meter, md5=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -243,6 +248,26 @@ async def _down_gcloud(ep: Endpoint, bucket: str, path: str, part: int, conc: in
                 f.write(chunk)
 
 
+async def _down_gcloud_crc32c(ep: Endpoint, bucket: str, path: str, part: int, conc: int, meter: Meter) -> None:
+    """gcloud-aio's streamed download, checking the CRC32C GCS reports as ours does."""
+    import google_crc32c
+
+    async with backends.raw_gcs(ep) as storage:
+        await storage.list_objects(bucket, params={"maxResults": "1"})
+        with meter.phase("download"), open(path, "wb") as f:
+            response = await storage.download_stream(bucket, KEY, timeout=900)
+            checksum = google_crc32c.Checksum()
+            while True:
+                chunk = await response.read(MiB)
+                if not chunk:
+                    break
+                checksum.update(chunk)
+                f.write(chunk)
+            expected = response._response.headers.get("X-Goog-Hash", "")
+            if f"crc32c={base64.b64encode(checksum.digest()).decode()}" not in expected:
+                raise RuntimeError("CRC32C mismatch")
+
+
 async def _down_azure(ep: Endpoint, bucket: str, path: str, part: int, conc: int, meter: Meter) -> None:
     from azure.storage.blob.aio import BlobServiceClient
 
@@ -256,14 +281,21 @@ async def _down_azure(ep: Endpoint, bucket: str, path: str, part: int, conc: int
             await downloader.readinto(f)
 
 
+async def _down_azure_md5(ep: Endpoint, bucket: str, path: str, part: int, conc: int, meter: Meter) -> None:
+    """Same as azure-aio: like ours, it can check nothing here (a blob uploaded in blocks has
+    no whole-content MD5, and the service gives a range's MD5 only up to 4 MiB ranges)."""
+    await _down_azure(ep, bucket, path, part, conc, meter)
+
+
 UPLOADS = {
     "ours": _up_ours,
     "aiobotocore": _up_aiobotocore,
     "aioboto3": _up_aioboto3,
     "obstore": _up_obstore,
     "gcloud-aio": _up_gcloud,
-    "gcs-chunked": _up_gcs_chunked,
+    "gcloud-aio+crc32c": _up_gcloud_crc32c,
     "azure-aio": _up_azure,
+    "azure-aio+md5": _up_azure_md5,
 }
 DOWNLOADS = {
     "ours": _down_ours,
@@ -271,8 +303,9 @@ DOWNLOADS = {
     "aioboto3": _down_aioboto3,
     "obstore": _down_obstore,
     "gcloud-aio": _down_gcloud,
-    "gcs-chunked": _down_gcloud,
+    "gcloud-aio+crc32c": _down_gcloud_crc32c,
     "azure-aio": _down_azure,
+    "azure-aio+md5": _down_azure_md5,
 }
 
 
@@ -347,13 +380,15 @@ def _settings(provider: str, ours_ok: bool) -> tuple[int, int, str]:
 
 VARIANTS = {
     "s3": ["aiobotocore", "aioboto3", "obstore"],
-    "gcs": ["gcloud-aio", "gcs-chunked"],
-    "azure": ["azure-aio", "obstore"],
+    "gcs": ["gcloud-aio", "gcloud-aio+crc32c"],
+    "azure": ["azure-aio", "azure-aio+md5", "obstore"],
 }
 RAW = {"s3": "aiobotocore", "gcs": "gcloud-aio", "azure": "azure-aio"}
+LIKE_FOR_LIKE = {"gcs": "gcloud-aio+crc32c", "azure": "azure-aio+md5"}
+"""The raw library doing the integrity checks ours does (the raw baselines do none)."""
 LABELS = {
-    "gcs-chunked": "gcs-chunked (aiohttp: our upload protocol, resumable session, one PUT per chunk; "
-    "download = gcloud-aio's)",
+    "gcloud-aio+crc32c": "gcloud-aio+crc32c (same integrity checks as ours)",
+    "azure-aio+md5": "azure-aio+md5 (`validate_content=True`: same integrity checks as ours)",
 }
 
 
@@ -471,5 +506,11 @@ def _run_provider(ctx: Context, provider: str, size: int, src: Path, sha: str, r
                 v.cell(ctx.enforce),
             ]
         )
+    like = LIKE_FOR_LIKE.get(provider)
+    like_res = results.get(like, []) if like else []
+    if like and any(r.ok for r in like_res):
+        for phase in ("upload", "download"):
+            thr = ratio(med(like_res, phase, "wall"), med(ours_res, phase, "wall"))
+            targets.append([f"for reference: {phase} throughput / {like} (same integrity checks)", fmt_ratio(thr), "—"])
     section.table(["target", "ours", "result"], targets)
     return section

@@ -2,7 +2,7 @@
 
 Each run makes ``N`` ``get_metadata`` calls on one existing object, in a fresh process:
 through the blocking facade (every call crosses to the facade's loop thread through the
-anyio blocking portal) and directly with ``await`` in an ``asyncio.run`` loop.  The extra
+anyio blocking portal's loop thread) and directly with ``await`` in an ``asyncio.run`` loop.  The extra
 cost per call is the difference of the medians divided by ``N``.  The same pair also runs
 on the in-memory local store, where there is no network: it isolates the facade mechanism.
 """
@@ -78,7 +78,7 @@ def facade(params: dict[str, Any], meter: Meter) -> None:
                     client.get_metadata(bucket, KEY)
                 t2, c2 = time.perf_counter(), cpu()
                 # The floor: an empty coroutine sent to the facade's loop thread and back
-                # (asyncio.run_coroutine_threadsafe): the cost of crossing threads at all.
+                # (the facade's own hand-over): the cost of crossing threads at all.
                 facade_loop = _PORTAL.get()
                 for _ in range(count):
                     facade_loop.call(empty)
@@ -163,11 +163,11 @@ def run(ctx: Context) -> list[Section]:
                 fmt_us(s_cpu / n),
             ]
         )
-        verdict = section.verdict(
-            f"sync facade ({'S3' if provider == 's3' else 'local memory'}): < 100 µs extra per call",
-            check("< 100 us", extra, 100e-6),
-        )
-        targets.append([f"{label}: < 100 µs extra per call", f"{fmt_us(extra)} µs", verdict.cell(ctx.enforce)])
+        if provider == "s3":  # the issue's target: SyncS3Client.get_metadata
+            verdict = section.verdict("sync facade (S3): < 100 µs extra per call", check("< 100 us", extra, 100e-6))
+            targets.append([f"{label}: < 100 µs extra per call", f"{fmt_us(extra)} µs", verdict.cell(ctx.enforce)])
+        else:
+            targets.append([f"for reference: {label}, extra per call", f"{fmt_us(extra)} µs", "—"])
     section.intro = (
         f"Median of {runs} run(s), each in a fresh process that alternates blocks of {BLOCK} awaited calls and "
         f"{BLOCK} facade calls (both clients open side by side, so load drift hits both alike); the first call "
@@ -190,7 +190,8 @@ def run(ctx: Context) -> list[Section]:
     )
     section.table(["target", "ours", "result"], targets)
     section.notes.append(
-        "The S3 row is the issue's target; the local row shows the facade's own cost without network noise. "
+        "The S3 row is the issue's target; the local row shows the facade's own cost without network noise "
+        "(for reference: an in-memory call takes ~10 µs, so the facade's cost is almost all hand-over). "
         "The floor column is an empty coroutine sent to the same loop thread and back in the same blocks: no "
         "thread-based facade can cost less per call on this machine (its cross-thread wake-ups dominate)."
     )

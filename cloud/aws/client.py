@@ -36,7 +36,13 @@ from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
 from cloud.common.types import ProgressCallback, StrPath
-from cloud.common.validation import check_object_name, normalize_metadata, range_needs_size, slice_bounds
+from cloud.common.validation import (
+    check_content_type,
+    check_object_name,
+    normalize_metadata,
+    range_needs_size,
+    slice_bounds,
+)
 
 from .errors import translate
 from .transfer import (
@@ -363,7 +369,7 @@ class S3Client(StorageClient):
             raise ConfigurationError("data must be bytes")
         data = bytes(data)
         user = normalize_metadata(metadata)
-        ctype = content_type or "application/octet-stream"
+        ctype = check_content_type(content_type or "application/octet-stream")
         conditions = _conditions(if_none_match, if_match)
         response = await self._put_object("put_bytes", bucket, object_name, data, ctype, user, conditions, timeout)
         return ObjectMetadata(
@@ -426,7 +432,7 @@ class S3Client(StorageClient):
         self._check(bucket, object_name)
         user = normalize_metadata(metadata)
         conditions = _conditions(if_none_match, if_match)
-        ctype = content_type or guess_content_type(os.fspath(local_path))
+        ctype = check_content_type(content_type or guess_content_type(os.fspath(local_path)))
         size, small = await read_small_file(local_path, self.part_size)
         if small is not None:
             data = small
@@ -469,7 +475,7 @@ class S3Client(StorageClient):
         self._check(bucket, object_name)
         user = normalize_metadata(metadata)
         conditions = _conditions(if_none_match, if_match)
-        ctype = content_type or "application/octet-stream"
+        ctype = check_content_type(content_type or "application/octet-stream")
         blocks = rechunk(chunks, self.part_size)
         try:
             first = await _next_or_none(blocks)

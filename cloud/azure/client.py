@@ -30,7 +30,7 @@ from azure.storage.blob.aio import BlobClient, BlobPrefix, BlobServiceClient, Co
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
 from cloud.common.bulk import map_bounded
-from cloud.common.chunks import rechunk
+from cloud.common.chunks import STREAM_BODY_FROM, rechunk, stream_views
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
     APIError,
@@ -57,7 +57,13 @@ from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.redaction import redact, redact_url
 from cloud.common.retry import RetryPolicy
 from cloud.common.types import ProgressCallback, StrPath
-from cloud.common.validation import check_object_name, normalize_metadata, range_needs_size, slice_bounds
+from cloud.common.validation import (
+    check_content_type,
+    check_object_name,
+    normalize_metadata,
+    range_needs_size,
+    slice_bounds,
+)
 
 from .config import (
     account_name_from_url,
@@ -474,7 +480,7 @@ class AzureBlobClient(StorageClient):
         self._check(bucket, object_name)
         meta = normalize_metadata(metadata)
         path = os.fspath(local_path)
-        ctype = content_type or guess_content_type(path)
+        ctype = check_content_type(content_type or guess_content_type(path))
         op = "upload_file"
         _, data = await read_small_file(path, self.block_size)  # one hop at most, none up to 64 KiB
         if data is not None:
@@ -510,7 +516,7 @@ class AzureBlobClient(StorageClient):
         whole stream fits in one block).  Nothing is committed on failure."""
         self._check(bucket, object_name)
         meta = normalize_metadata(metadata)
-        ctype = content_type or DEFAULT_CONTENT_TYPE
+        ctype = check_content_type(content_type or DEFAULT_CONTENT_TYPE)
         # Blocks double in size every 10,000 so a stream of any length stays under Azure's
         # 50,000-block limit.
         blocks = rechunk(chunks, self.block_size, grow_every=10_000)
@@ -531,7 +537,7 @@ class AzureBlobClient(StorageClient):
         also sets the blob's Content-MD5)."""
         self._check(bucket, object_name)
         meta = normalize_metadata(metadata)
-        ctype = content_type or DEFAULT_CONTENT_TYPE
+        ctype = check_content_type(content_type or DEFAULT_CONTENT_TYPE)
         payload = bytes(data)
         blocks = _memory_blocks(payload, self._block_size_for(len(payload)))
         result = await self._upload("put_bytes", bucket, object_name, blocks, ctype, meta, None, timeout)
@@ -651,7 +657,10 @@ class AzureBlobClient(StorageClient):
             block_id = f"{prefix}-{index:06d}"
 
             async def send() -> None:
-                await blob.stage_block(block_id, data, length=len(data), transactional_content_md5=md5)
+                # The aio pipeline streams an async iterable body, though the hints list
+                # only sync ones.
+                body: Any = stream_views(data) if len(data) >= STREAM_BODY_FROM else data
+                await blob.stage_block(block_id, body, length=len(data), transactional_content_md5=md5)
 
             await self._call(operation, send, timeout=timeout)
             self.stats.add_sent(len(data))

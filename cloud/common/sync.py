@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import anyio
 from anyio.from_thread import BlockingPortal
@@ -39,10 +39,11 @@ A = TypeVar("A", bound="CloudClient")
 class _Loop:
     """The loop thread's portal and its asyncio event loop.
 
-    The portal owns the loop's lifetime; calls are submitted with
-    :func:`asyncio.run_coroutine_threadsafe`, which reaches the same loop for half the cost
-    of ``portal.call`` (measured: ~45 µs against ~95 µs per call), and keeps the exception's
-    own type.
+    The portal owns the loop's lifetime.  A call is handed to the loop with one
+    ``call_soon_threadsafe`` and its end is signalled back through a plain lock, the
+    cheapest cross-thread round trip measured here (~35 µs, against ~50 µs for
+    :func:`asyncio.run_coroutine_threadsafe` and its ``concurrent.futures.Future``, and ~95 µs
+    for ``portal.call``); the exception keeps its own type.
     """
 
     def __init__(self, portal: BlockingPortal, loop: asyncio.AbstractEventLoop) -> None:
@@ -51,16 +52,42 @@ class _Loop:
 
     def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run ``await fn(*args)`` in the loop thread and return its result (blocking)."""
-        future = asyncio.run_coroutine_threadsafe(_invoke(fn, *args), self.loop)
+        finished = threading.Lock()
+        finished.acquire()
+        outcome: list[Any] = [False, None]  # [True, result] or [False, exception]
+        tasks: list[asyncio.Task[None]] = []
+
+        async def run() -> None:
+            # The lock is released from inside the task, not by a done callback: one loop
+            # iteration fewer per call.
+            try:
+                outcome[:] = [True, await fn(*args)]
+            except asyncio.CancelledError as exc:
+                outcome[1] = exc
+                raise
+            except BaseException as exc:  # re-raised in the calling thread
+                outcome[1] = exc
+            finally:
+                finished.release()
+
+        def start() -> None:
+            try:
+                tasks.append(self.loop.create_task(run()))
+            except BaseException as exc:
+                outcome[1] = exc
+                finished.release()
+
+        self.loop.call_soon_threadsafe(start)
         try:
-            return future.result()
+            finished.acquire()
         except BaseException:
-            future.cancel()  # e.g. KeyboardInterrupt while waiting: stop the work too
+            # e.g. KeyboardInterrupt while waiting: stop the work too (``start`` has run
+            # by the time this callback does: the loop runs callbacks in order).
+            self.loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
             raise
-
-
-async def _invoke(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-    return await fn(*args)
+        if outcome[0]:
+            return cast(T, outcome[1])
+        raise outcome[1]
 
 
 class _PortalThread:

@@ -9,6 +9,7 @@ from .exceptions import ConfigurationError
 
 __all__ = [
     "MAX_OBJECT_NAME_BYTES",
+    "check_content_type",
     "check_object_name",
     "normalize_metadata",
     "range_needs_size",
@@ -28,6 +29,16 @@ def check_object_name(name: str) -> str:
     if len(name.encode("utf-8", "surrogatepass")) > MAX_OBJECT_NAME_BYTES:
         raise ConfigurationError(f"object name is longer than {MAX_OBJECT_NAME_BYTES} UTF-8 bytes")
     return name
+
+
+def check_content_type(content_type: str) -> str:
+    """Reject a content type that is not one line of printable ASCII (it travels in a
+    header or a multipart part header, where a line break would forge more headers)."""
+    if not isinstance(content_type, str) or not content_type:
+        raise ConfigurationError("content_type must be a non-empty string")
+    if not content_type.isascii() or not content_type.isprintable():
+        raise ConfigurationError("content_type must be printable ASCII on one line")
+    return content_type
 
 
 def normalize_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:

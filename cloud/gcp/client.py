@@ -7,7 +7,7 @@ import json
 import os
 import re
 import secrets as _secrets
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from operator import attrgetter
@@ -21,6 +21,7 @@ from yarl import URL
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
 from cloud.common.bulk import map_bounded, run_all
+from cloud.common.chunks import STREAM_BODY_FROM, stream_views
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
     CloudError,
@@ -34,7 +35,6 @@ from cloud.common.files import (
     SMALL_IO,
     atomic_destination,
     check_destination,
-    file_chunks,
     guess_content_type,
     pwrite_all,
     read_small_file,
@@ -45,11 +45,17 @@ from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
 from cloud.common.types import ProgressCallback, StrPath
-from cloud.common.validation import check_object_name, normalize_metadata, range_needs_size, slice_bounds
+from cloud.common.validation import (
+    check_content_type,
+    check_object_name,
+    normalize_metadata,
+    range_needs_size,
+    slice_bounds,
+)
 
 from .checksums import Checksums, parse_goog_hash, verify
 from .errors import ChecksumMismatchError, error_from_response, translate
-from .resumable import CHUNK_MULTIPLE, ChunkSource, upload_resumable
+from .resumable import CHUNK_MULTIPLE, ChunkSource, object_resource, upload_file_resumable, upload_resumable
 from .signing import sign_v4_url
 
 __all__ = ["DEFAULT_UPLOAD_CHUNK_SIZE", "GCSClient", "check_bucket_name"]
@@ -294,6 +300,31 @@ def _parse_batch_response(content_type: str, body: bytes) -> list[tuple[str | No
         sep = rest.find("\r\n\r\n")
         out.append((cid.group(1) if cid else None, int(status.group(1)), rest[sep + 4 :].strip() if sep >= 0 else ""))
     return out
+
+
+def _file_checksums(path: str, size: int, block_size: int) -> Checksums:
+    """CRC32C of a local file's first ``size`` bytes (read in blocks, in the calling thread);
+    ``ConfigurationError`` if it is shorter (it changed since its size was taken)."""
+    sums = Checksums(md5=False)
+    with open(path, "rb") as f:
+        while sums.size < size:
+            block = f.read(min(block_size, size - sums.size))
+            if not block:
+                raise ConfigurationError(f"{path!r} got shorter while it was being read")
+            sums.update(block)
+    return sums
+
+
+def _multipart_frame(fields: Mapping[str, Any], content_type: str) -> tuple[bytes, bytes, str]:
+    """What goes before and after the body of a ``multipart/related`` upload whose first
+    part is the object resource ``fields``; plus the request's Content-Type."""
+    boundary = "===" + _secrets.token_hex(16) + "=="
+    head = (
+        f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{json.dumps(fields)}\r\n"
+        f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    return head, tail, f"multipart/related; boundary={boundary}"
 
 
 def _exact_url(url: Any) -> Any:
@@ -635,14 +666,30 @@ class GCSClient(StorageClient):
         two chunks, any file size)."""
         self._check(bucket, object_name)
         user = normalize_metadata(metadata)
-        kind = content_type or guess_content_type(os.fspath(local_path))
+        kind = check_content_type(content_type or guess_content_type(os.fspath(local_path)))
         # One read: on the event loop up to 64 KiB, else one worker-thread call.
-        _, data = await read_small_file(local_path, self.chunk_size)
+        size, data = await read_small_file(local_path, self.chunk_size)
         if data is not None:
             await self._upload_bytes("upload_file", bucket, object_name, data, kind, user, progress, timeout)
-        else:
-            chunks = file_chunks(local_path, self.chunk_size)
-            await self._upload("upload_file", bucket, object_name, chunks, kind, user, progress, timeout)
+            return True
+        # The file's CRC32C goes in the session's object resource, so GCS refuses to
+        # finalize anything else (a file changed meanwhile included).
+        sent = await anyio.to_thread.run_sync(_file_checksums, os.fspath(local_path), size, _MAX_BLOCK)
+        fields: dict[str, Any] = {"contentType": kind, "crc32c": sent.crc32c}
+        if user:
+            fields["metadata"] = user
+        resource = await upload_file_resumable(
+            path=local_path,
+            size=size,
+            start_session=self._session_starter("upload_file", bucket, object_name, fields, size),
+            send=self._send,
+            runner=self._runner,
+            operation="upload_file",
+            block_size=self.chunk_size,
+            timeout=timeout,
+            progress=progress,
+        )
+        await self._check_upload("upload_file", bucket, object_name, resource, sent)
         return True
 
     async def upload_stream(
@@ -660,7 +707,7 @@ class GCSClient(StorageClient):
         when everything fits in ``chunk_size``); nothing is committed on failure."""
         self._check(bucket, object_name)
         user = normalize_metadata(metadata)
-        kind = content_type or DEFAULT_CONTENT_TYPE
+        kind = check_content_type(content_type or DEFAULT_CONTENT_TYPE)
         await self._upload("upload_stream", bucket, object_name, chunks, kind, user, progress, timeout)
         return True
 
@@ -679,7 +726,7 @@ class GCSClient(StorageClient):
         user = normalize_metadata(metadata)
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise ConfigurationError(f"data must be bytes, not {type(data).__name__}")
-        kind = content_type or DEFAULT_CONTENT_TYPE
+        kind = check_content_type(content_type or DEFAULT_CONTENT_TYPE)
         resource = await self._upload_bytes("put_bytes", bucket, object_name, bytes(data), kind, user, None, timeout)
         return _object_metadata(resource, bucket)
 
@@ -718,24 +765,30 @@ class GCSClient(StorageClient):
     ) -> dict[str, Any]:
         """One multipart request carrying the body's CRC32C (GCS refuses a body that does not
         match it); the stored object is then checked against what was sent."""
-        storage = await self._open()
-        fields: dict[str, Any] = {"contentType": content_type, "crc32c": sent.crc32c}
+        fields: dict[str, Any] = {"name": object_name, "contentType": content_type, "crc32c": sent.crc32c}
         if metadata:
             fields["metadata"] = metadata
-        aio_fields = _aio_metadata(fields)
+        head, tail, multipart_type = _multipart_frame(fields, content_type)
+        length = str(len(head) + len(data) + len(tail))
+        url = f"{self.api_root}/upload/storage/v1/b/{bucket}/o"
+        # Our own request, not gcloud-aio's upload: that one wraps the body in a BytesIO,
+        # which aiohttp reads through a worker thread (a thread hop per upload).
+        small = len(data) < STREAM_BODY_FROM
 
         async def simple() -> dict[str, Any]:
-            result: dict[str, Any] = await storage.upload(
-                bucket,
-                object_name,
-                data,
-                content_type=content_type,
-                metadata=aio_fields,
-                force_resumable_upload=False,
-                timeout=_HTTP_TIMEOUT,
+            # Small bodies are joined (one copy is cheaper than streaming); large ones are
+            # streamed as views, never copied.
+            body: bytes | AsyncIterable[memoryview] = (
+                b"".join((head, data, tail)) if small else stream_views(head, data, tail)
             )
-            self.stats.add_sent(len(data))
-            return result
+            _, _, answer = await self._send(
+                "POST",
+                url,
+                params={"uploadType": "multipart"},
+                headers={"Content-Type": multipart_type, "Content-Length": length},
+                data=body,
+            )
+            return object_resource(answer)
 
         resource = await self._runner.call(operation, simple, timeout=timeout)
         if progress is not None and data:
@@ -773,23 +826,7 @@ class GCSClient(StorageClient):
         fields: dict[str, Any] = {"contentType": content_type}
         if metadata:
             fields["metadata"] = metadata
-
-        async def start_session() -> str:
-            body = json.dumps({**fields, "name": object_name}).encode()
-            status, headers, _ = await self._send(
-                "POST",
-                f"{self.api_root}/upload/storage/v1/b/{bucket}/o",
-                params={"uploadType": "resumable"},
-                headers={
-                    "Content-Type": "application/json; charset=UTF-8",
-                    "X-Upload-Content-Type": content_type,
-                },
-                data=body,
-            )
-            location = headers.get("Location")
-            if not location:
-                raise error_from_response(status, "", headers, operation=operation)
-            return location
+        start_session = self._session_starter(operation, bucket, object_name, fields, None)
 
         try:
             resource = await upload_resumable(
@@ -807,6 +844,34 @@ class GCSClient(StorageClient):
                 await source.aclose()
         await self._check_upload(operation, bucket, object_name, resource, source.checksums)
         return resource
+
+    def _session_starter(
+        self, operation: str, bucket: str, object_name: str, fields: Mapping[str, Any], size: int | None
+    ) -> Callable[[], Awaitable[str]]:
+        """A call that opens a resumable upload session for the object resource ``fields``
+        (of ``size`` bytes when known) and returns its URL."""
+        body = json.dumps({**fields, "name": object_name}).encode()
+        headers = {
+            "Content-Type": "application/json; charset=UTF-8",
+            "X-Upload-Content-Type": str(fields.get("contentType") or DEFAULT_CONTENT_TYPE),
+        }
+        if size is not None:
+            headers["X-Upload-Content-Length"] = str(size)
+
+        async def start_session() -> str:
+            status, answer_headers, _ = await self._send(
+                "POST",
+                f"{self.api_root}/upload/storage/v1/b/{bucket}/o",
+                params={"uploadType": "resumable"},
+                headers=headers,
+                data=body,
+            )
+            location = answer_headers.get("Location")
+            if not location:
+                raise error_from_response(status, "", answer_headers, operation=operation)
+            return location
+
+        return start_session
 
     async def _check_upload(
         self,

@@ -1,6 +1,10 @@
-"""Chunked resumable uploads: each chunk one ``PUT`` with ``Content-Range``, resumed from the
-offset the server says it committed after any failure.  Memory stays bounded by about one
-chunk whatever the object size.
+"""Resumable uploads, two ways, both resumed from the offset the server says it committed
+after any failure:
+
+- a stream of unknown length goes in chunks, each one ``PUT`` with ``Content-Range``
+  (memory about one chunk whatever the object size);
+- a local file, whose length is known, goes in one ``PUT`` that streams the file from disk
+  (no per-chunk round trip; memory about one read block).
 
 https://cloud.google.com/storage/docs/performing-resumable-uploads
 """
@@ -15,13 +19,23 @@ from typing import Any, Protocol
 
 import anyio
 
+from cloud.common.chunks import stream_views
 from cloud.common.exceptions import ConfigurationError, ServerError
+from cloud.common.files import file_chunks
 from cloud.common.operations import OperationRunner
-from cloud.common.types import ProgressCallback
+from cloud.common.types import ProgressCallback, StrPath
 
 from .checksums import Checksums
 
-__all__ = ["CHUNK_MULTIPLE", "ChunkSource", "Sender", "committed_offset", "upload_resumable"]
+__all__ = [
+    "CHUNK_MULTIPLE",
+    "ChunkSource",
+    "Sender",
+    "committed_offset",
+    "object_resource",
+    "upload_file_resumable",
+    "upload_resumable",
+]
 
 CHUNK_MULTIPLE = 256 * 1024
 """Every chunk but the last must be a multiple of 256 KiB."""
@@ -135,11 +149,6 @@ class ChunkSource:
             await close()
 
 
-async def _stream(views: list[memoryview]) -> AsyncIterator[memoryview]:
-    for view in views:
-        yield view
-
-
 def committed_offset(range_header: str | None) -> int:
     """Bytes committed according to a ``308 Resume Incomplete`` answer's ``Range`` header.
 
@@ -187,7 +196,7 @@ async def upload_resumable(
             dirty = False
             if status in (200, 201):
                 advance(source.offset + source.buffered)
-                return _resource(body)
+                return object_resource(body)
             advance(committed_offset(headers.get("Range")))
         size = min(chunk_size, source.buffered)
         final = source.exhausted and size == source.buffered
@@ -208,7 +217,7 @@ async def upload_resumable(
         if final:
             headers_out["X-Goog-Hash"] = source.checksums.goog_hash()
         # The chunk is streamed from the buffered pieces (a fresh iterator per attempt).
-        payload = _stream(source.views(size)) if size else b""
+        payload = stream_views(*source.views(size)) if size else b""
         try:
             status, headers, body = await send("PUT", session_url, headers=headers_out, data=payload)
         except BaseException:
@@ -216,7 +225,7 @@ async def upload_resumable(
             raise
         if status in (200, 201):
             advance(start + size)
-            return _resource(body)
+            return object_resource(body)
         if status == 308:
             advance(committed_offset(headers.get("Range")))
             return None
@@ -235,6 +244,83 @@ async def upload_resumable(
         raise
 
 
+async def upload_file_resumable(
+    *,
+    path: StrPath,
+    size: int,
+    start_session: Callable[[], Awaitable[str]],
+    send: Sender,
+    runner: OperationRunner,
+    operation: str,
+    block_size: int,
+    timeout: float | None,
+    progress: ProgressCallback | None,
+) -> dict[str, Any]:
+    """Upload the ``size`` bytes of a local file through a new resumable session in one
+    streamed ``PUT``; return the object resource.  A retried attempt first asks the server
+    how much it committed and streams the rest from there.  On failure the session is
+    cancelled, so nothing is committed."""
+    session_url = await runner.call(operation, start_session, idempotent=True, timeout=timeout)
+    offset = 0  # bytes the server has committed
+    reported = 0  # bytes reported to ``progress`` (never twice, whatever is re-sent)
+    dirty = False
+
+    async def blocks(start: int) -> AsyncIterator[memoryview]:
+        nonlocal reported
+        position = start
+        async for block in file_chunks(path, block_size, start=start, length=size - start):
+            yield memoryview(block)
+            position += len(block)
+            if progress is not None and position > reported:
+                progress(position - reported)
+                reported = position
+
+    async def step() -> dict[str, Any] | None:
+        nonlocal offset, dirty
+        if dirty:
+            status, headers, body = await send("PUT", session_url, headers={"Content-Range": f"bytes */{size}"})
+            dirty = False
+            if status in (200, 201):
+                return object_resource(body)
+            offset = _checked_offset(committed_offset(headers.get("Range")), size)
+        remaining = size - offset
+        content_range = f"bytes {offset}-{size - 1}/{size}" if remaining else f"bytes */{size}"
+        headers_out = {"Content-Range": content_range, "Content-Length": str(remaining)}
+        try:
+            status, headers, body = await send(
+                "PUT", session_url, headers=headers_out, data=blocks(offset) if remaining else b""
+            )
+        except BaseException:
+            dirty = True
+            raise
+        if status in (200, 201):
+            return object_resource(body)
+        dirty = True
+        if status == 308:  # the server kept only part of it: resume from what it committed
+            return None
+        raise ServerError(f"unexpected HTTP {status} to a resumable upload", status_code=status)
+
+    try:
+        while True:
+            resource = await runner.call(operation, step, idempotent=True, timeout=timeout)
+            if resource is not None:
+                if progress is not None and size > reported:
+                    progress(size - reported)
+                return resource
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await cancel_session(send, session_url)
+        raise
+
+
+def _checked_offset(committed: int, size: int) -> int:
+    if committed > size:
+        raise ServerError(
+            f"GCS reported {committed} bytes committed of a {size}-byte upload", code="ResumableOffsetMismatch"
+        )
+    return committed
+
+
 async def cancel_session(send: Sender, session_url: str) -> None:
     """Best effort: cancel a resumable session so nothing is committed (GCS answers 499)."""
     with anyio.move_on_after(10):
@@ -244,8 +330,12 @@ async def cancel_session(send: Sender, session_url: str) -> None:
             pass
 
 
-def _resource(body: bytes) -> dict[str, Any]:
-    data = json.loads(body or b"{}")
+def object_resource(body: bytes) -> dict[str, Any]:
+    """The object resource GCS answers a finished upload with."""
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError as exc:
+        raise ServerError("GCS answered an upload with a body that is not JSON", code="MalformedResponse") from exc
     if not isinstance(data, dict):
         raise ServerError("GCS answered a finished upload without an object resource", code="MalformedResponse")
     return data

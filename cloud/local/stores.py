@@ -27,6 +27,7 @@ from cloud.common.exceptions import (
 )
 from cloud.common.files import DEFAULT_CONTENT_TYPE, guess_content_type
 from cloud.common.models import ObjectMetadata
+from cloud.common.validation import check_content_type
 
 META_DIR = ".cloud-meta"
 TMP_DIR = ".cloud-tmp"
@@ -408,4 +409,5 @@ def stored_info(name: str, content_type: str | None, metadata: Mapping[str, str]
     """The info recorded for a new object (content type guessed from the name if asked)."""
     if content_type is None:
         content_type = guess_content_type(name) if guess else DEFAULT_CONTENT_TYPE
+    check_content_type(content_type)
     return StoredInfo(content_type, dict(metadata), "")

@@ -1,10 +1,10 @@
-"""rechunk: regrouping a stream into the blocks of a streamed upload."""
+"""rechunk: regrouping a stream into the blocks of a streamed upload; stream_views."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from cloud.common.chunks import rechunk
+from cloud.common.chunks import rechunk, stream_views
 
 
 async def _collect(chunks: list[bytes], block_size: int, grow_every: int | None = 10_000) -> list[bytes]:
@@ -39,3 +39,12 @@ async def test_block_size_grows_past_10000_blocks_to_stay_under_the_limit() -> N
 async def test_without_growth_blocks_keep_their_size() -> None:
     blocks = await _collect([b"x" * 25], 1, grow_every=None)
     assert [len(b) for b in blocks] == [1] * 25
+
+
+async def test_stream_views_yields_every_byte_in_small_views_without_copying() -> None:
+    first, second = bytes(range(256)) * 2048, b"tail"  # 512 KiB + 4 bytes
+    views = [view async for view in stream_views(first, b"", second)]
+    assert b"".join(views) == first + second
+    assert max(len(view) for view in views) == 256 * 1024
+    assert all(isinstance(view, memoryview) for view in views)
+    assert views[0].obj is first  # a view of the caller's buffer, not a copy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -54,6 +55,17 @@ class Probe(CloudClient):
     async def fail(self) -> None:
         raise NotFoundError("no such thing", code="Missing")
 
+    async def exit_code(self) -> None:
+        raise SystemExit(3)
+
+    async def wait_forever(self, started: threading.Event, cancelled: threading.Event) -> None:
+        started.set()
+        try:
+            await anyio.sleep_forever()
+        except BaseException:
+            cancelled.set()
+            raise
+
     async def count(self, n: int) -> AsyncIterator[int]:
         try:
             for i in range(n):
@@ -89,6 +101,32 @@ def test_exception_type_is_kept() -> None:
     with SyncProbe() as probe, pytest.raises(NotFoundError) as info:
         probe.fail()
     assert info.value.code == "Missing"
+
+
+def test_base_exceptions_come_back_to_the_caller_and_the_loop_survives() -> None:
+    with SyncProbe(value=1) as probe:
+        with pytest.raises(SystemExit):
+            probe.exit_code()
+        assert probe.add(1) == 2
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals only")
+def test_interrupt_while_waiting_cancels_the_work_in_the_loop() -> None:
+    assert threading.current_thread() is threading.main_thread()  # Python delivers SIGINT there
+    with SyncProbe() as probe:
+        started, cancelled = threading.Event(), threading.Event()
+        caller = threading.current_thread()
+
+        def interrupt() -> None:
+            started.wait(10)
+            signal.pthread_kill(caller.ident or 0, signal.SIGINT)  # Ctrl-C, as the terminal sends it
+
+        threading.Thread(target=interrupt, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            probe.wait_forever(started, cancelled)
+            time.sleep(5)  # not reached: the interrupt lands while the call waits
+        assert cancelled.wait(10)
+        assert probe.add(2) == 2  # the facade still works
 
 
 def test_iteration_and_early_break_closes_the_async_generator() -> None:

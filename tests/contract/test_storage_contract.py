@@ -99,6 +99,26 @@ async def test_invalid_metadata_rejected_before_io(storage: StorageClient, bucke
     assert await storage.object_exists(bucket, "never") is False
 
 
+async def test_invalid_content_type_rejected_before_io(storage: StorageClient, bucket: str, tmp_path: Path) -> None:
+    source = tmp_path / "f.txt"
+    source.write_bytes(b"x")
+    before = storage.stats.requests
+    for bad in ["text/plain\r\nX-Forged: 1", "text/pläin", "a\tb"]:
+        with pytest.raises(ConfigurationError):
+            await storage.put_bytes(bucket, "never", b"x", content_type=bad)
+        with pytest.raises(ConfigurationError):
+            await storage.upload_file(source, bucket, "never", content_type=bad)
+        with pytest.raises(ConfigurationError):
+            await storage.upload_stream(bucket, "never", _chunks(b"x"), content_type=bad)
+    assert storage.stats.requests == before
+    assert await storage.object_exists(bucket, "never") is False
+
+
+async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
 async def test_empty_object(storage: StorageClient, bucket: str) -> None:
     await storage.put_bytes(bucket, "empty", b"")
     assert await storage.get_bytes(bucket, "empty") == b""

@@ -128,7 +128,7 @@ async def test_corrupted_upload_is_detected_and_deleted(
 ) -> None:
     source = tmp_path / "upload.bin"
     source.write_bytes(os.urandom(2 * CHUNK + 99))
-    proxy.inject(UploadFault(action="corrupt", skip=1))  # one byte of the 2nd chunk flips on the wire
+    proxy.inject(UploadFault(action="corrupt"))  # one byte of the streamed PUT flips on the wire
     with pytest.raises(ChecksumMismatchError) as caught:
         await gcs.upload_file(source, bucket, "upload.bin")
     assert proxy.log.faults_fired == 1

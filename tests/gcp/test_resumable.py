@@ -1,5 +1,5 @@
-"""Chunked resumable uploads on the emulator: chunking, resuming after injected failures,
-and memory bounded by the chunk size."""
+"""Resumable uploads on the emulator: a file streamed in one PUT, a stream in chunks; both
+resume after injected failures, and memory stays bounded by the chunk size."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 from cloud.common.exceptions import TransportError
 from cloud.gcp import GCSClient
+from cloud.gcp.errors import ChecksumMismatchError
 from cloud.gcp.resumable import ChunkSource, committed_offset
 from tests.emulators import Emulator
 from tests.gcp.conftest import CHUNK, fast_retry, new_bucket_name
@@ -46,7 +47,7 @@ def GCS_MD5(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
-async def test_large_file_goes_in_chunks_with_content_range(
+async def test_large_file_streams_in_one_put_with_its_crc32c(
     gcs: GCSClient, bucket: str, proxy: PagingProxy, tmp_path: Path
 ) -> None:
     payload = os.urandom(3 * CHUNK + 1234)
@@ -56,13 +57,8 @@ async def test_large_file_goes_in_chunks_with_content_range(
     assert await gcs.upload_file(
         source, bucket, "big.txt", content_type="text/plain; charset=utf-8", metadata={"Run": "1"}, progress=seen.append
     )
-    assert proxy.log.chunk_ranges == [
-        f"bytes 0-{CHUNK - 1}/*",
-        f"bytes {CHUNK}-{2 * CHUNK - 1}/*",
-        f"bytes {2 * CHUNK}-{3 * CHUNK - 1}/*",
-        f"bytes {3 * CHUNK}-{len(payload) - 1}/{len(payload)}",
-    ]
-    assert seen == [CHUNK, CHUNK, CHUNK, 1234]
+    assert proxy.log.chunk_ranges == [f"bytes 0-{len(payload) - 1}/{len(payload)}"]
+    assert sum(seen) == len(payload) and all(n > 0 for n in seen)
     meta = await gcs.stat(bucket, "big.txt")
     # The resumable initiation carries the JSON metadata: content-type parameters survive.
     assert (meta.size, meta.content_type, dict(meta.metadata)) == (
@@ -73,27 +69,65 @@ async def test_large_file_goes_in_chunks_with_content_range(
     assert await gcs.get_bytes(bucket, "big.txt") == payload
 
 
+async def test_large_stream_goes_in_chunks_with_content_range(gcs: GCSClient, bucket: str, proxy: PagingProxy) -> None:
+    payload = os.urandom(3 * CHUNK + 1234)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(payload), 100_000):
+            yield payload[i : i + 100_000]
+
+    seen: list[int] = []
+    assert await gcs.upload_stream(bucket, "big.bin", chunks(), progress=seen.append)
+    assert proxy.log.chunk_ranges == [
+        f"bytes 0-{CHUNK - 1}/*",
+        f"bytes {CHUNK}-{2 * CHUNK - 1}/*",
+        f"bytes {2 * CHUNK}-{3 * CHUNK - 1}/*",
+        f"bytes {3 * CHUNK}-{len(payload) - 1}/{len(payload)}",
+    ]
+    assert seen == [CHUNK, CHUNK, CHUNK, 1234]
+    assert await gcs.get_bytes(bucket, "big.bin") == payload
+
+
 @pytest.mark.parametrize("action", ["error", "drop"])
-async def test_upload_resumes_from_the_committed_offset_after_a_failure(
+async def test_file_upload_resumes_from_the_committed_offset_after_a_failure(
     gcs: GCSClient, bucket: str, proxy: PagingProxy, tmp_path: Path, action: str
 ) -> None:
     payload = os.urandom(4 * CHUNK + 777)
+    size = len(payload)
     source = tmp_path / "resume.bin"
     source.write_bytes(payload)
-    # The second chunk dies after the server committed half of it.
-    half = CHUNK // 2
-    proxy.inject(UploadFault(commit=half, action=action, skip=1))
+    # The streamed PUT dies after the server committed its first 256 KiB block.
+    proxy.inject(UploadFault(commit=CHUNK, action=action))
     seen: list[int] = []
     assert await gcs.upload_file(source, bucket, "resume.bin", progress=seen.append)
     assert proxy.log.faults_fired == 1
     assert gcs.stats.retries >= 1
-    ranges = proxy.log.chunk_ranges
-    # After the failure the client asked for the committed offset, then went on from it.
-    status_query = ranges.index("bytes */*")
-    assert ranges[status_query - 1] == f"bytes {CHUNK}-{2 * CHUNK - 1}/*"
-    assert ranges[status_query + 1].startswith(f"bytes {CHUNK + half}-")
-    assert sum(seen) == len(payload)
+    # After the failure the client asked for the committed offset, then sent the rest.
+    assert proxy.log.chunk_ranges == [
+        f"bytes 0-{size - 1}/{size}",
+        f"bytes */{size}",
+        f"bytes {CHUNK}-{size - 1}/{size}",
+    ]
+    assert sum(seen) == size  # bytes sent twice are reported once
     assert hashlib.sha256(await gcs.get_bytes(bucket, "resume.bin")).digest() == hashlib.sha256(payload).digest()
+
+
+async def test_file_that_changes_during_upload_commits_nothing(gcs: GCSClient, bucket: str, tmp_path: Path) -> None:
+    source = tmp_path / "moving.bin"
+    source.write_bytes(os.urandom(3 * CHUNK))
+    chunks = 0
+
+    def flip(_: int) -> None:  # rewrites the file after its CRC32C was taken
+        nonlocal chunks
+        chunks += 1
+        if chunks == 1:
+            with open(source, "r+b") as f:
+                f.seek(2 * CHUNK + 10)
+                f.write(b"changed")
+
+    with pytest.raises(ChecksumMismatchError):
+        await gcs.upload_file(source, bucket, "moving.bin", progress=flip)
+    assert await gcs.object_exists(bucket, "moving.bin") is False
 
 
 async def test_upload_stream_resumes_from_its_buffer(gcs: GCSClient, bucket: str, proxy: PagingProxy) -> None:

@@ -1,0 +1,88 @@
+"""The atomic local-file helpers every download goes through."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cloud.common.exceptions import ConfigurationError
+from cloud.common.files import atomic_destination, check_destination, file_chunks, write_file_atomically
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+@pytest.mark.parametrize("size", [5, 200_000])  # on the loop, and in a worker thread
+async def test_write_file_atomically_writes_whole_body_with_plain_open_mode(tmp_path: Path, size: int) -> None:
+    target = tmp_path / "out.bin"
+    body = os.urandom(size)
+    await write_file_atomically(target, body)
+    assert target.read_bytes() == body
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert os.listdir(tmp_path) == ["out.bin"]
+
+
+async def test_write_file_atomically_replaces_an_existing_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old content that is longer")
+    await write_file_atomically(str(target), b"new")
+    assert target.read_bytes() == b"new"
+    assert os.listdir(tmp_path) == ["out.bin"]
+
+
+async def test_write_file_atomically_onto_a_folder_fails_cleanly(tmp_path: Path) -> None:
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    with pytest.raises(ConfigurationError, match="is a folder"):
+        await write_file_atomically(folder, b"data")
+    assert os.listdir(tmp_path) == ["dir"]
+    assert os.listdir(folder) == []
+
+
+async def test_write_file_atomically_into_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        await write_file_atomically(tmp_path / "missing" / "out.bin", b"data")
+    assert os.listdir(tmp_path) == []
+
+
+async def test_atomic_destination_leaves_nothing_when_the_block_fails(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    with pytest.raises(RuntimeError):
+        async with atomic_destination(target) as dest:
+            await dest.write(b"partial")
+            assert os.path.exists(dest.temp_path)
+            raise RuntimeError("boom")
+    assert os.listdir(tmp_path) == []
+
+
+async def test_atomic_destination_checks_before_creating_anything(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="is a folder"):
+        async with atomic_destination(tmp_path):
+            pass
+    assert os.listdir(tmp_path) == []
+
+
+def test_check_destination_accepts_a_bare_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    check_destination("plain.txt")
+    with pytest.raises(ConfigurationError):
+        check_destination("missing/plain.txt")
+
+
+async def test_file_chunks_reads_a_range_and_notices_a_file_that_shrank(tmp_path: Path) -> None:
+    source = tmp_path / "data.bin"
+    source.write_bytes(bytes(range(100)))
+    assert [c async for c in file_chunks(source, 30, start=10, length=65)] == [
+        bytes(range(10, 40)),
+        bytes(range(40, 70)),
+        bytes(range(70, 75)),
+    ]
+    assert b"".join([c async for c in file_chunks(source, 64)]) == bytes(range(100))
+    with pytest.raises(ConfigurationError, match="got shorter"):
+        async for _ in file_chunks(source, 30, start=50, length=60):
+            pass
