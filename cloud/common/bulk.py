@@ -16,23 +16,18 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-async def _indexed(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[tuple[int, T]]:
+async def _indexed(items: AsyncIterable[T]) -> AsyncIterator[tuple[int, T]]:
     index = 0
-    if isinstance(items, AsyncIterable):
-        iterator = aiter(items)
-        try:
-            async for item in iterator:
-                yield index, item
-                index += 1
-        finally:
-            # Close the caller's generator now, in this task, not whenever it is collected.
-            close = getattr(iterator, "aclose", None)
-            if close is not None:
-                await close()
-    else:
-        for item in items:
+    iterator = aiter(items)
+    try:
+        async for item in iterator:
             yield index, item
             index += 1
+    finally:
+        # Close the caller's generator now, in this task, not whenever it is collected.
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()
 
 
 async def run_all(jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
@@ -77,6 +72,26 @@ async def map_bounded(
     if concurrency < 1:
         raise ConfigurationError("concurrency must be at least 1")
     results: dict[int, R] = {}
+
+    async def finish(index: int, item: T) -> None:
+        result = await work(item)
+        results[index] = result
+        if on_done is not None:
+            on_done(item, result)
+
+    if not isinstance(items, AsyncIterable):
+        # A plain iterator is advanced with no await, so workers need no lock: a lock (or
+        # any await) here would hand out at most one item per event-loop iteration, which
+        # caps the real concurrency far below ``concurrency`` when iterations are slow.
+        numbered = enumerate(items)
+
+        async def sync_worker() -> None:
+            for index, item in numbered:
+                await finish(index, item)
+
+        await run_all([*([sync_worker] * concurrency), *alongside])
+        return [results[i] for i in range(len(results))]
+
     iterator = _indexed(items)
     lock = anyio.Lock()
 
@@ -87,10 +102,7 @@ async def map_bounded(
                     index, item = await iterator.__anext__()
                 except StopAsyncIteration:
                     return
-            result = await work(item)
-            results[index] = result
-            if on_done is not None:
-                on_done(item, result)
+            await finish(index, item)
 
     try:
         await run_all([*([worker] * concurrency), *alongside])

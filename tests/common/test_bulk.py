@@ -98,3 +98,22 @@ async def test_iterator_errors_propagate() -> None:
         await map_bounded(source(), work, 3)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError):
         await map_bounded([], work, 0)
+
+
+async def test_short_jobs_still_run_at_full_concurrency() -> None:
+    """Handing out the next item costs no event-loop iteration: jobs that finish within one
+    iteration still keep ``concurrency`` of them in flight (a lock with a checkpoint per
+    handout let only one or two run at once, whatever the concurrency)."""
+    in_flight = 0
+    peak = 0
+
+    async def work(i: int) -> int:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.sleep(0)  # one loop iteration, like a request answered at once
+        in_flight -= 1
+        return i
+
+    assert await map_bounded(range(500), work, 50) == list(range(500))
+    assert peak == 50
