@@ -79,6 +79,7 @@ __all__ = ["AzureBlobClient", "AzureCredential"]
 
 T = TypeVar("T")
 X = TypeVar("X")
+B = TypeVar("B", bytes, memoryview)  # a block as loaded: bytes, or a view of a reused buffer
 
 AzureCredential: TypeAlias = (
     str | AzureNamedKeyCredential | AzureSasCredential | AsyncTokenCredential | CloudCredentials | Mapping[str, str]
@@ -491,11 +492,29 @@ class AzureBlobClient(StorageClient):
             size = os.fstat(fd).st_size
             block_size = self._block_size_for(size)
 
-            async def load(item: tuple[int, int]) -> tuple[bytes, bytes]:
-                return await anyio.to_thread.run_sync(_read_block_and_md5, fd, item[0], item[1])
+            # Blocks are read into buffers reused from block to block: at most
+            # ``max_concurrency`` exist, and no 8 MiB allocation churns per block (freed
+            # from worker threads, those stayed resident: +20-40 MiB RSS measured).
+            spare: list[bytearray] = []
+
+            async def load(item: tuple[int, int]) -> tuple[memoryview, bytes]:
+                buffer = spare.pop() if spare else bytearray(block_size)
+                try:
+                    md5 = await anyio.to_thread.run_sync(_read_block_and_md5, fd, buffer, item[0], item[1])
+                except BaseException:
+                    spare.append(buffer)
+                    raise
+                return memoryview(buffer)[: item[1]], md5
+
+            def release(view: memoryview) -> None:
+                # The request has ended (sent or failed for good): its buffer is free again.
+                if isinstance(view.obj, bytearray):
+                    spare.append(view.obj)
 
             ranges = ((start, min(block_size, size - start)) for start in range(0, size, block_size))
-            await self._put_blocks(op, bucket, object_name, ranges, load, ctype, meta, progress, timeout)
+            await self._put_blocks(
+                op, bucket, object_name, ranges, load, ctype, meta, progress, timeout, release=release
+            )
         finally:
             os.close(fd)
         return True
@@ -632,11 +651,13 @@ class AzureBlobClient(StorageClient):
         bucket: str,
         name: str,
         items: Iterable[X] | AsyncIterable[X],
-        load: Callable[[X], Awaitable[tuple[bytes, bytes]]],
+        load: Callable[[X], Awaitable[tuple[B, bytes]]],
         content_type: str,
         metadata: dict[str, str],
         progress: ProgressCallback | None,
         timeout: float | None,
+        *,
+        release: Callable[[B], None] | None = None,
     ) -> dict[str, Any]:
         """Stage a block per item, ``max_concurrency`` at once, and commit them in order.
 
@@ -647,7 +668,7 @@ class AzureBlobClient(StorageClient):
         MD5 is computed (it would be a second hash pass over every byte, and Put Block
         List does not verify it), so a blob uploaded in blocks has no Content-MD5 property
         and readers check its ranges instead.  At most ``max_concurrency`` blocks are in
-        memory."""
+        memory; ``release`` gets each block's data back once it is staged (or failed)."""
         prefix = uuid.uuid4().hex
         blob = await self._open_blob(operation, bucket, name, timeout)
 
@@ -655,17 +676,22 @@ class AzureBlobClient(StorageClient):
             index, source = item
             data, md5 = await load(source)
             block_id = f"{prefix}-{index:06d}"
+            size = len(data)
 
             async def send() -> None:
                 # The aio pipeline streams an async iterable body, though the hints list
                 # only sync ones.
-                body: Any = stream_views(data) if len(data) >= STREAM_BODY_FROM else data
-                await blob.stage_block(block_id, body, length=len(data), transactional_content_md5=md5)
+                body: Any = stream_views(data) if size >= STREAM_BODY_FROM else bytes(data)
+                await blob.stage_block(block_id, body, length=size, transactional_content_md5=md5)
 
-            await self._call(operation, send, timeout=timeout)
-            self.stats.add_sent(len(data))
+            try:
+                await self._call(operation, send, timeout=timeout)
+            finally:
+                if release is not None:
+                    release(data)
+            self.stats.add_sent(size)
             if progress is not None:
-                progress(len(data))
+                progress(size)
             return block_id
 
         try:
@@ -1196,12 +1222,17 @@ async def _md5(data: bytes) -> bytes:
     return await anyio.to_thread.run_sync(lambda: hashlib.md5(data, usedforsecurity=False).digest())
 
 
-def _read_block_and_md5(fd: int, offset: int, length: int) -> tuple[bytes, bytes]:
-    """A block of a local file and its MD5 (one worker-thread call per block)."""
-    data = os.pread(fd, length, offset)
-    if len(data) != length:
-        raise CloudError("the local file changed size during the upload")
-    return data, hashlib.md5(data, usedforsecurity=False).digest()
+def _read_block_and_md5(fd: int, buffer: bytearray, offset: int, length: int) -> bytes:
+    """Read a block of a local file into ``buffer`` and return its MD5 (one worker-thread
+    call per block)."""
+    view = memoryview(buffer)[:length]
+    done = 0
+    while done < length:
+        n = os.preadv(fd, [view[done:]], offset + done)
+        if n == 0:
+            raise CloudError("the local file changed size during the upload")
+        done += n
+    return hashlib.md5(view, usedforsecurity=False).digest()
 
 
 async def _numbered(items: Iterable[X] | AsyncIterable[X]) -> AsyncIterator[tuple[int, X]]:

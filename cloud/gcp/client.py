@@ -382,7 +382,9 @@ class GCSClient(StorageClient):
     * ``api_root``: another endpoint, e.g. an emulator; ``STORAGE_EMULATOR_HOST`` is honoured
       too.  Requests to a non-Google endpoint carry no credentials.
     * ``chunk_size``: resumable-upload chunk (a multiple of 256 KiB); objects up to this size
-      go in one request, larger ones in chunks, so memory stays about one chunk.
+      go in one request; a larger file streams in one resumable ``PUT`` (read in blocks of
+      this size), a larger stream of unknown length goes in chunks of this size, so memory
+      stays about one chunk.
     * ``max_concurrency``: parallel requests inside one call (batch deletes); the connection
       pool holds at least ``4 * max_concurrency`` (and 100) connections, so bulk transfers
       are never capped by the pool.
@@ -662,8 +664,10 @@ class GCSClient(StorageClient):
         timeout: float | None = None,
     ) -> bool:
         """Upload a local file: up to ``chunk_size`` it is read in one piece and sent in one
-        request; beyond, it is streamed from disk in a chunked resumable upload (memory about
-        two chunks, any file size)."""
+        request; beyond, it is streamed from disk in one ``PUT`` of a resumable session whose
+        object resource carries the file's CRC32C (taken in a first pass), so GCS finalizes
+        nothing else.  A broken ``PUT`` resumes from the offset GCS committed.  Memory is
+        about one read block (``chunk_size``), any file size."""
         self._check(bucket, object_name)
         user = normalize_metadata(metadata)
         kind = check_content_type(content_type or guess_content_type(os.fspath(local_path)))
