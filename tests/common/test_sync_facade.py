@@ -58,10 +58,10 @@ class Probe(CloudClient):
     async def exit_code(self) -> None:
         raise SystemExit(3)
 
-    async def wait_forever(self, started: threading.Event, cancelled: threading.Event) -> None:
+    async def wait_until(self, started: threading.Event, cancelled: threading.Event, seconds: float) -> None:
         started.set()
         try:
-            await anyio.sleep_forever()
+            await anyio.sleep(seconds)
         except BaseException:
             cancelled.set()
             raise
@@ -113,20 +113,25 @@ def test_base_exceptions_come_back_to_the_caller_and_the_loop_survives() -> None
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals only")
 def test_interrupt_while_waiting_cancels_the_work_in_the_loop() -> None:
     assert threading.current_thread() is threading.main_thread()  # Python delivers SIGINT there
-    with SyncProbe() as probe:
-        started, cancelled = threading.Event(), threading.Event()
-        caller = threading.current_thread()
+    # Ctrl-C's usual meaning, whatever handler an earlier test or plugin left installed.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with SyncProbe() as probe:
+            started, cancelled = threading.Event(), threading.Event()
+            caller = threading.current_thread()
 
-        def interrupt() -> None:
-            started.wait(10)
-            signal.pthread_kill(caller.ident or 0, signal.SIGINT)  # Ctrl-C, as the terminal sends it
+            def interrupt() -> None:
+                if started.wait(10):
+                    signal.pthread_kill(caller.ident or 0, signal.SIGINT)  # as the terminal sends it
 
-        threading.Thread(target=interrupt, daemon=True).start()
-        with pytest.raises(KeyboardInterrupt):
-            probe.wait_forever(started, cancelled)
-            time.sleep(5)  # not reached: the interrupt lands while the call waits
-        assert cancelled.wait(10)
-        assert probe.add(2) == 2  # the facade still works
+            threading.Thread(target=interrupt, daemon=True).start()
+            with pytest.raises(KeyboardInterrupt):
+                # Bounded: if the interrupt never lands, the call ends and the test fails.
+                probe.wait_until(started, cancelled, 20.0)
+            assert cancelled.wait(10)
+            assert probe.add(2) == 2  # the facade still works
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_iteration_and_early_break_closes_the_async_generator() -> None:
