@@ -85,6 +85,12 @@ PEERS = {
 }
 
 
+RAW = {"s3": "aiobotocore", "gcs": "gcloud-aio", "azure": "azure-aio"}
+"""The raw provider library each target compares with."""
+LIKE_FOR_LIKE = {"gcs": "gcloud-aio+crc32c", "azure": "azure-aio+md5"}
+"""The raw library doing the integrity checks ours does (the raw baselines do none)."""
+
+
 def peer_available(name: str) -> tuple[bool, str]:
     """Whether a baseline library imports."""
     return importable(PEERS[name])

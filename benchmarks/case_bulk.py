@@ -328,11 +328,6 @@ def _variants(provider: str) -> list[tuple[str, bool, str]]:
     return out
 
 
-RAW = {"s3": "aiobotocore", "gcs": "gcloud-aio", "azure": "azure-aio"}
-LIKE_FOR_LIKE = {"gcs": "gcloud-aio+crc32c", "azure": "azure-aio+md5"}
-"""The raw library doing the integrity checks ours does (the raw baselines do none)."""
-
-
 def run(ctx: Context) -> list[Section]:
     """Run the bulk case on every storage provider."""
     count = QUICK_COUNT if ctx.quick else FULL_COUNT
@@ -353,7 +348,7 @@ def _run_provider(ctx: Context, provider: str, src: Path, count: int, runs: int)
     )
     ctx.log(f"[bulk] {provider}")
     variants = _variants(provider)
-    runnable = [v for v, ok, _ in variants if ok and (ctx.want_variant(v) or v == RAW[provider])]
+    runnable = [v for v, ok, _ in variants if ok and (ctx.want_variant(v) or v == backends.RAW[provider])]
     fresh = provider == "gcs"
 
     def run_one(variant: str, _: int) -> RunResult:
@@ -373,7 +368,7 @@ def _run_provider(ctx: Context, provider: str, src: Path, count: int, runs: int)
         + (" against a fresh emulator" if fresh else "")
         + ". Client CPU is user+system seconds of the client process only (the emulator runs elsewhere)."
     )
-    raw = RAW[provider]
+    raw = backends.RAW[provider]
     raw_res = results.get(raw, [])
     rows = []
     for variant, ok, why in variants:
@@ -430,7 +425,7 @@ def _run_provider(ctx: Context, provider: str, src: Path, count: int, runs: int)
         v4 = section.verdict("bulk s3: less CPU than s3fs", check("CPU < s3fs", c, 0.999))
         targets.append(["faster than s3fs (wall)", fmt_ratio(w), v3.cell(ctx.enforce)])
         targets.append(["less client CPU than s3fs", fmt_ratio(c), v4.cell(ctx.enforce)])
-    like = LIKE_FOR_LIKE.get(provider)
+    like = backends.LIKE_FOR_LIKE.get(provider)
     like_res = results.get(like, []) if like else []
     if like and any(r.ok for r in like_res):
         for label, key in (("wall", "wall"), ("client CPU", "cpu")):

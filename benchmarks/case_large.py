@@ -383,9 +383,6 @@ VARIANTS = {
     "gcs": ["gcloud-aio", "gcloud-aio+crc32c"],
     "azure": ["azure-aio", "azure-aio+md5", "obstore"],
 }
-RAW = {"s3": "aiobotocore", "gcs": "gcloud-aio", "azure": "azure-aio"}
-LIKE_FOR_LIKE = {"gcs": "gcloud-aio+crc32c", "azure": "azure-aio+md5"}
-"""The raw library doing the integrity checks ours does (the raw baselines do none)."""
 LABELS = {
     "gcloud-aio+crc32c": "gcloud-aio+crc32c (same integrity checks as ours)",
     "azure-aio+md5": "azure-aio+md5 (`validate_content=True`: same integrity checks as ours)",
@@ -413,7 +410,7 @@ def _run_provider(ctx: Context, provider: str, size: int, src: Path, sha: str, r
     ours_ok, ours_why = backends.ours_available(provider)
     variants = [("ours", ours_ok, ours_why)] + [(v, *backends.peer_available(v)) for v in VARIANTS[provider]]
     part, conc, origin = _settings(provider, ours_ok)
-    runnable = [v for v, ok, _ in variants if ok and (ctx.want_variant(v) or v == RAW[provider])]
+    runnable = [v for v, ok, _ in variants if ok and (ctx.want_variant(v) or v == backends.RAW[provider])]
 
     def run_one(variant: str, r: int) -> RunResult:
         bucket = backends.unique_bucket("large")
@@ -444,7 +441,7 @@ def _run_provider(ctx: Context, provider: str, size: int, src: Path, sha: str, r
         f"run. Every variant uses part/block size {part // MiB} MiB and {conc} parts in flight ({origin}). "
         "Throughput is MiB/s of wall time."
     )
-    raw = RAW[provider]
+    raw = backends.RAW[provider]
     raw_res = results.get(raw, [])
     rows = []
     for variant, ok, why in variants:
@@ -506,7 +503,7 @@ def _run_provider(ctx: Context, provider: str, size: int, src: Path, sha: str, r
                 v.cell(ctx.enforce),
             ]
         )
-    like = LIKE_FOR_LIKE.get(provider)
+    like = backends.LIKE_FOR_LIKE.get(provider)
     like_res = results.get(like, []) if like else []
     if like and any(r.ok for r in like_res):
         for phase in ("upload", "download"):

@@ -183,7 +183,6 @@ async def listing(params: dict[str, Any], meter: Meter) -> None:
 # orchestrator side
 
 VARIANTS = {"s3": ["aiobotocore", "obstore", "s3fs"], "gcs": ["gcloud-aio"], "azure": ["azure-aio", "obstore"]}
-RAW = {"s3": "aiobotocore", "gcs": "gcloud-aio", "azure": "azure-aio"}
 PAGING = {
     "s3": "moto pages by 1,000",
     "gcs": "the emulator ignores `maxResults` and answers every listing in one page, for ours and raw alike",
@@ -208,7 +207,7 @@ def _run_provider(ctx: Context, provider: str, count: int, runs: int) -> Section
     ctx.log(f"[list] {provider}")
     ours_ok, ours_why = backends.ours_available(provider)
     variants = [("ours", ours_ok, ours_why)] + [(v, *backends.peer_available(v)) for v in VARIANTS[provider]]
-    runnable = [v for v, ok, _ in variants if ok and (ctx.want_variant(v) or v == RAW[provider])]
+    runnable = [v for v, ok, _ in variants if ok and (ctx.want_variant(v) or v == backends.RAW[provider])]
     bucket = backends.unique_bucket("list")
     section = Section(f"List {count:,} objects — {backends.PROVIDER_NAMES[provider]}")
     with ctx.emulators.fresh(provider) as ep:
@@ -227,7 +226,7 @@ def _run_provider(ctx: Context, provider: str, count: int, runs: int) -> Section
         f"Median of {runs} run(s), interleaved, each in a fresh process; every item is touched. Paging: "
         f"{PAGING[provider]}."
     )
-    raw = RAW[provider]
+    raw = backends.RAW[provider]
     raw_res = results.get(raw, [])
     rows = []
     for variant, ok, why in variants:

@@ -79,7 +79,6 @@ _HTTP_TIMEOUT: Any = aiohttp.ClientTimeout(total=None, sock_connect=60, sock_rea
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _TIME_FRACTION = re.compile(r"\.(\d+)")
 _UTC = timezone.utc
 _by_name = attrgetter("name")
@@ -110,17 +109,6 @@ def _check_gcs_object_name(name: str) -> str:
     if name in (".", "..") or name.startswith(".well-known/acme-challenge/"):
         raise ConfigurationError(f"GCS does not allow the object name {name!r}")
     return name
-
-
-def _aio_metadata(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON-API object fields (camelCase) in the form gcloud-aio expects.
-
-    gcloud-aio's upload/copy pass each key through ``_format_metadata_key``, which
-    lower-cases a camelCase key (``cacheControl`` -> ``cachecontrol``, ``md5Hash`` ->
-    ``md5hash``) that GCS then silently drops; hyphenated at the humps (``cache-Control``)
-    it comes out as the right camelCase again.
-    """
-    return {_CAMEL_HUMP.sub("-", key): value for key, value in fields.items()}
 
 
 def _parse_time(value: Any) -> datetime | None:

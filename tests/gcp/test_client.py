@@ -9,11 +9,10 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from gcloud.aio.storage import Storage
 
 from cloud.common.exceptions import ConfigurationError, NotFoundError
 from cloud.gcp import GCSClient, SyncGCSClient
-from cloud.gcp.client import _aio_metadata, check_bucket_name
+from cloud.gcp.client import check_bucket_name
 from tests.emulators import Emulator
 from tests.gcp.conftest import CHUNK, fast_retry, new_bucket_name
 from tests.gcp.paging_proxy import PagingProxy, decode_token
@@ -61,27 +60,6 @@ async def test_metadata_and_content_type_are_kept_exactly(gcs: GCSClient, bucket
     assert metadata == {"Owner": "Ants & Co: 100% (yes)", "run_id": "  spaced  ", "cacheControl": "no-cache"}
     listed = [m async for m in gcs.iter_objects(bucket)]
     assert listed[0].metadata == meta.metadata and listed[0].content_type == meta.content_type
-
-
-def test_camel_case_fields_survive_gcloud_aio_key_formatting() -> None:
-    fields = [
-        "contentType",
-        "cacheControl",
-        "contentDisposition",
-        "contentEncoding",
-        "contentLanguage",
-        "md5Hash",
-        "crc32c",
-        "customTime",
-        "metadata",
-        "storageClass",
-        "eventBasedHold",
-        "temporaryHold",
-    ]
-    mapped = _aio_metadata({f: "v" for f in fields})
-    assert sorted(Storage._format_metadata_key(k) for k in mapped) == sorted(fields)
-    # Without the mapping gcloud-aio would lower-case them, and GCS would drop them.
-    assert Storage._format_metadata_key("cacheControl") == "cachecontrol"
 
 
 @pytest.mark.parametrize(
