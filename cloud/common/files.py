@@ -78,8 +78,9 @@ async def atomic_destination(local_path: StrPath) -> AsyncIterator[AtomicDestina
     without an exception, otherwise delete it, so no partial file is ever left behind."""
     final = os.fspath(local_path)
     check_destination(final)
-    # Creating and renaming the temp file run on the event loop: a few syscalls, less than
-    # one worker-thread hop (~100 µs round trip measured on this project's machines).
+    # Creating the temp file (and renaming it, unless that frees a big file) runs on the
+    # event loop: a few syscalls, less than one worker-thread hop (~100 µs round trip
+    # measured on this project's machines).
     fd, temp = _create_temp_beside(final)
     dest = AtomicDestination(Path(final), Path(temp), fd)
     ok = False
@@ -89,7 +90,22 @@ async def atomic_destination(local_path: StrPath) -> AsyncIterator[AtomicDestina
         # not flushed to stable storage (an fsync costs ~2 ms per file on this kind of disk).
         ok = True
     finally:
-        _finish_temp(fd, temp, final if ok else None)
+        # Replacing an existing file releases its pages inside the rename, and deleting a
+        # temp file releases the temp's (~130 ms for 256 MiB measured): above 64 KiB that
+        # finish runs in a worker thread, not on the loop.
+        if _is_big_file(final) if ok else os.fstat(fd).st_size > SMALL_IO:
+            with anyio.CancelScope(shield=True):  # the temp file is dealt with either way
+                await anyio.to_thread.run_sync(_finish_temp, fd, temp, final if ok else None)
+        else:
+            _finish_temp(fd, temp, final if ok else None)
+
+
+def _is_big_file(path: str) -> bool:
+    """Whether ``path`` is an existing file of more than 64 KiB."""
+    try:
+        return os.stat(path).st_size > SMALL_IO
+    except OSError:
+        return False
 
 
 def check_destination(local_path: StrPath) -> None:
@@ -119,7 +135,7 @@ async def write_file_atomically(local_path: StrPath, data: bytes) -> None:
         finally:
             _finish_temp(fd, temp, final if ok else None)
 
-    if len(data) <= SMALL_IO:
+    if len(data) <= SMALL_IO and not _is_big_file(final):
         write()
         return
     with anyio.CancelScope(shield=True):  # the thread finishes (and cleans up) either way

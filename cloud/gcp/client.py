@@ -19,8 +19,9 @@ import anyio
 from gcloud.aio.storage import Storage
 from yarl import URL
 
+from cloud.common.background import background_worker
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
-from cloud.common.bulk import map_bounded, run_all
+from cloud.common.bulk import map_bounded
 from cloud.common.chunks import STREAM_BODY_FROM, stream_views
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
@@ -71,11 +72,17 @@ _BATCH_LIMIT = 100  # GCS accepts at most 100 calls per batch request
 # 2-8 MiB blocks cost up to twice the CPU (glibc hands the pieces' memory back to the OS and
 # faults it in again per block) for no fewer bytes copied.
 _MAX_BLOCK = 1024 * 1024
+_WRITE_AHEAD = 4  # blocks a streamed download may queue for its writer thread
 _WHOLE = 1 << 62  # get_bytes reads the whole body, whatever its size
 
 # gcloud-aio's methods take a per-request aiohttp timeout; the whole-call timeout is the
 # runner's (``timeout=``), so the transport only bounds connecting and a stalled socket.
-_HTTP_TIMEOUT: Any = aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=300)
+_STALL_SECONDS = 300.0
+_HTTP_TIMEOUT: Any = aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=_STALL_SECONDS)
+# Bodies we read block by block (download_file, open_read) get no ``sock_read``: aiohttp
+# re-arms that timer on every socket read (a call_later + cancel per ~64 KiB, ~12% of the
+# client CPU of a 256 MiB download); the stall guard is one deadline per block instead.
+_STREAM_HTTP_TIMEOUT: Any = aiohttp.ClientTimeout(total=None, sock_connect=60)
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
@@ -134,21 +141,21 @@ def _parse_time(value: Any) -> datetime | None:
 
 def _object_metadata(resource: Mapping[str, Any], bucket: str) -> ObjectMetadata:
     """One JSON-API object resource as :class:`ObjectMetadata` (called per listed item:
-    kept to plain lookups)."""
+    kept to plain lookups, and positional arguments, ~0.7 µs cheaper than keywords)."""
     get = resource.get
     name = get("name", "")
     size = get("size")
     etag = get("etag") or get("md5Hash")
     user = get("metadata")
     return ObjectMetadata(
-        name=name if type(name) is str else str(name),
-        bucket=get("bucket") or bucket,
-        size=int(size) if size else 0,
-        etag=(etag.strip('"') if type(etag) is str else str(etag).strip('"')) if etag else None,
-        content_type=get("contentType") or DEFAULT_CONTENT_TYPE,
-        last_modified=_parse_time(get("updated") or get("timeCreated")),
-        metadata={str(k).lower(): str(v) for k, v in user.items() if v is not None} if user else {},
-        provider=CloudProvider.GCP,
+        name if type(name) is str else str(name),
+        get("bucket") or bucket,
+        int(size) if size else 0,
+        (etag.strip('"') if type(etag) is str else str(etag).strip('"')) if etag else None,
+        get("contentType") or DEFAULT_CONTENT_TYPE,
+        _parse_time(get("updated") or get("timeCreated")),
+        {str(k).lower(): str(v) for k, v in user.items() if v is not None} if user else {},
+        CloudProvider.GCP,
     )
 
 
@@ -246,8 +253,10 @@ async def _feed(received: Checksums, data: bytes) -> None:
         received.update(data)
 
 
-def _deadline(limit: float | None) -> AbstractContextManager[Any]:
-    return anyio.fail_after(limit) if limit is not None else nullcontext()
+def _block_deadline(limit: float | None) -> AbstractContextManager[Any]:
+    """The deadline of one block of a streamed body: the call's ``timeout`` when given, else
+    the stall guard (``sock_read``'s job on requests whose body aiohttp reads whole)."""
+    return anyio.fail_after(limit if limit is not None else _STALL_SECONDS)
 
 
 async def _single(data: bytes) -> AsyncIterator[bytes]:
@@ -916,18 +925,24 @@ class GCSClient(StorageClient):
         streams it and must release it.
         """
         storage = await self._open()
+        # A body read whole here keeps aiohttp's stall timer; a streamed one (read_up_to at
+        # most one block) has the headers and a short body under one stall deadline, and
+        # the caller puts each later block under its own.
+        streamed = read_up_to != _WHOLE
+        http_timeout = _STREAM_HTTP_TIMEOUT if streamed else _HTTP_TIMEOUT
 
         async def attempt() -> tuple[aiohttp.ClientResponse, bytes | None]:
-            stream = await storage.download_stream(bucket, object_name, headers={}, timeout=_HTTP_TIMEOUT)
-            response: aiohttp.ClientResponse = await stream.__aenter__()
-            length = response.content_length
-            if length is None or length > read_up_to:
-                return response, None
-            try:
-                body = await response.read()
-            except BaseException:
-                response.close()
-                raise
+            with _block_deadline(None) if streamed else nullcontext():
+                stream = await storage.download_stream(bucket, object_name, headers={}, timeout=http_timeout)
+                response: aiohttp.ClientResponse = await stream.__aenter__()
+                length = response.content_length
+                if length is None or length > read_up_to:
+                    return response, None
+                try:
+                    body = await response.read()
+                except BaseException:
+                    response.close()
+                    raise
             response.release()
             return response, body
 
@@ -1024,7 +1039,7 @@ class GCSClient(StorageClient):
             limit = timeout if timeout is not None else self._runner.timeout
             content = response.content
             while True:
-                with self._runner.errors("open_read"), _deadline(limit):
+                with self._runner.errors("open_read"), _block_deadline(limit):
                     chunk = await content.read(chunk_size)
                 if not chunk:
                     break
@@ -1069,33 +1084,23 @@ class GCSClient(StorageClient):
             return True
         limit = timeout if timeout is not None else self._runner.timeout
         content = response.content
-        # Reading the next block overlaps hashing + writing the previous one (in one
-        # worker-thread call): at most two blocks in memory.
-        blocks, arrived = anyio.create_memory_object_stream[list[bytes]](0)
-
-        async def receive() -> None:
-            async with blocks:
-                while True:
-                    with _deadline(limit):
-                        pieces = await _read_pieces(content, block_size)
-                    if not pieces:
-                        return
-                    await blocks.send(pieces)
-
+        # Blocks are hashed and written by one background thread while the next ones are
+        # received: at most _WRITE_AHEAD blocks queued plus one being written.
         try:
             async with atomic_destination(local_path) as dest:
                 writer = _BlockWriter(dest.fd, received)
-
-                async def write() -> None:
-                    async with arrived:
-                        async for pieces in arrived:
-                            size = await anyio.to_thread.run_sync(writer.write, pieces)
+                with self._runner.errors("download_file"):
+                    async with background_worker(writer.write, depth=_WRITE_AHEAD) as worker:
+                        while True:
+                            with _block_deadline(limit):
+                                pieces = await _read_pieces(content, block_size)
+                            if not pieces:
+                                break
+                            await worker.put(pieces)
+                            size = sum(map(len, pieces))
                             self.stats.add_received(size)
                             if progress is not None:
                                 progress(size)
-
-                with self._runner.errors("download_file"):
-                    await run_all([receive, write])
                     verify(expected, received, what=where)
         finally:
             response.release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -86,3 +87,42 @@ async def test_file_chunks_reads_a_range_and_notices_a_file_that_shrank(tmp_path
     with pytest.raises(ConfigurationError, match="got shorter"):
         async for _ in file_chunks(source, 30, start=50, length=60):
             pass
+
+
+@pytest.mark.parametrize(
+    ("old_size", "new_size", "fails", "off_loop"),
+    [
+        (0, 10, False, False),  # nothing replaced, nothing big deleted: on the loop
+        (10, 10, False, False),  # a small file replaced: on the loop
+        (1 << 20, 10, False, True),  # a big file replaced: its pages are freed in the rename
+        (0, 1 << 20, True, True),  # a big temp file deleted after a failure
+        (0, 10, True, False),
+    ],
+)
+async def test_finishing_that_frees_a_big_file_runs_off_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old_size: int, new_size: int, fails: bool, off_loop: bool
+) -> None:
+    import threading
+
+    from cloud.common import files
+
+    threads: list[int] = []
+    real_finish = files._finish_temp
+
+    def finish(fd: int, temp: str, final: str | None) -> None:
+        threads.append(threading.get_ident())
+        real_finish(fd, temp, final)
+
+    monkeypatch.setattr(files, "_finish_temp", finish)
+    target = tmp_path / "out.bin"
+    if old_size:
+        target.write_bytes(b"o" * old_size)
+    with pytest.raises(RuntimeError) if fails else contextlib.nullcontext():
+        async with atomic_destination(target) as dest:
+            await dest.write(b"n" * new_size)
+            if fails:
+                raise RuntimeError("failed")
+    assert (threads[0] != threading.get_ident()) is off_loop
+    assert os.listdir(tmp_path) == (["out.bin"] if old_size or not fails else [])
+    if not fails:
+        assert target.read_bytes() == b"n" * new_size

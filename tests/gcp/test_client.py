@@ -206,3 +206,35 @@ def test_sync_client_through_the_facade(proxy: PagingProxy, tmp_path: Path) -> N
         client.delete_bucket(name, force=True)
         with pytest.raises(NotFoundError):
             client.list_objects(name)
+
+
+async def test_write_failure_mid_download_raises_and_leaves_nothing(
+    gcs: GCSClient, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A streamed download whose local write fails (a full disk) raises that error, stops
+    receiving, and leaves neither a partial file nor a temp file; the old file survives."""
+    from cloud.gcp import client as gcs_module
+
+    payload = os.urandom(6 * CHUNK + 7)  # several blocks (gcs streams blocks of CHUNK)
+    await gcs.put_bytes(bucket, "big.bin", payload)
+    real_write = gcs_module._BlockWriter.write
+    calls: list[int] = []
+
+    def failing_write(self: Any, pieces: list[bytes]) -> int:
+        calls.append(len(pieces))
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real_write(self, pieces)
+
+    monkeypatch.setattr(gcs_module._BlockWriter, "write", failing_write)
+    kept = tmp_path / "kept.bin"
+    kept.write_bytes(b"precious")
+    with pytest.raises(OSError, match="No space left"):
+        await gcs.download_file(bucket, "big.bin", kept)
+    assert len(calls) == 2  # nothing was written after the failure
+    assert sorted(os.listdir(tmp_path)) == ["kept.bin"]
+    assert kept.read_bytes() == b"precious"
+
+    monkeypatch.setattr(gcs_module._BlockWriter, "write", real_write)
+    assert await gcs.download_file(bucket, "big.bin", kept)
+    assert kept.read_bytes() == payload
