@@ -332,7 +332,7 @@ def run(ctx: Context) -> list[Section]:
     """Run the bulk case on every storage provider."""
     count = QUICK_COUNT if ctx.quick else FULL_COUNT
     src = make_files(ctx.tmp / f"bulk-src-{count}", count, SIZE)
-    runs = ctx.runs(3, 1)
+    runs = ctx.runs(5, 1)
     sections = []
     for provider in backends.STORAGE_PROVIDERS:
         if not ctx.want_provider(provider):

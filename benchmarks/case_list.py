@@ -193,7 +193,7 @@ PAGING = {
 def run(ctx: Context) -> list[Section]:
     """Run the listing case on every storage provider."""
     count = QUICK_COUNT if ctx.quick else FULL_COUNT
-    runs = ctx.runs(3, 1)
+    runs = ctx.runs(5, 1)
     return [
         guarded(
             f"List objects — {backends.PROVIDER_NAMES[provider]}", ctx.log, _run_provider, ctx, provider, count, runs

@@ -107,11 +107,11 @@ async def seed(params: dict[str, Any], meter: Meter) -> None:
 
 def run(ctx: Context) -> list[Section]:
     """Run the facade pairs on S3 (moto) and on the in-memory local store."""
-    runs = ctx.runs(5, 1)
+    runs = ctx.runs(7, 1)
     section = Section("Sync facade overhead: `get_metadata` in a loop, blocking facade vs `await`")
     rows = []
     targets = []
-    for provider, n in (("s3", 100 if ctx.quick else 1000), ("local", 2000 if ctx.quick else 20000)):
+    for provider, n in (("s3", 100 if ctx.quick else 2000), ("local", 2000 if ctx.quick else 20000)):
         ctx.log(f"[sync] {provider}")
         ok, why = backends.ours_available(provider, sync=True)
         label = "S3 (moto)" if provider == "s3" else "local, in memory (no I/O)"

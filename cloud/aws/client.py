@@ -44,6 +44,7 @@ from cloud.common.validation import (
     slice_bounds,
 )
 
+from . import timestamps
 from .errors import translate
 from .transfer import (
     ChecksumKind,
@@ -213,6 +214,7 @@ class S3Client(StorageClient):
             kwargs["aws_secret_access_key"] = self._credentials.secret_access_key
             kwargs["aws_session_token"] = self._credentials.session_token
         session = get_session()
+        timestamps.install(session)
         stack = AsyncExitStack()
         try:
             client = await stack.enter_async_context(session.create_client("s3", **kwargs))
