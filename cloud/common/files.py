@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -77,7 +78,7 @@ async def atomic_destination(local_path: StrPath) -> AsyncIterator[AtomicDestina
     """Yield a temp file beside ``local_path``; rename it into place only if the block ends
     without an exception, otherwise delete it, so no partial file is ever left behind."""
     final = os.fspath(local_path)
-    check_destination(final)
+    replacing = check_destination(final)
     # Creating the temp file (and renaming it, unless that frees a big file) runs on the
     # event loop: a few syscalls, less than one worker-thread hop (~100 µs round trip
     # measured on this project's machines).
@@ -93,37 +94,37 @@ async def atomic_destination(local_path: StrPath) -> AsyncIterator[AtomicDestina
         # Replacing an existing file releases its pages inside the rename, and deleting a
         # temp file releases the temp's (~130 ms for 256 MiB measured): above 64 KiB that
         # finish runs in a worker thread, not on the loop.
-        if _is_big_file(final) if ok else os.fstat(fd).st_size > SMALL_IO:
+        if (replacing if ok else os.fstat(fd).st_size) > SMALL_IO:
             with anyio.CancelScope(shield=True):  # the temp file is dealt with either way
                 await anyio.to_thread.run_sync(_finish_temp, fd, temp, final if ok else None)
         else:
             _finish_temp(fd, temp, final if ok else None)
 
 
-def _is_big_file(path: str) -> bool:
-    """Whether ``path`` is an existing file of more than 64 KiB."""
-    try:
-        return os.stat(path).st_size > SMALL_IO
-    except OSError:
-        return False
-
-
-def check_destination(local_path: StrPath) -> None:
+def check_destination(local_path: StrPath) -> int:
     """Raise ``ConfigurationError`` (before any I/O with the service) when ``local_path``
-    cannot receive a download: its folder is missing or it is a folder itself."""
+    cannot receive a download: its folder is missing or it is a folder itself.  Returns the
+    size of the file a download would replace there (0 when there is none)."""
     final = os.fspath(local_path)
-    if os.path.isdir(final):
+    try:
+        found = os.stat(final)
+    except OSError:
+        parent = os.path.dirname(final) or "."
+        if not os.path.isdir(parent):
+            raise ConfigurationError(f"destination folder does not exist: {parent!r}") from None
+        return 0
+    if stat.S_ISDIR(found.st_mode):
         raise ConfigurationError(f"destination is a folder: {final!r}")
-    parent = os.path.dirname(final) or "."
-    if not os.path.isdir(parent):
-        raise ConfigurationError(f"destination folder does not exist: {parent!r}")
+    return found.st_size
 
 
-async def write_file_atomically(local_path: StrPath, data: bytes) -> None:
+async def write_file_atomically(local_path: StrPath, data: bytes, *, replacing: int = 0) -> None:
     """Write a whole body to ``local_path`` through a temp file renamed into place, on the
     event loop up to 64 KiB, else in one worker-thread hop: the single-response download
     path of the providers, which call :func:`check_destination` before their request (a
-    bad destination found only here still raises ``ConfigurationError`` and leaves nothing)."""
+    bad destination found only here still raises ``ConfigurationError`` and leaves nothing)
+    and pass on what it returned as ``replacing``: replacing a file of more than 64 KiB
+    frees its pages inside the rename, so that takes the worker thread too."""
     final = os.fspath(local_path)
 
     def write() -> None:
@@ -135,7 +136,7 @@ async def write_file_atomically(local_path: StrPath, data: bytes) -> None:
         finally:
             _finish_temp(fd, temp, final if ok else None)
 
-    if len(data) <= SMALL_IO and not _is_big_file(final):
+    if len(data) <= SMALL_IO and replacing <= SMALL_IO:
         write()
         return
     with anyio.CancelScope(shield=True):  # the thread finishes (and cleans up) either way

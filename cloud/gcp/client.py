@@ -1067,7 +1067,7 @@ class GCSClient(StorageClient):
         next block while the previous one is hashed and written in a worker thread (memory
         about two blocks).  ``timeout`` bounds the request and each block."""
         self._check(bucket, object_name)
-        check_destination(local_path)
+        replacing = check_destination(local_path)
         block_size = min(self.chunk_size, _MAX_BLOCK)
         response, body = await self._get_media("download_file", bucket, object_name, timeout, block_size)
         expected = self._expected_hashes(response)
@@ -1077,7 +1077,7 @@ class GCSClient(StorageClient):
             await _feed(received, body)
             with self._runner.errors("download_file"):
                 verify(expected, received, what=where)
-            await write_file_atomically(local_path, body)
+            await write_file_atomically(local_path, body, replacing=replacing)
             self.stats.add_received(len(body))
             if progress is not None and body:
                 progress(len(body))

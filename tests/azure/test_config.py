@@ -210,3 +210,32 @@ def test_sync_facade_validates_at_construction() -> None:
     sync = SyncAzureBlobClient(connection_string=CS)
     assert AZURITE_KEY not in repr(sync)
     sync.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "trusts_env"),
+    [
+        ({}, False),  # no proxy: no per-request proxy and ~/.netrc lookups in worker threads
+        ({"HTTP_PROXY": "http://proxy.invalid:3128"}, True),  # keeps azure-core's default
+        ({"HTTP_PROXY": "http://proxy.invalid:3128", "NO_PROXY": "127.0.0.1"}, False),
+        ({"HTTPS_PROXY": "http://proxy.invalid:3128"}, False),  # the account URL is http://
+    ],
+)
+def test_environment_settings_only_when_a_proxy_applies(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], trusts_env: bool
+) -> None:
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    service = AzureBlobClient(connection_string=CS)._build_service()
+    assert service._pipeline._transport._use_env_settings is trusts_env  # type: ignore[attr-defined]

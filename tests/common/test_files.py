@@ -126,3 +126,30 @@ async def test_finishing_that_frees_a_big_file_runs_off_the_loop(
     assert os.listdir(tmp_path) == (["out.bin"] if old_size or not fails else [])
     if not fails:
         assert target.read_bytes() == b"n" * new_size
+
+
+async def test_small_body_replacing_a_big_file_is_renamed_off_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from cloud.common import files
+
+    threads: list[int] = []
+    real_finish = files._finish_temp
+
+    def finish(fd: int, temp: str, final: str | None) -> None:
+        threads.append(threading.get_ident())
+        real_finish(fd, temp, final)
+
+    monkeypatch.setattr(files, "_finish_temp", finish)
+    small, big = tmp_path / "small.bin", tmp_path / "big.bin"
+    small.write_bytes(b"s")
+    big.write_bytes(b"b" * (1 << 20))
+    assert check_destination(tmp_path / "missing.bin") == 0
+    assert check_destination(small) == 1
+    await write_file_atomically(small, b"new", replacing=check_destination(small))
+    await write_file_atomically(big, b"new", replacing=check_destination(big))
+    assert threads[0] == threading.get_ident()  # small replaced: on the loop
+    assert threads[1] != threading.get_ident()  # big replaced: in a worker thread
+    assert small.read_bytes() == big.read_bytes() == b"new"
