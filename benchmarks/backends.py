@@ -81,6 +81,7 @@ PEERS = {
     "gcloud-aio": "import gcloud.aio.storage",
     "gcloud-aio+crc32c": "import gcloud.aio.storage, google_crc32c",
     "azure-aio+md5": "import azure.storage.blob.aio",
+    "azure-aio+metadata": "import azure.storage.blob.aio",
     "azure-aio": "import azure.storage.blob.aio",
 }
 
@@ -89,6 +90,8 @@ RAW = {"s3": "aiobotocore", "gcs": "gcloud-aio", "azure": "azure-aio"}
 """The raw provider library each target compares with."""
 LIKE_FOR_LIKE = {"gcs": "gcloud-aio+crc32c", "azure": "azure-aio+md5"}
 """The raw library doing the integrity checks ours does (the raw baselines do none)."""
+LISTING_LIKE_FOR_LIKE = {"azure": "azure-aio+metadata"}
+"""The raw paginator asking for what ours lists (Azure: each blob's user metadata)."""
 
 
 def peer_available(name: str) -> tuple[bool, str]:

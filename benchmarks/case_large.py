@@ -391,7 +391,7 @@ LABELS = {
 
 def run(ctx: Context) -> list[Section]:
     """Run the large-object case on every storage provider."""
-    runs = ctx.runs(5, 1)
+    runs = ctx.runs(9, 1)
     sections = []
     files: dict[int, tuple[Path, str]] = {}
     for provider in backends.STORAGE_PROVIDERS:

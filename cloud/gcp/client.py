@@ -1063,9 +1063,10 @@ class GCSClient(StorageClient):
         """Download the object into a temp file beside ``local_path``, check its CRC32C (or
         MD5 when GCS has no CRC32C), then rename it into place (nothing is left behind on
         failure).  An object of up to one block (``chunk_size``, at most 1 MiB) is read in
-        one piece, checked, then written in one go; a larger one is streamed, reading the
-        next block while the previous one is hashed and written in a worker thread (memory
-        about two blocks).  ``timeout`` bounds the request and each block."""
+        one piece, checked, then written in one go; a larger one is streamed, receiving the
+        next blocks while one background thread hashes and writes the earlier ones (memory
+        at most about six blocks).  ``timeout`` bounds the request and each block; without
+        it, a block that takes over 300 s to arrive fails the download as a stall."""
         self._check(bucket, object_name)
         replacing = check_destination(local_path)
         block_size = min(self.chunk_size, _MAX_BLOCK)
