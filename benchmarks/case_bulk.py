@@ -35,6 +35,7 @@ from benchmarks.harness import (
     interleave,
     med,
     ratio,
+    reference_rows,
     spawn,
 )
 
@@ -425,11 +426,12 @@ def _run_provider(ctx: Context, provider: str, src: Path, count: int, runs: int)
         v4 = section.verdict("bulk s3: less CPU than s3fs", check("CPU < s3fs", c, 0.999))
         targets.append(["faster than s3fs (wall)", fmt_ratio(w), v3.cell(ctx.enforce)])
         targets.append(["less client CPU than s3fs", fmt_ratio(c), v4.cell(ctx.enforce)])
-    like = backends.LIKE_FOR_LIKE.get(provider)
-    like_res = results.get(like, []) if like else []
-    if like and any(r.ok for r in like_res):
-        for label, key in (("wall", "wall"), ("client CPU", "cpu")):
-            value = ratio(med(ours_res, "upload+download", key), med(like_res, "upload+download", key))
-            targets.append([f"for reference: {label} / {like} (same integrity checks)", fmt_ratio(value), "—"])
+    both = "upload+download"
+    targets += reference_rows(
+        results,
+        backends.LIKE_FOR_LIKE.get(provider),
+        [("wall", both, "wall", False), ("client CPU", both, "cpu", False)],
+        "same integrity checks",
+    )
     section.table(["target", "ours / baseline", "result"], targets)
     return section

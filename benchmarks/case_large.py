@@ -40,6 +40,7 @@ from benchmarks.harness import (
     interleave,
     med,
     ratio,
+    reference_rows,
     spawn,
 )
 
@@ -503,11 +504,11 @@ def _run_provider(ctx: Context, provider: str, size: int, src: Path, sha: str, r
                 v.cell(ctx.enforce),
             ]
         )
-    like = backends.LIKE_FOR_LIKE.get(provider)
-    like_res = results.get(like, []) if like else []
-    if like and any(r.ok for r in like_res):
-        for phase in ("upload", "download"):
-            thr = ratio(med(like_res, phase, "wall"), med(ours_res, phase, "wall"))
-            targets.append([f"for reference: {phase} throughput / {like} (same integrity checks)", fmt_ratio(thr), "—"])
+    targets += reference_rows(
+        results,
+        backends.LIKE_FOR_LIKE.get(provider),
+        [(f"{phase} throughput", phase, "wall", True) for phase in ("upload", "download")],
+        "same integrity checks",
+    )
     section.table(["target", "ours", "result"], targets)
     return section

@@ -29,6 +29,7 @@ from benchmarks.harness import (
     interleave,
     med,
     ratio,
+    reference_rows,
     spawn,
 )
 
@@ -282,11 +283,11 @@ def _run_provider(ctx: Context, provider: str, count: int, runs: int) -> Section
             v3.cell(ctx.enforce),
         ],
     ]
-    like = backends.LISTING_LIKE_FOR_LIKE.get(provider)
-    like_res = results.get(like, []) if like else []
-    if like and any(r.ok for r in like_res):
-        for label, key in (("wall", "wall"), ("client CPU", "cpu")):
-            ours_like = ratio(med(ours_res, "list", key), med(like_res, "list", key))
-            target_rows.append([f"for reference: {label} / {like} (lists the same fields)", fmt_ratio(ours_like), "—"])
+    target_rows += reference_rows(
+        results,
+        backends.LISTING_LIKE_FOR_LIKE.get(provider),
+        [("wall", "list", "wall", False), ("client CPU", "list", "cpu", False)],
+        "lists the same fields",
+    )
     section.table(["target", "ours / baseline", "result"], target_rows)
     return section

@@ -29,7 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -298,6 +298,27 @@ def first_error(results: Sequence[RunResult]) -> str | None:
 
 # --------------------------------------------------------------------------------------
 # formatting
+
+
+def reference_rows(
+    results: Mapping[str, Sequence[RunResult]],
+    like: str | None,
+    measures: Sequence[tuple[str, str, str, bool]],
+    why: str,
+) -> list[list[str]]:
+    """ "For reference" target rows comparing ours with ``like``, a baseline set up to do what
+    ours does: one row per ``(label, phase, metric, higher_is_better)`` (throughput is the
+    inverse ratio of wall times); none when ``like`` did not run."""
+    like_res = results.get(like, []) if like else []
+    if not like or not any(r.ok for r in like_res):
+        return []
+    ours_res = results.get("ours", [])
+    rows = []
+    for label, phase, metric, higher_is_better in measures:
+        ours, theirs = med(ours_res, phase, metric), med(like_res, phase, metric)
+        value = ratio(theirs, ours) if higher_is_better else ratio(ours, theirs)
+        rows.append([f"for reference: {label} / {like} ({why})", fmt_ratio(value), "—"])
+    return rows
 
 
 def fmt_s(value: float | None, digits: int = 2) -> str:

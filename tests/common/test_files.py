@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
+from cloud.common import files
 from cloud.common.exceptions import ConfigurationError
 from cloud.common.files import atomic_destination, check_destination, file_chunks, write_file_atomically
 
@@ -89,6 +91,20 @@ async def test_file_chunks_reads_a_range_and_notices_a_file_that_shrank(tmp_path
             pass
 
 
+@pytest.fixture
+def finish_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The thread each temp file was finished (renamed or deleted) in, in order."""
+    threads: list[int] = []
+    real_finish = files._finish_temp
+
+    def finish(fd: int, temp: str, final: str | None) -> None:
+        threads.append(threading.get_ident())
+        real_finish(fd, temp, final)
+
+    monkeypatch.setattr(files, "_finish_temp", finish)
+    return threads
+
+
 @pytest.mark.parametrize(
     ("old_size", "new_size", "fails", "off_loop"),
     [
@@ -100,20 +116,9 @@ async def test_file_chunks_reads_a_range_and_notices_a_file_that_shrank(tmp_path
     ],
 )
 async def test_finishing_that_frees_a_big_file_runs_off_the_loop(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old_size: int, new_size: int, fails: bool, off_loop: bool
+    tmp_path: Path, finish_threads: list[int], old_size: int, new_size: int, fails: bool, off_loop: bool
 ) -> None:
-    import threading
-
-    from cloud.common import files
-
-    threads: list[int] = []
-    real_finish = files._finish_temp
-
-    def finish(fd: int, temp: str, final: str | None) -> None:
-        threads.append(threading.get_ident())
-        real_finish(fd, temp, final)
-
-    monkeypatch.setattr(files, "_finish_temp", finish)
+    threads = finish_threads
     target = tmp_path / "out.bin"
     if old_size:
         target.write_bytes(b"o" * old_size)
@@ -129,20 +134,9 @@ async def test_finishing_that_frees_a_big_file_runs_off_the_loop(
 
 
 async def test_small_body_replacing_a_big_file_is_renamed_off_the_loop(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, finish_threads: list[int]
 ) -> None:
-    import threading
-
-    from cloud.common import files
-
-    threads: list[int] = []
-    real_finish = files._finish_temp
-
-    def finish(fd: int, temp: str, final: str | None) -> None:
-        threads.append(threading.get_ident())
-        real_finish(fd, temp, final)
-
-    monkeypatch.setattr(files, "_finish_temp", finish)
+    threads = finish_threads
     small, big = tmp_path / "small.bin", tmp_path / "big.bin"
     small.write_bytes(b"s")
     big.write_bytes(b"b" * (1 << 20))
