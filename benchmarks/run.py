@@ -253,8 +253,17 @@ def main(argv: list[str] | None = None) -> int:
         summary_section(sections, not args.quick),
     ]
     parts += [s.markdown() for s in sections]
-    analysis = _existing_analysis(output) or _existing_analysis(DEFAULT_OUTPUT)
-    parts += ["## Analysis", "", ANALYSIS_BEGIN, analysis, ANALYSIS_END, ""]
+    if args.quick:
+        # A smoke run's numbers are not the ones any analysis was written about.
+        parts += [
+            "## Analysis",
+            "",
+            "Smoke run: see `benchmarks/RESULTS.md` for the last full run and its analysis.",
+            "",
+        ]
+    else:
+        analysis = _existing_analysis(output) or _existing_analysis(DEFAULT_OUTPUT)
+        parts += ["## Analysis", "", ANALYSIS_BEGIN, analysis, ANALYSIS_END, ""]
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n".join(parts))
     log(f"wrote {output} in {total:.0f} s total")
