@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 
 import nox
 
@@ -28,7 +29,19 @@ def tests(session: nox.Session) -> None:
     and the Coda fake (every emulator is started by the tests themselves)."""
     _npm_ci(session)
     session.install("-e", ".[all,test]")
+    _collect_in_fresh_clone(session)
     session.run("pytest", "-q", "-ra", *session.posargs, env={"CLOUD_REQUIRE_EMULATORS": "1"})
+
+
+def _collect_in_fresh_clone(session: nox.Session) -> None:
+    """A user's clone has nothing beside it: clone HEAD into an empty temp folder and collect
+    the whole suite there, so a test that reads a file from outside the repository fails CI."""
+    with tempfile.TemporaryDirectory() as parent:
+        clone = os.path.join(parent, "clone")
+        session.run("git", "clone", "--quiet", "--no-hardlinks", ".", clone, external=True)
+        with session.chdir(clone):
+            session.run("python", "tools/coda_codegen.py", "--check")
+            session.run("python", "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", silent=True)
 
 
 @nox.session(python=PYTHON)
@@ -45,6 +58,7 @@ def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[all,test]", "mypy==2.4.1")
     session.run("mypy")
     session.run("python", "-m", "cloud.common.sync_stubs", "--check")
+    session.run("python", "tools/coda_codegen.py", "--check")
 
 
 @nox.session(python=PYTHON)

@@ -3,8 +3,8 @@
     python tools/coda_codegen.py            # (re)write the generated modules
     python tools/coda_codegen.py --check    # fail if they differ from what the spec gives
 
-Inputs: ``openapi.json`` (Coda API v1, 1.5.0) and ``endpoints.tsv`` from the shared
-reference folder (``../shared/coda`` beside the repository, or ``$CODA_SPEC_DIR``).
+Inputs: ``openapi.json`` (Coda API v1, 1.5.0) and ``endpoints.tsv``, vendored in the repository
+under ``spec/coda/`` (``spec/coda/SOURCE.md`` says where they come from), or ``$CODA_SPEC_DIR``.
 Outputs, all under ``cloud/coda_io/``:
 
 * ``_table.py``  -- one :class:`~cloud.coda_io.spec.OperationSpec` per operation (facts only);
@@ -40,9 +40,9 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 
 
 def default_spec_dir() -> Path:
-    """Where the shared reference lives: ``$CODA_SPEC_DIR`` or ``../shared/coda``."""
+    """Where the vendored spec lives: ``$CODA_SPEC_DIR`` or ``spec/coda`` in the repository."""
     env = os.environ.get("CODA_SPEC_DIR")
-    return Path(env) if env else ROOT.parent / "shared" / "coda"
+    return Path(env) if env else ROOT / "spec" / "coda"
 
 
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-SPEC_DIR = Path(os.environ.get("CODA_SPEC_DIR") or Path(__file__).resolve().parents[3] / "shared" / "coda")
+# Vendored in the repository (spec/coda/SOURCE.md names the source and version).
+SPEC_DIR = Path(os.environ.get("CODA_SPEC_DIR") or Path(__file__).resolve().parents[2] / "spec" / "coda")
 METHODS = ("get", "put", "post", "delete", "patch")
 
 # Bodies that are not a fixed set of fields: the client takes them whole from one keyword.
