@@ -14,11 +14,13 @@ import httpx
 from cloud.common.base import CloudClient
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
+    BadRequestError,
     CloudError,
     ConfigurationError,
     RequestTimeoutError,
     ServerError,
     TransportError,
+    ValidationIssue,
     error_for_status,
 )
 from cloud.common.files import atomic_destination
@@ -34,6 +36,7 @@ from .convenience import CodaConvenience
 from .limiter import CodaRateLimiter, CodaRateLimits
 from .spec import OperationSpec
 from .types import JSONMapping, JSONObject
+from .validation import check_arguments
 
 __all__ = ["DEFAULT_BASE_URL", "CodaClient", "CodaPaginator"]
 
@@ -169,11 +172,13 @@ class CodaClient(CodaConvenience, CloudClient):
             payload = None
         status_message: str | None = None
         detail: str | None = None
+        issues: list[ValidationIssue] = []
         if isinstance(payload, dict):
             raw_status = payload.get("statusMessage")
             raw_message = payload.get("message")
             status_message = raw_status if isinstance(raw_status, str) else None
             detail = raw_message if isinstance(raw_message, str) else None
+            issues = _validation_issues(payload, [self._token])
         if status_message is None:
             status_message = response.reason_phrase or None
         message = f"Coda answered HTTP {status}"
@@ -184,8 +189,10 @@ class CodaClient(CodaConvenience, CloudClient):
         elif not isinstance(payload, dict):
             kind = response.headers.get("content-type", "no content type").split(";")[0]
             message += f" with a non-JSON body ({kind})"
+        if issues:
+            message += " [" + "; ".join(f"{issue.path}: {issue.message}" for issue in issues) + "]"
         request_id = next((response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None)
-        return error_for_status(
+        error = error_for_status(
             status,
             message,
             code=status_message,
@@ -193,6 +200,9 @@ class CodaClient(CodaConvenience, CloudClient):
             body=excerpt,
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
+        if isinstance(error, BadRequestError):
+            error.validation_errors = issues
+        return error
 
     # -- the two primitives of the generated methods ----------------------------------------
 
@@ -224,6 +234,7 @@ class CodaClient(CodaConvenience, CloudClient):
             raise ConfigurationError(f"{spec.name}: limit must be a positive integer", provider="coda")
         # Validate the path and query now, so mistakes surface before any I/O.
         spec.render_path(path_args)
+        check_arguments(spec, path_args, {**query, "limit": limit})
         encode_query(query)
         fixed = dict(query)
 
@@ -257,6 +268,7 @@ class CodaClient(CodaConvenience, CloudClient):
         """One API request with limiter, retries and error translation; the JSON object back."""
         with self._runner.errors(spec.name):  # argument mistakes: ConfigurationError, before any I/O
             url = self.base_url + spec.render_path(path_args)
+            check_arguments(spec, path_args, query, body)
             params = encode_query(query or {})
             content = encode_body(body) if body is not None else None
         headers = {"Authorization": f"Bearer {self._token}"}
@@ -312,6 +324,19 @@ def _check_base_url(base_url: str) -> str:
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigurationError("base_url must not carry credentials, a query or a fragment", provider="coda")
     return base_url.strip().rstrip("/")
+
+
+def _validation_issues(payload: Mapping[str, object], secrets: list[str]) -> list[ValidationIssue]:
+    """``codaDetail.validationErrors`` of a 400 body (malformed entries left out)."""
+    detail = payload.get("codaDetail")
+    raw = detail.get("validationErrors") if isinstance(detail, dict) else None
+    if not isinstance(raw, list):
+        return []
+    return [
+        ValidationIssue(path=redact(item["path"], secrets), message=redact(item["message"], secrets))
+        for item in raw
+        if isinstance(item, dict) and isinstance(item.get("path"), str) and isinstance(item.get("message"), str)
+    ]
 
 
 def _safe_text(response: httpx.Response) -> str:

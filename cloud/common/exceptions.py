@@ -7,6 +7,7 @@ error table) and raises them ``from`` the vendor error, so the original is kept 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "RequestTimeoutError",
     "ServerError",
     "TransportError",
+    "ValidationIssue",
     "error_class_for_status",
     "error_for_status",
 ]
@@ -149,10 +151,29 @@ class APIError(CloudError):
         self.body = body
 
 
+@dataclass(frozen=True)
+class ValidationIssue:
+    """Why the service rejected one field of a request: ``path`` names the field (Coda writes
+    OGNL, ``rows[0].cells[1].value``), ``message`` says what was wrong."""
+
+    path: str
+    message: str
+
+
 class BadRequestError(APIError):
-    """Raised on HTTP 400/422 (and 416 for ranges): the request itself is invalid."""
+    """Raised on HTTP 400/422 (and 416 for ranges): the request itself is invalid.
+
+    ``validation_errors`` lists the fields the service named as invalid (Coda's
+    ``codaDetail.validationErrors``), empty when it named none; the message repeats them.
+    """
 
     default_status = 400
+
+    def __init__(
+        self, message: str = "", *, validation_errors: list[ValidationIssue] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.validation_errors: list[ValidationIssue] = list(validation_errors or [])
 
 
 class AuthenticationError(APIError):

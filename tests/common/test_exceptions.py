@@ -29,7 +29,11 @@ from cloud.common.exceptions import (
     error_for_status,
 )
 
-ALL_ERRORS = [getattr(exc_mod, name) for name in exc_mod.__all__ if isinstance(getattr(exc_mod, name), type)]
+ALL_ERRORS = [
+    obj
+    for obj in (getattr(exc_mod, name) for name in exc_mod.__all__)
+    if isinstance(obj, type) and issubclass(obj, BaseException)
+]
 
 
 def test_tree_shape() -> None:
