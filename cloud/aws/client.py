@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import email.utils
 import hashlib
-import io
 import math
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import anyio
 from aiobotocore.config import AioConfig
@@ -26,11 +25,13 @@ from cloud.common.exceptions import (
     CloudError,
     ConfigurationError,
     ConflictError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     TransportError,
 )
 from cloud.common.files import AtomicDestination, atomic_destination, guess_content_type, read_small_file
+from cloud.common.integrity import MultipartETag
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
@@ -50,8 +51,10 @@ from .transfer import (
     ChecksumKind,
     DownloadVerifier,
     SegmentProgress,
+    check_upload_response,
     checksum_params,
     file_parts,
+    md5_based_etag,
     request_body,
     run_workers,
 )
@@ -250,11 +253,14 @@ class S3Client(StorageClient):
         client = await self._get_client(operation)
 
         body = params.get("Body")
+        rewind = getattr(body, "seek", None) if not isinstance(body, (bytes, bytearray)) else None
 
         async def call() -> dict[str, Any]:
-            if isinstance(body, io.IOBase) and body.seekable():
-                body.seek(0)  # every attempt sends the whole body
+            if rewind is not None:
+                rewind(0)  # every attempt sends the whole body, from its first byte
             response: dict[str, Any] = await getattr(client, method)(**params)
+            if body is not None:
+                check_upload_response(params, response)  # inside the attempt: a mismatch is retried
             return response
 
         return await self._runner.call(operation, call, idempotent=idempotent, timeout=timeout)
@@ -406,7 +412,16 @@ class S3Client(StorageClient):
             **conditions,
             **(await checksum_params(self._checksum, data)),
         }
-        response = await self._request(operation, "put_object", params, idempotent=not conditions, timeout=timeout)
+        try:
+            response = await self._request(operation, "put_object", params, idempotent=not conditions, timeout=timeout)
+        except IntegrityError:
+            # Every attempt stored bytes that differ from ours: leave no corrupt object.
+            with anyio.move_on_after(_ABORT_TIMEOUT, shield=True):
+                try:
+                    await self._request("delete_object", "delete_object", {"Bucket": bucket, "Key": object_name})
+                except CloudError:
+                    pass
+            raise
         self.stats.add_sent(len(data))
         return response
 
@@ -736,7 +751,7 @@ class S3Client(StorageClient):
         async with atomic_destination(local_path) as dest:
             first_progress = SegmentProgress(progress)
             try:
-                total, etag, received = await self._runner.call(
+                first = await self._runner.call(
                     "download_file",
                     lambda: self._fetch_range(
                         client, dest, bucket, object_name, 0, self.part_size, None, first_progress, first=True
@@ -747,31 +762,79 @@ class S3Client(StorageClient):
                 if exc.status_code != 416:
                     raise
                 # S3 refuses any range of an empty object: fetch it whole.
-                total, etag, received = await self._runner.call(
+                first = await self._runner.call(
                     "download_file",
                     lambda: self._fetch_range(
                         client, dest, bucket, object_name, 0, None, None, first_progress, first=True
                     ),
                     timeout=timeout,
                 )
+            total, etag, received = first.total, first.etag, first.received
             if received >= total:
-                return True  # the first answer held the whole object
+                return True  # the first answer held the whole object (and was verified)
             await dest.truncate(total)
             segments = [
                 (offset, min(self.part_size, total - offset)) for offset in range(self.part_size, total, self.part_size)
             ]
+            digests: dict[int, bytes] = {0: first.md5}
 
             async def fetch(segment: tuple[int, int]) -> None:
                 offset, length = segment
                 tracker = SegmentProgress(progress)
-                await self._runner.call(
+                fetched = await self._runner.call(
                     "download_file",
                     lambda: self._fetch_range(client, dest, bucket, object_name, offset, length, etag, tracker),
                     timeout=timeout,
                 )
+                digests[offset] = fetched.md5
 
             await _gather_bounded(segments, fetch, self.max_concurrency)
+            with self._runner.errors("download_file"):
+                await self._verify_ranges(bucket, object_name, etag, dest, total, digests, first.response)
         return True
+
+    async def _verify_ranges(
+        self,
+        bucket: str,
+        object_name: str,
+        etag: str | None,
+        dest: AtomicDestination,
+        total: int,
+        digests: Mapping[int, bytes],
+        response: Mapping[str, Any],
+    ) -> None:
+        """Check an object downloaded in ranges of ``part_size`` against its ETag: the MD5 of
+        the content, or S3's multipart ETag (the MD5 of its parts' MD5s).  With ranges that
+        are the upload's parts (the same part size), the ranges' own MD5s, taken as they
+        arrived, decide; otherwise the finished temp file is hashed once.  ETags that are
+        not MD5-based (KMS or customer keys) cannot be checked this way and are left as is."""
+        if etag is None or not md5_based_etag(response, aws=self._aws):
+            return
+        parts = etag.rsplit("-", 1)
+        if len(parts) == 2 and parts[1].isdigit():
+            count = int(parts[1])
+            if count == len(digests):
+                joined = b"".join(digests[offset] for offset in sorted(digests))
+                if hashlib.md5(joined, usedforsecurity=False).hexdigest() == parts[0]:
+                    return
+            head = await self._request(
+                "download_file",
+                "head_object",
+                # No If-Match: some stores answer a part's HEAD with the part's own ETag.
+                {"Bucket": bucket, "Key": object_name, "PartNumber": 1},
+            )
+            part_size = int(head.get("ContentLength") or 0)
+            if part_size <= 0 or (part_size == self.part_size and count == len(digests)):
+                raise _etag_mismatch(bucket, object_name)
+            multipart = MultipartETag(part_size)
+            await dest.hash_into(multipart.update, total)
+            got = multipart.hexdigest()
+        else:
+            md5 = hashlib.md5(usedforsecurity=False)
+            await dest.hash_into(md5.update, total)
+            got = md5.hexdigest()
+        if got != etag:
+            raise _etag_mismatch(bucket, object_name)
 
     async def _fetch_range(
         self,
@@ -785,10 +848,10 @@ class S3Client(StorageClient):
         tracker: SegmentProgress,
         *,
         first: bool = False,
-    ) -> tuple[int, str | None, int]:
+    ) -> _Range:
         """GET ``length`` bytes at ``offset`` (``None``: the whole object) into ``dest`` at the
-        same offset; return the object's total size, its ETag and the bytes received.  Retried
-        whole by the runner."""
+        same offset; return the object's total size, its ETag, the bytes received and their
+        MD5.  Retried whole by the runner (a retry restarts the range and its MD5)."""
         params = self._get_params(
             bucket, object_name, f"bytes={offset}-{offset + length - 1}" if length is not None else None
         )
@@ -802,6 +865,7 @@ class S3Client(StorageClient):
             length is None or not response.get("ContentRange") or (total is not None and total <= length)
         )
         verifier = DownloadVerifier(response, aws=self._aws) if whole else None
+        md5 = hashlib.md5(usedforsecurity=False)
         position = 0
         try:
             while True:
@@ -809,6 +873,7 @@ class S3Client(StorageClient):
                 if not chunk:
                     break
                 await dest.write_at(chunk, offset + position)
+                md5.update(chunk)
                 position += len(chunk)
                 if verifier is not None:
                     verifier.update(chunk)
@@ -823,7 +888,7 @@ class S3Client(StorageClient):
             raise TransportError(f"the response ended after {position} of {expected} bytes")
         if total is None:
             total = position
-        return total, plain_etag(response.get("ETag")), position
+        return _Range(total, plain_etag(response.get("ETag")), position, md5.digest(), response)
 
     # -- deletes and copies ----------------------------------------------------------------
 
@@ -1100,6 +1165,20 @@ def _response_date(response: Mapping[str, Any]) -> datetime:
         except (TypeError, ValueError):
             pass
     return datetime.now(timezone.utc)
+
+
+class _Range(NamedTuple):
+    """What one ranged GET of a download brought."""
+
+    total: int
+    etag: str | None
+    received: int
+    md5: bytes
+    response: Mapping[str, Any]
+
+
+def _etag_mismatch(bucket: str, name: str) -> IntegrityError:
+    return IntegrityError(f"the content read from {bucket}/{name} does not match its ETag (corrupted in transit?)")
 
 
 def _total_size(response: Mapping[str, Any]) -> int | None:

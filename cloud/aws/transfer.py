@@ -24,7 +24,9 @@ __all__ = [
     "request_body",
     "DownloadVerifier",
     "SegmentProgress",
+    "check_upload_response",
     "checksum_params",
+    "md5_based_etag",
     "file_parts",
     "run_workers",
 ]
@@ -51,6 +53,25 @@ async def checksum_params(kind: ChecksumKind, data: bytes) -> dict[str, str]:
     if len(data) <= _INLINE_DIGEST:
         return _digest(kind, data)
     return await anyio.to_thread.run_sync(_digest, kind, data)
+
+
+def check_upload_response(params: Mapping[str, Any], response: Mapping[str, Any]) -> None:
+    """Raise ``IntegrityError`` when S3 says it stored other bytes than were sent: the
+    checksum it returns differs from ours, or its ETag (a plain MD5 for a PutObject or an
+    UploadPart without KMS or customer keys) differs from the ``Content-MD5`` we sent."""
+    sent_crc = params.get("ChecksumCRC32")
+    got_crc = response.get("ChecksumCRC32")
+    if sent_crc and got_crc and "-" not in str(got_crc) and got_crc != sent_crc:
+        raise IntegrityError("S3 stored a body whose CRC32 differs from the one sent", provider="aws")
+    sent_md5 = params.get("ContentMD5")
+    etag = str(response.get("ETag") or "").strip('"').lower()
+    if (
+        sent_md5
+        and _PLAIN_MD5_ETAG.match(etag)
+        and not response.get("SSEKMSKeyId")
+        and base64.b64decode(sent_md5).hex() != etag
+    ):
+        raise IntegrityError("S3 stored a body whose MD5 (its ETag) differs from the one sent", provider="aws")
 
 
 class BytesBody:
@@ -169,6 +190,13 @@ class SegmentProgress:
             self._progress(delta)
 
 
+def md5_based_etag(response: Mapping[str, Any], *, aws: bool) -> bool:
+    """Whether the object's ETag is derived from MD5s of its content (no KMS, no customer
+    key): the MD5 itself for a single PUT, the MD5 of the parts' MD5s for a multipart upload."""
+    sse = response.get("ServerSideEncryption")
+    return (sse is None or (aws and sse == "AES256")) and not response.get("SSECustomerAlgorithm")
+
+
 class DownloadVerifier:
     """Checks a whole-object download against what S3 stored.
 
@@ -183,15 +211,10 @@ class DownloadVerifier:
         etag = str(response.get("ETag") or "").strip('"').lower()
         body = response.get("Body")
         botocore_checks = type(body).__name__.endswith("ChecksumBody")
-        sse = response.get("ServerSideEncryption")
-        plain_sse = sse is None or (aws and sse == "AES256")
         self._etag = etag
         self._md5 = (
             hashlib.md5()
-            if _PLAIN_MD5_ETAG.match(etag)
-            and not botocore_checks
-            and plain_sse
-            and not response.get("SSECustomerAlgorithm")
+            if _PLAIN_MD5_ETAG.match(etag) and not botocore_checks and md5_based_etag(response, aws=aws)
             else None
         )
         self.received = 0

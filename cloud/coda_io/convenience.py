@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 
+from cloud.common.deadline import own_deadline
 from cloud.common.exceptions import APIError, ConfigurationError, RequestTimeoutError, ServerError
 from cloud.common.pagination import AsyncPaginator
 from cloud.common.types import StrPath
@@ -50,6 +51,7 @@ class CodaConvenience(CodaOperations):
 
     # -- asynchronous mutations ----------------------------------------------------------------
 
+    @own_deadline
     async def wait_for_mutation(
         self,
         request_id: str,
@@ -87,6 +89,7 @@ class CodaConvenience(CodaOperations):
 
     # -- page export -----------------------------------------------------------------------------
 
+    @own_deadline
     async def export_page(
         self,
         doc_id: str,

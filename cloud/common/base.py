@@ -3,6 +3,7 @@ ServerlessClient."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -10,8 +11,10 @@ from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
 from .bulk import map_bounded
+from .deadline import whole_call
 from .enums import CloudProvider
 from .exceptions import CloudError, ConfigurationError, NotFoundError
+from .files import local_file_error
 from .models import CloudResource, ObjectMetadata, TransferResult
 from .pagination import AsyncPaginator
 from .stats import ClientStats
@@ -35,7 +38,9 @@ class CloudClient(ABC):
     """Base of every async client: an async context manager with lazy I/O and ``stats``.
 
     Construction does no I/O; the first call opens the session; :meth:`aclose` (or leaving
-    ``async with``) releases it and may be called more than once.
+    ``async with``) releases it and may be called more than once.  Every public coroutine
+    method that takes ``timeout=`` runs under one deadline for the whole call (all its
+    requests, retries and back-off), the client's ``default_timeout`` when none is given.
     """
 
     provider: ClassVar[CloudProvider]
@@ -46,6 +51,27 @@ class CloudClient(ABC):
 
     def __init__(self) -> None:
         self.stats = ClientStats()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The class's own methods and those of its mixins (bases that are not clients),
+        # the first definition in MRO order winning, as attribute lookup would.
+        seen: set[str] = set()
+        for owner in cls.__mro__:
+            if owner is not cls and (issubclass(owner, CloudClient) or owner is object):
+                continue
+            for name, value in list(vars(owner).items()):
+                if name.startswith("_") or name in seen:
+                    continue
+                seen.add(name)
+                if inspect.iscoroutinefunction(value) and "timeout" in inspect.signature(value).parameters:
+                    setattr(cls, name, whole_call(value))
+
+    @property
+    def default_timeout(self) -> float | None:
+        """Seconds a call may take when it is given no ``timeout=`` (``None``: no limit)."""
+        runner = getattr(self, "_runner", None)
+        return None if runner is None else runner.timeout
 
     async def __aenter__(self: _Self) -> _Self:
         return self
@@ -400,7 +426,8 @@ async def _transfer_all(
             return await one(item)
         except (CloudError, OSError) as exc:
             source, destination = describe(item)
-            return TransferResult(source=source, destination=destination, ok=False, error=exc)
+            error = exc if isinstance(exc, CloudError) else local_file_error(exc, exc.filename or source)
+            return TransferResult(source=source, destination=destination, ok=False, error=error)
 
     def done(_: _Item, result: TransferResult) -> None:
         if on_result is not None:

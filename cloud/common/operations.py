@@ -11,8 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-import anyio
-
+from .deadline import call_deadline
 from .exceptions import CloudError, RequestTimeoutError
 from .logs import get_logger
 from .redaction import redact
@@ -95,16 +94,15 @@ class OperationRunner:
         idempotent: bool = True,
         timeout: float | None = None,
     ) -> T:
-        """Run ``fn`` (one request) with timeout, retries, error translation, stats and logs."""
+        """Run ``fn`` (one request) with retries, error translation, stats and logs, every
+        attempt and back-off within one deadline (``timeout``, else the runner's; an enclosing
+        call's deadline when that comes first)."""
         limit = timeout if timeout is not None else self.timeout
 
         async def attempt() -> T:
             self.stats.record_request()
             try:
-                if limit is None:
-                    return await fn()
-                with anyio.fail_after(limit):
-                    return await fn()
+                return await fn()
             except Exception as exc:
                 err = self.to_cloud_error(exc, operation)
                 if err is None:
@@ -133,7 +131,10 @@ class OperationRunner:
             )
 
         try:
-            return await self.retry.run(attempt, idempotent=idempotent, on_retry=on_retry)
+            if limit is None:
+                return await self.retry.run(attempt, idempotent=idempotent, on_retry=on_retry)
+            with call_deadline(limit, operation, provider=self.provider, on_expiry=self.stats.record_error):
+                return await self.retry.run(attempt, idempotent=idempotent, on_retry=on_retry)
         except CloudError as exc:
             self.logger.debug(
                 "%s failed: %s",

@@ -360,9 +360,11 @@ async def test_timeout_is_a_request_timeout_error(s3: S3Client, bucket: str) -> 
         return await original(**params)
 
     await wrap(s3, "get_object", stall)
-    with pytest.raises(RequestTimeoutError):
+    with pytest.raises(RequestTimeoutError) as info:
         await s3.get_bytes(bucket, "slow", timeout=0.05)
-    assert s3.stats.retries >= 1  # timeouts are retried by our policy
+    assert info.value.operation == "get_bytes"
+    # timeout= is the whole call: the stalled attempt used it up, nothing is left to retry in
+    assert s3.stats.retries == 0 and s3.stats.errors["RequestTimeoutError"] == 1
 
 
 # -- sync facade -----------------------------------------------------------------------------
