@@ -11,6 +11,7 @@ __all__ = [
     "MAX_OBJECT_NAME_BYTES",
     "check_content_type",
     "check_object_name",
+    "check_prefix",
     "normalize_metadata",
     "range_needs_size",
     "slice_bounds",
@@ -21,14 +22,45 @@ _METADATA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def check_object_name(name: str) -> str:
-    """Reject names no backend accepts: empty, NUL, or over 1,024 UTF-8 bytes."""
+    """Reject, with ``ConfigurationError`` before any I/O, a name that is not plain data.
+
+    Object names are data, never paths: no name may address another bucket or key.  A name
+    must be a non-empty string of at most 1,024 UTF-8 bytes, with no NUL, no lone surrogate
+    (it has no UTF-8 form), no ``.`` or ``..`` segment between slashes (``..``, ``./a``,
+    ``a/../b``: HTTP clients and servers collapse those in URL paths) and no backslash
+    (Azure and GCS's emulator store ``a\\b`` as ``a/b``).  Every other name (``%2e%2e/x``,
+    ``?``, ``#``, a leading ``/``, any Unicode) is stored and listed exactly as given.
+    """
     if not isinstance(name, str) or not name:
         raise ConfigurationError("object name must be a non-empty string")
     if "\x00" in name:
         raise ConfigurationError("object name must not contain NUL")
-    if len(name.encode("utf-8", "surrogatepass")) > MAX_OBJECT_NAME_BYTES:
+    if _encoded_size(name, "object name") > MAX_OBJECT_NAME_BYTES:
         raise ConfigurationError(f"object name is longer than {MAX_OBJECT_NAME_BYTES} UTF-8 bytes")
+    if "\\" in name:
+        raise ConfigurationError(f"object name {name!r} must not contain a backslash")
+    if "." in name and any(part in (".", "..") for part in name.split("/")):
+        raise ConfigurationError(f"object name {name!r} must not have a '.' or '..' path segment")
     return name
+
+
+def check_prefix(prefix: str, delimiter: str | None = None) -> str:
+    """Reject a listing ``prefix`` (or ``delimiter``) that cannot be sent, before any I/O: not
+    a string, NUL, a lone surrogate, over 1,024 UTF-8 bytes.  A prefix only filters the
+    names of the bucket listed, so any other text (``..`` included) is allowed."""
+    for what, value in (("prefix", prefix), ("delimiter", "" if delimiter is None else delimiter)):
+        if not isinstance(value, str) or "\x00" in value:
+            raise ConfigurationError(f"{what} must be a string without NUL")
+        if _encoded_size(value, what) > MAX_OBJECT_NAME_BYTES:
+            raise ConfigurationError(f"{what} is longer than {MAX_OBJECT_NAME_BYTES} UTF-8 bytes")
+    return prefix
+
+
+def _encoded_size(text: str, what: str) -> int:
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ConfigurationError(f"{what} {text!r} holds a lone surrogate: it has no UTF-8 form") from None
 
 
 def check_content_type(content_type: str) -> str:

@@ -5,13 +5,22 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
+import anyio
 import pytest
 
 from cloud.common import files
-from cloud.common.exceptions import ConfigurationError
-from cloud.common.files import atomic_destination, check_destination, file_chunks, write_file_atomically
+from cloud.common.exceptions import CloudError, ConfigurationError, NotFoundError
+from cloud.common.files import (
+    atomic_destination,
+    check_destination,
+    file_chunks,
+    local_file_error,
+    read_small_file,
+    write_file_atomically,
+)
 
 
 def _umask() -> int:
@@ -47,10 +56,64 @@ async def test_write_file_atomically_onto_a_folder_fails_cleanly(tmp_path: Path)
     assert os.listdir(folder) == []
 
 
-async def test_write_file_atomically_into_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="does not exist"):
-        await write_file_atomically(tmp_path / "missing" / "out.bin", b"data")
-    assert os.listdir(tmp_path) == []
+async def test_write_file_atomically_creates_missing_folders(tmp_path: Path) -> None:
+    await write_file_atomically(tmp_path / "missing" / "deeper" / "out.bin", b"data")
+    assert (tmp_path / "missing" / "deeper" / "out.bin").read_bytes() == b"data"
+    assert os.listdir(tmp_path / "missing" / "deeper") == ["out.bin"]
+
+
+async def test_a_file_in_the_way_of_a_folder_fails_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"x")
+    for target in (tmp_path / "file" / "out.bin", tmp_path / "file" / "sub" / "out.bin"):
+        with pytest.raises(ConfigurationError, match="is a file"):
+            check_destination(target)
+        with pytest.raises(ConfigurationError, match="is a file"):
+            await write_file_atomically(target, b"data")
+        with pytest.raises(ConfigurationError, match="is a file"):
+            async with atomic_destination(target):
+                pass
+    assert os.listdir(tmp_path) == ["file"]
+
+
+async def test_a_failed_download_removes_only_the_folders_it_created(tmp_path: Path) -> None:
+    (tmp_path / "kept").mkdir()
+    target = tmp_path / "kept" / "new" / "newer" / "out.bin"
+    with pytest.raises(RuntimeError):
+        async with atomic_destination(target) as dest:
+            await dest.write(b"partial")
+            assert os.path.isdir(tmp_path / "kept" / "new" / "newer")
+            raise RuntimeError("boom")
+    assert os.listdir(tmp_path) == ["kept"] and os.listdir(tmp_path / "kept") == []
+
+
+async def test_concurrent_downloads_into_one_new_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "new" / "sub"
+
+    async def one(i: int) -> None:
+        try:
+            async with atomic_destination(folder / f"{i}.bin") as dest:
+                await dest.write(b"%d" % i)
+                if i % 2:
+                    raise RuntimeError("a failed download")
+        except RuntimeError:
+            pass
+
+    async with anyio.create_task_group() as tg:
+        for i in range(20):
+            tg.start_soon(one, i)
+    assert sorted(os.listdir(folder)) == sorted(f"{i}.bin" for i in range(0, 20, 2))
+
+
+async def test_local_read_failures_are_typed(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError) as missing:
+        await read_small_file(tmp_path / "absent", 10)
+    assert isinstance(missing.value, FileNotFoundError)
+    with pytest.raises(ConfigurationError, match="is a folder"):
+        await read_small_file(tmp_path, 10)
+    with pytest.raises(NotFoundError):
+        async for _ in file_chunks(tmp_path / "absent", 10):
+            pass
+    assert isinstance(local_file_error(OSError(28, "No space left on device"), "x"), CloudError)
 
 
 async def test_atomic_destination_leaves_nothing_when_the_block_fails(tmp_path: Path) -> None:
@@ -72,9 +135,11 @@ async def test_atomic_destination_checks_before_creating_anything(tmp_path: Path
 
 def test_check_destination_accepts_a_bare_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    check_destination("plain.txt")
+    assert check_destination("plain.txt") == 0
+    assert check_destination("missing/plain.txt") == 0
+    Path("plain.txt").write_bytes(b"x")
     with pytest.raises(ConfigurationError):
-        check_destination("missing/plain.txt")
+        check_destination("plain.txt/inside.txt")
 
 
 async def test_file_chunks_reads_a_range_and_notices_a_file_that_shrank(tmp_path: Path) -> None:
@@ -97,9 +162,9 @@ def finish_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     threads: list[int] = []
     real_finish = files._finish_temp
 
-    def finish(fd: int, temp: str, final: str | None) -> None:
+    def finish(fd: int, temp: str, final: str | None, created: Sequence[str] = ()) -> None:
         threads.append(threading.get_ident())
-        real_finish(fd, temp, final)
+        real_finish(fd, temp, final, created)
 
     monkeypatch.setattr(files, "_finish_temp", finish)
     return threads

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cloud.common.exceptions import BadRequestError, CloudError, ConfigurationError, ConflictError
+from cloud.common.exceptions import BadRequestError, CloudError, ConfigurationError, ConflictError, NotFoundError
 from cloud.local import LocalStorageClient
 
 ESCAPES = ["../outside", "a/../../outside", "/etc/passwd", "a//b", "./a", "a/./b", "nul\x00byte", "back\\slash"]
@@ -87,7 +87,7 @@ async def test_failed_download_leaves_no_partial_file(tmp_path: Path) -> None:
         await store.ensure_bucket("b")
         with pytest.raises(CloudError):
             await store.download_file("b", "missing", tmp_path / "out.bin")
-        with pytest.raises(ConfigurationError):
+        with pytest.raises(NotFoundError):  # the folder it would have created is removed too
             await store.download_file("b", "missing", tmp_path / "no-such-dir" / "out.bin")
     assert os.listdir(tmp_path) == []
 
