@@ -40,6 +40,7 @@ from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import (
     check_content_type,
     check_object_name,
+    check_prefix,
     normalize_metadata,
     range_needs_size,
     slice_bounds,
@@ -1050,6 +1051,7 @@ class S3Client(StorageClient):
         """List objects lazily with ``ListObjectsV2`` (up to 1,000 per page), following S3's
         continuation token; common prefixes come merged in name order when ``delimiter``."""
         check_bucket_name(bucket)
+        check_prefix(prefix, delimiter)
         if delimiter == "":
             raise ConfigurationError("delimiter must not be empty")
         if page_size is not None and (isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import os
@@ -13,7 +14,6 @@ from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import anyio
 import anyio.to_thread
-from azure.core import MatchConditions
 from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
@@ -26,6 +26,8 @@ from azure.storage.blob import (
     UserDelegationKey,
     generate_blob_sas,
 )
+from azure.storage.blob._deserialize import deserialize_blob_stream
+from azure.storage.blob._generated.models import ModifiedAccessConditions
 from azure.storage.blob.aio import BlobClient, BlobPrefix, BlobServiceClient, ContainerClient
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
@@ -51,6 +53,7 @@ from cloud.common.files import (
     read_small_file,
     write_file_atomically,
 )
+from cloud.common.integrity import OrderedDigest, md5_of
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
@@ -60,6 +63,7 @@ from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import (
     check_content_type,
     check_object_name,
+    check_prefix,
     normalize_metadata,
     range_needs_size,
     slice_bounds,
@@ -100,7 +104,6 @@ MAX_PAGE_SIZE = 5000
 _BATCH_SIZE = 256  # Azure's limit of sub-requests per batch
 _CONTAINER_CACHE = 256  # ContainerClients kept per session (the cache is reset past this)
 _MAX_RANGE_MD5 = 4 * 1024 * 1024  # the service gives a range's MD5 only up to 4 MiB
-_THREAD_HASH_MIN = 256 * 1024  # hash in a worker thread from this size on
 _SAS_MAX_SECONDS = 7 * 24 * 3600
 _SAS_CLOCK_SKEW = timedelta(minutes=5)
 _METHOD_PERMISSIONS = {
@@ -597,7 +600,7 @@ class AzureBlobClient(StorageClient):
             )
 
         async def load(data: bytes) -> tuple[bytes, bytes]:
-            return data, await _md5(data)
+            return data, await md5_of(data)
 
         return await self._put_blocks(
             operation,
@@ -625,7 +628,7 @@ class AzureBlobClient(StorageClient):
         """One Put Blob.  The body is hashed once: the digest goes in the request's
         Content-MD5 (the service rejects a body that does not match) and becomes the
         blob's Content-MD5 property, which readers verify."""
-        md5 = await _md5(data)
+        md5 = await md5_of(data)
         settings = ContentSettings(content_type=content_type, content_md5=bytearray(md5))
 
         async def put() -> dict[str, Any]:
@@ -666,17 +669,23 @@ class AzureBlobClient(StorageClient):
         Each worker takes the next item, ``load``\\ s it (its bytes and their MD5: for a
         file, one read + hash in a worker thread) and stages it with that MD5 as the
         request's Content-MD5, which the service checks: a corrupted block is rejected.
-        That per-block check is the upload's one integrity mechanism; no whole-content
-        MD5 is computed (it would be a second hash pass over every byte, and Put Block
-        List does not verify it), so a blob uploaded in blocks has no Content-MD5 property
-        and readers check its ranges instead.  At most ``max_concurrency`` blocks are in
+        The blocks are also hashed in order into the whole blob's MD5, stored as its
+        Content-MD5 at commit, which every read of the whole blob checks (a ranged download
+        could not be verified otherwise).  At most ``max_concurrency`` blocks are in
         memory; ``release`` gets each block's data back once it is staged (or failed)."""
         prefix = uuid.uuid4().hex
+        whole = OrderedDigest(hashlib.md5(usedforsecurity=False))
         blob = await self._open_blob(operation, bucket, name, timeout)
 
         async def stage(item: tuple[int, X]) -> str:
             index, source = item
             data, md5 = await load(source)
+            try:
+                await whole.add(index, data, end=index + 1)
+            except BaseException:
+                if release is not None:
+                    release(data)
+                raise
             block_id = f"{prefix}-{index:06d}"
             size = len(data)
 
@@ -704,10 +713,12 @@ class AzureBlobClient(StorageClient):
                 raise
             raise converted from exc
 
+        digest = whole.sink.digest()
+
         async def commit() -> dict[str, Any]:
             return await blob.commit_block_list(
                 [BlobBlock(block_id) for block_id in block_ids],
-                content_settings=ContentSettings(content_type=content_type),
+                content_settings=ContentSettings(content_type=content_type, content_md5=bytearray(digest)),
                 metadata=metadata,
             )
 
@@ -747,12 +758,17 @@ class AzureBlobClient(StorageClient):
         SDK checks the bytes against it.  The body is taken as the SDK joined it: no copy."""
 
         async def get() -> _Chunk:
-            conditions: dict[str, Any] = (
-                {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
-            )
+            # The generated operation, not ``download_blob``: the latter retries a broken
+            # body itself (3 tries, 1 s sleeps, invisible to our policy and stats) and then
+            # hides the cause in a status-less HttpResponseError.
+            conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=etag)} if etag else {}
+            if length is not None:
+                byte_range: str | None = f"bytes={offset}-{offset + length - 1}"
+            else:
+                byte_range = f"bytes={offset}-" if offset else None
             try:
-                stream = await blob.download_blob(
-                    offset=offset, length=length, max_concurrency=1, validate_content=validate, **conditions
+                _, stream = await blob._client.blob.download(
+                    range=byte_range, range_get_content_md5=validate or None, cls=deserialize_blob_stream, **conditions
                 )
             except HttpResponseError as exc:
                 if exc.status_code != 416:
@@ -760,17 +776,59 @@ class AzureBlobClient(StorageClient):
                 if offset > 0:
                     return _Chunk(b"", -1, None, None)
                 # A range on an empty blob is unsatisfiable: read it without one.
-                stream = await blob.download_blob(max_concurrency=1, **conditions)
-            parts = [part async for part in stream.chunks()]
+                _, stream = await blob._client.blob.download(cls=deserialize_blob_stream, **conditions)
+            finished = False
+            try:
+                parts = [part async for part in stream]
+                finished = True
+            finally:
+                if not finished:  # cancelled or broken: give the connection back now
+                    _close_response(stream)
             data = parts[0] if len(parts) == 1 else b"".join(parts)
+            headers = stream.response.headers
+            expected = headers.get("Content-Length")
+            if expected is not None and expected.isdigit() and int(expected) != len(data):
+                raise TransportError(f"the response ended after {len(data)} of {expected} bytes")
+            sent_md5 = headers.get("Content-MD5") if validate else None
+            if sent_md5 and base64.b64encode(await md5_of(data)).decode("ascii") != sent_md5:
+                raise IntegrityError("a range read does not match the MD5 the service sent for it")
+            whole_md5 = headers.get("x-ms-blob-content-md5") or (None if byte_range else headers.get("Content-MD5"))
+            md5 = base64.b64decode(whole_md5) if whole_md5 else None
             props = stream.properties
-            settings = props.content_settings
-            md5 = bytes(settings.content_md5) if settings is not None and settings.content_md5 else None
             return _Chunk(data, _total_size(props, offset, len(data)), props.etag, md5)
 
         chunk = await self._call(operation, get, timeout=timeout)
         self.stats.add_received(len(chunk.data))
         return chunk
+
+    async def _first_range(
+        self,
+        operation: str,
+        blob: BlobClient,
+        offset: int,
+        length: int,
+        *,
+        etag: str | None,
+        timeout: float | None,
+        whole: bool,
+    ) -> tuple[_Chunk, int]:
+        """The first range of a read and the size of the ranges that follow it.
+
+        A read of the whole blob is checked against the blob's Content-MD5 when it has one
+        (ranges of ``block_size``).  Without one (a blob committed from blocks by another
+        tool), or for part of a blob, every range is at most 4 MiB and checked against the
+        MD5 the service computes for it; a first range read before that was known is read
+        again that way."""
+        checked = min(self.block_size, _MAX_RANGE_MD5)
+        if whole:
+            first = await self._fetch(operation, blob, offset, length, etag=etag, timeout=timeout)
+            if first.md5 is not None or first.total < 0 or not first.data:
+                return first, self.block_size
+            etag = first.etag
+        first = await self._fetch(
+            operation, blob, offset, min(length, checked), etag=etag, timeout=timeout, validate=True
+        )
+        return first, checked
 
     async def stat(self, bucket: str, object_name: str, *, timeout: float | None = None) -> ObjectMetadata:
         """Describe one blob (``NotFoundError`` if missing)."""
@@ -790,8 +848,9 @@ class AzureBlobClient(StorageClient):
         end: int | None = None,
         timeout: float | None = None,
     ) -> bytes:
-        """Return the blob's content, or ``data[start:end]`` (ranges above ``block_size`` are
-        read in parallel; a whole blob is checked against its Content-MD5)."""
+        """Return the blob's content, or ``data[start:end]`` (larger reads go in parallel
+        ranges; a whole blob is checked against its Content-MD5, anything else range by
+        range against the MD5 the service sends for it)."""
         self._check(bucket, object_name)
         op = "get_bytes"
         pinned: str | None = None
@@ -807,7 +866,11 @@ class AzureBlobClient(StorageClient):
             limit = end
         blob = await self._open_blob(op, bucket, object_name, timeout)
         first_length = self.block_size if limit is None else min(self.block_size, limit - offset)
-        first = await self._fetch(op, blob, offset, first_length, etag=pinned, timeout=timeout)
+        whole_read = offset == 0 and limit is None
+        first, step = await self._first_range(
+            op, blob, offset, first_length, etag=pinned, timeout=timeout, whole=whole_read
+        )
+        validate = step != self.block_size or not whole_read or first.md5 is None
         if first.total < 0:
             return b""
         stop = first.total if limit is None else min(limit, first.total)
@@ -820,18 +883,16 @@ class AzureBlobClient(StorageClient):
             etag = first.etag
 
             async def fill(range_start: int) -> None:
-                length = min(self.block_size, stop - range_start)
-                chunk = await self._fetch(op, blob, range_start, length, etag=etag, timeout=timeout)
+                length = min(step, stop - range_start)
+                chunk = await self._fetch(op, blob, range_start, length, etag=etag, timeout=timeout, validate=validate)
                 if len(chunk.data) != length:
                     raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
                 buffer[range_start - offset : range_start - offset + length] = chunk.data
 
-            await _run_parallel(
-                range(offset + got, stop, self.block_size), fill, self.max_concurrency, self._fail_in(op)
-            )
+            await _run_parallel(range(offset + got, stop, step), fill, self.max_concurrency, self._fail_in(op))
             data = bytes(buffer)
         whole = offset == 0 and stop == first.total
-        if whole and first.md5 is not None and await _md5(data) != first.md5:
+        if whole and first.md5 is not None and await md5_of(data) != first.md5:
             raise self._fail(_md5_mismatch(bucket, object_name), op)
         return data
 
@@ -845,24 +906,29 @@ class AzureBlobClient(StorageClient):
     ) -> AsyncIterator[bytes]:
         """Stream the blob in chunks of at most ``chunk_size`` bytes: sequential ranged reads
         of at least 1 MiB, each retried on its own and pinned to the first one's ETag; the
-        Content-MD5, when present, is checked at the end."""
+        Content-MD5, when present, is checked at the end, otherwise every range is checked
+        against the MD5 the service sends for it."""
         self._check(bucket, object_name)
         if chunk_size <= 0:
             raise ConfigurationError("chunk_size must be positive")
         window = max(chunk_size, min(self.block_size, DEFAULT_CHUNK_SIZE))
         op = "open_read"
         blob = await self._open_blob(op, bucket, object_name, timeout)
+        first, step = await self._first_range(op, blob, 0, window, etag=None, timeout=timeout, whole=True)
+        validate = first.md5 is None
+        if validate:
+            window = step
         offset = 0
-        etag: str | None = None
-        expected: bytes | None = None
-        total = -1
+        etag, expected, total = first.etag, first.md5, first.total
         digest = hashlib.md5(usedforsecurity=False)
-        while total < 0 or offset < total:
-            chunk = await self._fetch(op, blob, offset, window, etag=etag, timeout=timeout)
+        pending: _Chunk | None = first
+        while total >= 0 and (offset < total or pending is not None):
+            chunk = pending or await self._fetch(
+                op, blob, offset, window, etag=etag, timeout=timeout, validate=validate
+            )
+            pending = None
             if chunk.total < 0:
                 break
-            if etag is None:
-                etag, expected, total = chunk.etag, chunk.md5, chunk.total
             if not chunk.data:
                 break
             offset += len(chunk.data)
@@ -896,20 +962,20 @@ class AzureBlobClient(StorageClient):
         replacing = check_destination(local_path)
         op = "download_file"
         blob = await self._open_blob(op, bucket, object_name, timeout)
-        first = await self._fetch(op, blob, 0, self.block_size, etag=None, timeout=timeout)
+        first, step = await self._first_range(op, blob, 0, self.block_size, etag=None, timeout=timeout, whole=True)
         head, total, etag, expected = first.data, max(first.total, 0), first.etag, first.md5
         del first
         if len(head) >= total:
-            if expected is not None and await _md5(head) != expected:
+            if expected is not None and await md5_of(head) != expected:
                 raise self._fail(_md5_mismatch(bucket, object_name), op)
             await write_file_atomically(local_path, head, replacing=replacing)
             if progress is not None and head:
                 progress(len(head))
             return True
-        validate = expected is None and self.block_size <= _MAX_RANGE_MD5
+        validate = expected is None
         async with atomic_destination(local_path) as dest:
             await dest.truncate(total)
-            digest = _OrderedDigest() if expected is not None else None
+            digest = OrderedDigest(hashlib.md5(usedforsecurity=False)) if expected is not None else None
             if digest is not None:
                 await digest.add(0, head)
             await dest.write_at(head, 0)
@@ -919,7 +985,7 @@ class AzureBlobClient(StorageClient):
             del head
 
             async def fetch(start: int) -> None:
-                length = min(self.block_size, total - start)
+                length = min(step, total - start)
                 chunk = await self._fetch(op, blob, start, length, etag=etag, timeout=timeout, validate=validate)
                 data = chunk.data
                 del chunk
@@ -931,8 +997,8 @@ class AzureBlobClient(StorageClient):
                 if progress is not None:
                     progress(length)
 
-            await _run_parallel(range(start_at, total, self.block_size), fetch, self.max_concurrency, self._fail_in(op))
-            if digest is not None and digest.value() != expected:
+            await _run_parallel(range(start_at, total, step), fetch, self.max_concurrency, self._fail_in(op))
+            if digest is not None and digest.sink.digest() != expected:
                 raise self._fail(_md5_mismatch(bucket, object_name), op)
         return True
 
@@ -1074,6 +1140,7 @@ class AzureBlobClient(StorageClient):
         5,000, the service's default), following Azure's continuation markers; with
         ``delimiter``, common prefixes come as ``is_prefix=True`` entries."""
         check_container_name(bucket)
+        check_prefix(prefix, delimiter)
         if delimiter == "":
             raise ConfigurationError("delimiter must not be empty")
         if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -1203,6 +1270,14 @@ class _BatchUnsupportedError(Exception):
 _AZURE = CloudProvider.AZURE
 
 
+def _close_response(stream: Any) -> None:
+    """Close the aiohttp response under an azure-core stream (best effort)."""
+    internal = getattr(getattr(stream, "response", None), "internal_response", None)
+    close = getattr(internal, "close", None)
+    if close is not None:
+        close()
+
+
 def _total_size(props: BlobProperties, offset: int, got: int) -> int:
     content_range = getattr(props, "content_range", None)
     if content_range and "/" in content_range:
@@ -1234,12 +1309,6 @@ def _env_proxy_applies(account_url: str) -> bool:
     except LookupError:
         return False
     return True
-
-
-async def _md5(data: bytes) -> bytes:
-    if len(data) < _THREAD_HASH_MIN:
-        return hashlib.md5(data, usedforsecurity=False).digest()
-    return await anyio.to_thread.run_sync(lambda: hashlib.md5(data, usedforsecurity=False).digest())
 
 
 def _read_block_and_md5(fd: int, buffer: bytearray, offset: int, length: int) -> bytes:
@@ -1290,38 +1359,6 @@ async def _chain(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator
         yield item
     async for item in rest:
         yield item
-
-
-class _OrderedDigest:
-    """The MD5 of ranges that parallel tasks fetch, fed in offset order from the ranges'
-    own buffers: a task whose range is not next waits (holding its buffer) until the ones
-    before it are hashed, so nothing is re-read and at most ``max_concurrency`` ranges are
-    held.  The lowest unhashed range always belongs to a task that is not waiting."""
-
-    def __init__(self) -> None:
-        self._md5 = hashlib.md5(usedforsecurity=False)
-        self._offset = 0
-        self._turns: dict[int, anyio.Event] = {}
-
-    async def add(self, start: int, data: bytes) -> None:
-        """Hash ``data``, the range at ``start``, once every byte before it is hashed."""
-        while self._offset != start:
-            turn = self._turns.get(start)
-            if turn is None:
-                turn = self._turns[start] = anyio.Event()
-            await turn.wait()
-        if len(data) >= _THREAD_HASH_MIN:
-            await anyio.to_thread.run_sync(self._md5.update, data)
-        else:
-            self._md5.update(data)
-        self._offset += len(data)
-        turn = self._turns.pop(self._offset, None)
-        if turn is not None:
-            turn.set()
-
-    def value(self) -> bytes:
-        """The digest so far."""
-        return self._md5.digest()
 
 
 def _batched(items: Iterable[X], size: int) -> Iterable[list[X]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import random
 import stat
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -39,7 +39,7 @@ SMALL_IO = 64 * 1024
 """Local reads and writes up to this size run on the event loop: cheaper than a thread hop."""
 
 
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 class AtomicDestination:
@@ -74,6 +74,21 @@ class AtomicDestination:
         """The temp file's descriptor, for callers that write from their own worker thread
         (e.g. several pieces in one ``pwritev``); it is closed by the context manager."""
         return self._fd
+
+    async def hash_into(self, update: Callable[[bytes], object], size: int) -> None:
+        """Feed the first ``size`` bytes written so far to ``update``, in order (a
+        worker thread reads them back: used to check a download whose ranges could not be
+        hashed as they arrived)."""
+
+        def run() -> None:
+            block = 8 * 1024 * 1024
+            for offset in range(0, size, block):
+                data = os.pread(self._fd, min(block, size - offset), offset)
+                if not data:
+                    break
+                update(data)
+
+        await anyio.to_thread.run_sync(run)
 
     async def truncate(self, size: int) -> None:
         """Set the temp file's size (preallocates room for parallel parts)."""

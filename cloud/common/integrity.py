@@ -10,7 +10,7 @@ to a hasher in offset order from their own buffers, so nothing is read twice;
 from __future__ import annotations
 
 import hashlib
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -25,7 +25,7 @@ costs more than the hash)."""
 class DigestSink(Protocol):
     """Anything that takes bytes in order: ``hashlib`` objects, :class:`MultipartETag`."""
 
-    def update(self, data: bytes, /) -> None:
+    def update(self, data: bytes | bytearray | memoryview, /) -> None:
         """Add the next bytes."""
 
 
@@ -46,7 +46,7 @@ class MultipartETag:
         self._filled = 0
         self._digests: list[bytes] = []
 
-    def update(self, data: bytes, /) -> None:
+    def update(self, data: bytes | bytearray | memoryview, /) -> None:
         """Add the next bytes of the object."""
         view = memoryview(data)
         while view:
@@ -65,19 +65,24 @@ class MultipartETag:
         return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
 
 
-class OrderedDigest:
+S = TypeVar("S", bound=DigestSink)
+
+
+class OrderedDigest(Generic[S]):
     """Feeds ranges that parallel tasks fetch to ``sink`` in offset order, from the ranges'
     own buffers: a task whose range is not next waits (holding its buffer) until the ones
     before it are hashed, so nothing is re-read and at most as many ranges as tasks are
     held.  The lowest unhashed range always belongs to a task that is not waiting."""
 
-    def __init__(self, sink: DigestSink, *, start: int = 0) -> None:
+    def __init__(self, sink: S, *, start: int = 0) -> None:
         self.sink = sink
         self._offset = start
         self._turns: dict[int, anyio.Event] = {}
 
-    async def add(self, start: int, data: bytes) -> None:
-        """Hash ``data``, the range at ``start``, once every byte before it is hashed."""
+    async def add(self, start: int, data: bytes | bytearray | memoryview, *, end: int | None = None) -> None:
+        """Hash ``data``, the range at ``start``, once every byte before it is hashed.
+        Positions count bytes unless ``end`` says where the next piece starts (e.g. block
+        numbers: ``add(n, data, end=n + 1)``)."""
         while self._offset != start:
             turn = self._turns.get(start)
             if turn is None:
@@ -87,7 +92,7 @@ class OrderedDigest:
             await anyio.to_thread.run_sync(self.sink.update, data)
         else:
             self.sink.update(data)
-        self._offset += len(data)
+        self._offset = start + len(data) if end is None else end
         turn = self._turns.pop(self._offset, None)
         if turn is not None:
             turn.set()

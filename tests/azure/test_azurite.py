@@ -65,14 +65,14 @@ async def test_large_upload_stages_blocks_in_parallel(connection_string: str, co
     assert transport.max_in_flight["stage_block"] == 4  # parallel, and bounded by max_concurrency
     assert sum(seen) == len(payload)
     assert meta.size == len(payload) and meta.content_type == "application/octet-stream"
-    # Each block carried its own Content-MD5 (checked by the service): the upload's one
-    # integrity mechanism.  No whole-file MD5 is computed, so the blob has no Content-MD5.
+    # Each block carried its own Content-MD5 (checked by the service), and the commit stored
+    # the whole blob's MD5, which a later ranged download checks.
     for request in transport.requests:
         if "comp=block&" in request.url or request.url.endswith("comp=block"):
             assert base64.b64decode(request.headers["Content-MD5"]) == hashlib.md5(request.data).digest()
     async with BlobServiceClient.from_connection_string(connection_string) as service:
         props = await service.get_blob_client(container, "big.bin").get_blob_properties()
-    assert props.content_settings.content_md5 is None
+    assert bytes(props.content_settings.content_md5) == hashlib.md5(payload).digest()
 
 
 async def test_upload_stream_stages_in_parallel(connection_string: str, container: str) -> None:
@@ -485,20 +485,35 @@ async def test_ranges_of_a_blob_without_content_md5_are_checked_one_by_one(
 ) -> None:
     transport = RecordingTransport()
     payload = os.urandom(5 * BLOCK + 3)
+    # A blob committed from blocks by another tool: no Content-MD5 property.
+    async with BlobServiceClient.from_connection_string(connection_string) as service:
+        raw = service.get_blob_client(container, "blocks")
+        await raw.stage_block("b1", payload[: 3 * BLOCK])
+        await raw.stage_block("b2", payload[3 * BLOCK :])
+        await raw.commit_block_list(["b1", "b2"])
+        assert (await raw.get_blob_properties()).content_settings.content_md5 is None
     async with AzureBlobClient(connection_string=connection_string, block_size=BLOCK, transport=transport) as client:
-        await client.put_bytes(container, "blocks", payload)  # staged blocks: no Content-MD5 property
         assert (await client.download_file(container, "blocks", tmp_path / "blocks.bin")) is True
         assert (tmp_path / "blocks.bin").read_bytes() == payload
         ranged = [r for r in transport.requests if request_kind_is_range(r)]
-        assert len(ranged) == 6
-        # The first read cannot know yet; every later range asks for its MD5, which the SDK checks.
-        assert [r.headers.get("x-ms-range-get-content-md5") for r in ranged] == [None] + ["true"] * 5
+        assert len(ranged) == 7
+        # The first read cannot know yet, so it is read again checked; every range asks for its MD5.
+        assert [r.headers.get("x-ms-range-get-content-md5") for r in ranged] == [None] + ["true"] * 6
 
-        import azure.storage.blob._shared.policies as sdk_policies
+        import cloud.azure.client as azure_client
 
-        monkeypatch.setattr(sdk_policies, "calculate_content_md5", lambda data: b"\x00" * 16)
+        real = azure_client.md5_of
+
+        async def wrong_for_ranges(data: bytes) -> bytes:
+            return b"\x00" * 16 if len(data) == BLOCK else await real(data)
+
+        monkeypatch.setattr(azure_client, "md5_of", wrong_for_ranges)
         with pytest.raises(IntegrityError):
             await client.download_file(container, "blocks", tmp_path / "bad.bin")
+        with pytest.raises(IntegrityError):
+            await client.get_bytes(container, "blocks", start=1)
+        with pytest.raises(IntegrityError):
+            _ = [chunk async for chunk in client.open_read(container, "blocks")]
     assert sorted(os.listdir(tmp_path)) == ["blocks.bin"]
 
 
