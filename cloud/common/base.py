@@ -320,7 +320,7 @@ class StorageClient(CloudClient):
             files,
             one,
             lambda item: (os.fspath(item[0]), item[1]),
-            concurrency or self.default_concurrency,
+            self.default_concurrency if concurrency is None else _check_concurrency(concurrency),
             on_result,
         )
 
@@ -349,7 +349,7 @@ class StorageClient(CloudClient):
             items,
             one,
             lambda item: (item[0], os.fspath(item[1])),
-            concurrency or self.default_concurrency,
+            self.default_concurrency if concurrency is None else _check_concurrency(concurrency),
             on_result,
         )
 
@@ -409,6 +409,13 @@ class ServerlessClient(CloudClient):
 
 
 _Item = TypeVar("_Item")
+
+
+def _check_concurrency(concurrency: object) -> int:
+    """``concurrency`` as a positive int, or ``ConfigurationError`` before any I/O."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ConfigurationError("concurrency must be a positive integer")
+    return concurrency
 
 
 async def _transfer_all(

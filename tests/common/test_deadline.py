@@ -103,3 +103,14 @@ async def test_a_timeout_that_is_not_a_positive_number_is_refused_before_io(bad:
     with pytest.raises(ConfigurationError):
         await client.steps(1, timeout=bad)  # type: ignore[arg-type]
     assert client.started == 0
+
+
+@pytest.mark.parametrize("bad", [0, -3, True, 2.5])
+async def test_a_concurrency_below_one_is_refused_before_io(bad: object, tmp_path: object) -> None:
+    from cloud.local import LocalStorageClient
+
+    async with LocalStorageClient() as store:
+        with pytest.raises(ConfigurationError):
+            await store.upload_many("bucket", [], concurrency=bad)  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError):
+            await store.download_many("bucket", [], concurrency=bad)  # type: ignore[arg-type]
