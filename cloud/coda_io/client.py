@@ -68,8 +68,9 @@ class CodaClient(CodaConvenience, CloudClient):
     token; construction does no I/O and the connection pool opens on the first call.  Every
     request goes through a token-bucket limiter per rate class (``rate_limits``: a
     :class:`CodaRateLimits`, or a :class:`CodaRateLimiter` shared by several clients of one
-    token), then through the retry policy: a 429 is retried for any method (honouring
-    ``Retry-After``), a 5xx or a lost connection only for GET, PUT and DELETE.  Failures raise
+    token -- across processes and machines with an SQLite or Redis ``backend``), then through
+    the retry policy: a 429 is retried for any method (honouring ``Retry-After``), a 5xx or a
+    lost connection only for GET, PUT and DELETE.  Failures raise
     the typed errors of :mod:`cloud.common.exceptions`.  ``timeout`` bounds each attempt
     (waiting for the limiter included); every method also takes ``timeout=``.
     """

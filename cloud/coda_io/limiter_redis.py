@@ -10,15 +10,17 @@ machines' clocks need not agree.  Needs the ``redis`` extra:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from cloud.common.exceptions import ConfigurationError, MissingDependencyError
+from cloud.common.exceptions import ConfigurationError, MissingDependencyError, TransportError
 
 from .limiter import DEFAULT_LEASE
 from .types import RateClass
 
 try:
     from redis.asyncio import Redis
+    from redis.exceptions import RedisError
 except ImportError as exc:  # pragma: no cover - exercised without the extra
     raise MissingDependencyError(
         "the Redis limiter backend needs redis: pip install 'codomyrmex-cloud[redis]'", extra="redis"
@@ -112,15 +114,22 @@ class RedisLimiterBackend:
         """See :meth:`cloud.coda_io.limiter.LimiterBackend.try_acquire`."""
         token = uuid.uuid4().hex
         lifetime_ms = int((self.lease + period) * 1000) + 1000
-        taken, wait = await self._acquire(
-            keys=[self._key(rate_class)],
-            args=[repr(self._now()), capacity, repr(period), repr(self.lease), token, lifetime_ms],
-        )
+        args: list[str | int] = [repr(self._now()), capacity, repr(period), repr(self.lease), token, lifetime_ms]
+        with self._errors():
+            taken, wait = await self._acquire(keys=[self._key(rate_class)], args=args)
         return (token, 0.0) if int(taken) == 1 else (None, float(wait))
 
     async def release(self, rate_class: RateClass, token: str, period: float) -> None:
         """See :meth:`cloud.coda_io.limiter.LimiterBackend.release`."""
-        await self._release(keys=[self._key(rate_class)], args=[repr(self._now()), repr(period), token])
+        with self._errors():
+            await self._release(keys=[self._key(rate_class)], args=[repr(self._now()), repr(period), token])
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except RedisError as exc:
+            raise TransportError(f"the rate-limit Redis could not be used: {type(exc).__name__}: {exc}") from exc
 
     async def aclose(self) -> None:
         """Close the Redis client if this backend created it.  Idempotent."""

@@ -12,12 +12,13 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from os import PathLike
 
 import anyio.to_thread
 
-from cloud.common.exceptions import ConfigurationError
+from cloud.common.exceptions import ConfigurationError, TransportError
 
 from .limiter import DEFAULT_LEASE
 from .types import RateClass
@@ -80,12 +81,12 @@ class SQLiteLimiterBackend:
         return self._connection
 
     def _try_acquire(self, rate_class: RateClass, capacity: int, period: float) -> tuple[str | None, float]:
-        with self._mutex:
+        key = (self.namespace, rate_class)
+        with self._mutex, self._errors():
             db = self._connect()
             db.execute("BEGIN IMMEDIATE")
             try:
                 now = self._clock()  # read under the write lock: no other process is between
-                key = (self.namespace, rate_class)
                 db.execute(
                     "DELETE FROM coda_rate_tokens WHERE namespace = ? AND rate_class = ? AND returns_at <= ?",
                     (*key, now),
@@ -102,7 +103,8 @@ class SQLiteLimiterBackend:
                     )
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
         if token is not None:
             return token, 0.0
@@ -110,12 +112,18 @@ class SQLiteLimiterBackend:
         return None, min(float(earliest), now + period) - now
 
     def _release(self, rate_class: RateClass, token: str, period: float) -> None:
-        with self._mutex:
-            db = self._connect()
-            db.execute(
+        with self._mutex, self._errors():
+            self._connect().execute(
                 "UPDATE coda_rate_tokens SET returns_at = ? WHERE namespace = ? AND rate_class = ? AND token = ?",
                 (self._clock() + period, self.namespace, rate_class, token),
             )
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise TransportError(f"the rate-limit file {str(self.path)!r} could not be used: {exc}") from exc
 
     async def try_acquire(self, rate_class: RateClass, capacity: int, period: float) -> tuple[str | None, float]:
         """See :meth:`cloud.coda_io.limiter.LimiterBackend.try_acquire`."""

@@ -21,13 +21,22 @@ from typing import NoReturn
 import anyio
 import pytest
 
-from cloud.coda_io import CodaRateLimiter, CodaRateLimits, LimiterBackend, SharedWindowLimiter, SQLiteLimiterBackend
-from cloud.common.exceptions import ConfigurationError
+from cloud.coda_io import (
+    CodaClient,
+    CodaRateLimiter,
+    CodaRateLimits,
+    LimiterBackend,
+    SharedWindowLimiter,
+    SQLiteLimiterBackend,
+)
+from cloud.common.exceptions import ConfigurationError, TransportError
 
 from . import limiter_worker
+from .conftest import TOKEN, scaled_limits
+from .fake_server import ServedFake
 
 ROOT = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("CLOUD_REQUIRE_EMULATORS") == "1"
 
 
 def _free_port() -> int:
@@ -181,11 +190,47 @@ async def test_a_cancelled_request_spends_its_token(make_backend: MakeBackend) -
     assert 0.1 < waited < 1.0  # the cancelled one returned one window after it ended, not after its lease
 
 
+async def test_an_unusable_store_raises_a_transport_error(tmp_path: Path) -> None:
+    from cloud.coda_io.limiter_redis import RedisLimiterBackend
+
+    backends: list[LimiterBackend] = [
+        SQLiteLimiterBackend(tmp_path / "missing" / "limits.db"),
+        RedisLimiterBackend(f"redis://127.0.0.1:{_free_port()}/0"),
+    ]
+    for backend in backends:
+        with pytest.raises(TransportError, match="rate-limit"):
+            await backend.try_acquire("read", 1, 1.0)
+        await backend.aclose()
+
+
 def test_a_clock_goes_to_the_backend(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="clock"):
         CodaRateLimiter(backend=SQLiteLimiterBackend(tmp_path / "x.db"), clock=time.time)
     with pytest.raises(ConfigurationError, match="lease"):
         SQLiteLimiterBackend(tmp_path / "x.db", lease=0)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+async def test_clients_with_one_backend_never_cause_a_429(fake_coda: ServedFake, tmp_path: Path, shared: bool) -> None:
+    """Two clients, each with a limiter of its own (as in two processes): on one SQLite file
+    they stay within the write limit together; without it (the control) the fake answers 429."""
+    fake = fake_coda.fake
+    path = tmp_path / "limits.db"
+    limiters = [
+        CodaRateLimiter(scaled_limits(), backend=SQLiteLimiterBackend(path) if shared else None) for _ in range(2)
+    ]
+    clients = [CodaClient(api_token=TOKEN, base_url=fake_coda.base_url, rate_limits=limiter) for limiter in limiters]
+
+    async def write(client: CodaClient, number: int) -> None:
+        await client.upsert_rows("doc-seed", "Tasks", rows=[{"cells": [{"column": "Name", "value": f"w{number}"}]}])
+
+    async with clients[0], clients[1], anyio.create_task_group() as group:
+        for number in range(16):
+            group.start_soon(write, clients[number % 2], number)
+    for limiter in limiters:
+        await limiter.aclose()
+    assert fake.class_counts["write"] == 16  # every write landed (retried after a 429 in the control)
+    assert (fake.status_counts[429] == 0) is shared
 
 
 # -- many processes ------------------------------------------------------------------------
