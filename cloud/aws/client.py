@@ -36,6 +36,7 @@ from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, ut
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
+from cloud.common.transfer_engine import fetch_ranges, plan_ranges, upload_blocks, upload_in_parts
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import (
     check_content_type,
@@ -57,7 +58,6 @@ from .transfer import (
     file_parts,
     md5_based_etag,
     request_body,
-    run_workers,
 )
 from .validation import check_bucket_name, check_endpoint_url, check_region, is_aws_endpoint
 
@@ -494,44 +494,26 @@ class S3Client(StorageClient):
         user = normalize_metadata(metadata)
         conditions = _conditions(if_none_match, if_match)
         ctype = check_content_type(content_type or "application/octet-stream")
-        blocks = rechunk(chunks, self.part_size)
-        try:
-            first = await _next_or_none(blocks)
-            second = await _next_or_none(blocks) if first is not None else None
-        except BaseException:
-            await _close_iterator(blocks)
-            raise
-        if second is None:
-            data = first or b""
+
+        async def single(data: bytes) -> None:
             await self._put_object("upload_stream", bucket, object_name, data, ctype, user, conditions, timeout)
             if progress is not None and data:
                 progress(len(data))
-            return True
 
-        async def parts() -> AsyncIterator[bytes]:
-            assert first is not None and second is not None
-            yield first
-            yield second
-            count = 2
-            async for block in blocks:
-                count += 1
-                if count > MAX_PARTS:
-                    raise ConfigurationError(
-                        f"the stream is longer than {MAX_PARTS} parts of {self.part_size} bytes: raise part_size"
-                    )
-                yield block
+        async def in_parts(parts: AsyncIterator[bytes]) -> None:
+            await self._multipart_upload(
+                "upload_stream",
+                bucket,
+                object_name,
+                parts,
+                content_type=ctype,
+                metadata=user,
+                conditions=conditions,
+                progress=progress,
+                timeout=timeout,
+            )
 
-        await self._multipart_upload(
-            "upload_stream",
-            bucket,
-            object_name,
-            parts(),
-            content_type=ctype,
-            metadata=user,
-            conditions=conditions,
-            progress=progress,
-            timeout=timeout,
-        )
+        await upload_blocks(rechunk(chunks, self.part_size), single=single, in_parts=in_parts)
         return True
 
     async def _multipart_upload(
@@ -547,57 +529,28 @@ class S3Client(StorageClient):
         progress: ProgressCallback | None,
         timeout: float | None,
     ) -> dict[str, Any]:
-        """Upload ``parts`` in parallel as one multipart upload; abort it on any failure."""
-        create: dict[str, Any] = {
-            "Bucket": bucket,
-            "Key": object_name,
-            "ContentType": content_type,
-            "Metadata": dict(metadata),
-        }
-        if self._checksum == "crc32":
-            create["ChecksumAlgorithm"] = "CRC32"
-        try:
+        """Upload ``parts`` in parallel as one multipart upload (the engine aborts it on any
+        failure)."""
+
+        async def begin() -> _MultipartUpload:
+            create: dict[str, Any] = {
+                "Bucket": bucket,
+                "Key": object_name,
+                "ContentType": content_type,
+                "Metadata": dict(metadata),
+            }
+            if self._checksum == "crc32":
+                create["ChecksumAlgorithm"] = "CRC32"
             started = await self._request(operation, "create_multipart_upload", create, timeout=timeout)
-        except BaseException:
-            await _close_iterator(parts)
-            raise
-        upload_id: str = started["UploadId"]
-        done: dict[int, dict[str, Any]] = {}
+            return _MultipartUpload(self, operation, bucket, object_name, started["UploadId"], conditions, progress)
 
-        async def send(number: int, data: bytes) -> None:
-            params: dict[str, Any] = {
-                "Bucket": bucket,
-                "Key": object_name,
-                "UploadId": upload_id,
-                "PartNumber": number,
-                "Body": request_body(data),
-                "ContentLength": len(data),
-                **(await checksum_params(self._checksum, data)),
-            }
-            response = await self._request(operation, "upload_part", params, timeout=timeout)
-            part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
-            if "ChecksumCRC32" in params:
-                part["ChecksumCRC32"] = response.get("ChecksumCRC32") or params["ChecksumCRC32"]
-            done[number] = part
-            self.stats.add_sent(len(data))
-            if progress is not None:
-                progress(len(data))
-
-        try:
-            await run_workers(parts, send, self.max_concurrency)
-            complete: dict[str, Any] = {
-                "Bucket": bucket,
-                "Key": object_name,
-                "UploadId": upload_id,
-                "MultipartUpload": {"Parts": [done[n] for n in sorted(done)]},
-                **conditions,
-            }
-            return await self._request(
-                operation, "complete_multipart_upload", complete, idempotent=not conditions, timeout=timeout
-            )
-        except BaseException:
-            await self._abort_upload(bucket, object_name, upload_id)
-            raise
+        return await upload_in_parts(
+            parts,
+            begin,
+            concurrency=self.max_concurrency,
+            max_parts=MAX_PARTS,
+            too_many=f"more than {MAX_PARTS} parts of {self.part_size} bytes: raise part_size",
+        )
 
     async def _abort_upload(self, bucket: str, object_name: str, upload_id: str) -> None:
         """Abort a multipart upload, best effort and shielded from cancellation."""
@@ -774,13 +727,9 @@ class S3Client(StorageClient):
             if received >= total:
                 return True  # the first answer held the whole object (and was verified)
             await dest.truncate(total)
-            segments = [
-                (offset, min(self.part_size, total - offset)) for offset in range(self.part_size, total, self.part_size)
-            ]
             digests: dict[int, bytes] = {0: first.md5}
 
-            async def fetch(segment: tuple[int, int]) -> None:
-                offset, length = segment
+            async def fetch(offset: int, length: int) -> None:
                 tracker = SegmentProgress(progress)
                 fetched = await self._runner.call(
                     "download_file",
@@ -789,7 +738,7 @@ class S3Client(StorageClient):
                 )
                 digests[offset] = fetched.md5
 
-            await _gather_bounded(segments, fetch, self.max_concurrency)
+            await fetch_ranges(plan_ranges(received, total, self.part_size), fetch, concurrency=self.max_concurrency)
             with self._runner.errors("download_file"):
                 await self._verify_ranges(bucket, object_name, etag, dest, total, digests, first.response)
         return True
@@ -989,53 +938,20 @@ class S3Client(StorageClient):
     ) -> None:
         """Copy a large object with parallel ``UploadPartCopy`` requests."""
         part_size = _part_size_for(source.size, self.part_size)
-        copy_source = {"Bucket": source.bucket, "Key": source.name}
 
-        async def ranges() -> AsyncIterator[tuple[int, int]]:
-            for offset in range(0, source.size, part_size):
-                yield offset, min(part_size, source.size - offset)
-
-        create: dict[str, Any] = {
-            "Bucket": dest_bucket,
-            "Key": dest_name,
-            "ContentType": source.content_type or "application/octet-stream",
-            "Metadata": dict(source.metadata),
-        }
-        started = await self._request("copy_object", "create_multipart_upload", create, timeout=timeout)
-        upload_id: str = started["UploadId"]
-        done: dict[int, dict[str, Any]] = {}
-
-        async def copy_part(number: int, span: tuple[int, int]) -> None:
-            offset, length = span
-            params: dict[str, Any] = {
+        async def begin() -> _MultipartCopy:
+            create: dict[str, Any] = {
                 "Bucket": dest_bucket,
                 "Key": dest_name,
-                "UploadId": upload_id,
-                "PartNumber": number,
-                "CopySource": copy_source,
-                "CopySourceRange": f"bytes={offset}-{offset + length - 1}",
+                "ContentType": source.content_type or "application/octet-stream",
+                "Metadata": dict(source.metadata),
             }
-            if source.etag:
-                params["CopySourceIfMatch"] = f'"{source.etag}"'
-            response = await self._request("copy_object", "upload_part_copy", params, timeout=timeout)
-            done[number] = {"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]}
+            started = await self._request("copy_object", "create_multipart_upload", create, timeout=timeout)
+            return _MultipartCopy(self, "copy_object", dest_bucket, dest_name, started["UploadId"], source)
 
-        try:
-            await run_workers(ranges(), copy_part, self.max_concurrency)
-            await self._request(
-                "copy_object",
-                "complete_multipart_upload",
-                {
-                    "Bucket": dest_bucket,
-                    "Key": dest_name,
-                    "UploadId": upload_id,
-                    "MultipartUpload": {"Parts": [done[n] for n in sorted(done)]},
-                },
-                timeout=timeout,
-            )
-        except BaseException:
-            await self._abort_upload(dest_bucket, dest_name, upload_id)
-            raise
+        await upload_in_parts(
+            plan_ranges(0, source.size, part_size), begin, concurrency=self.max_concurrency, max_parts=MAX_PARTS
+        )
 
     # -- listings and URLs -----------------------------------------------------------------
 
@@ -1169,6 +1085,91 @@ def _response_date(response: Mapping[str, Any]) -> datetime:
     return datetime.now(timezone.utc)
 
 
+class _MultipartUpload:
+    """One S3 multipart upload, as the transfer engine drives it."""
+
+    def __init__(
+        self,
+        client: S3Client,
+        operation: str,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        conditions: Mapping[str, str],
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.client = client
+        self.operation = operation
+        self.bucket = bucket
+        self.key = key
+        self.upload_id = upload_id
+        self.conditions = conditions
+        self.progress = progress
+
+    async def send_part(self, number: int, data: bytes) -> dict[str, Any]:
+        """UploadPart with the part's checksum; S3's answer is checked against it."""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self.key,
+            "UploadId": self.upload_id,
+            "PartNumber": number,
+            "Body": request_body(data),
+            "ContentLength": len(data),
+            **(await checksum_params(self.client._checksum, data)),
+        }
+        response = await self.client._request(self.operation, "upload_part", params)
+        part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
+        if "ChecksumCRC32" in params:
+            part["ChecksumCRC32"] = response.get("ChecksumCRC32") or params["ChecksumCRC32"]
+        self.client.stats.add_sent(len(data))
+        if self.progress is not None:
+            self.progress(len(data))
+        return part
+
+    async def commit(self, parts: list[dict[str, Any]]) -> dict[str, Any]:
+        """CompleteMultipartUpload (not retried when it carries a condition)."""
+        complete: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self.key,
+            "UploadId": self.upload_id,
+            "MultipartUpload": {"Parts": parts},
+            **self.conditions,
+        }
+        return await self.client._request(
+            self.operation, "complete_multipart_upload", complete, idempotent=not self.conditions
+        )
+
+    async def abort(self) -> None:
+        """AbortMultipartUpload, best effort."""
+        await self.client._abort_upload(self.bucket, self.key, self.upload_id)
+
+
+class _MultipartCopy(_MultipartUpload):
+    """A multipart upload whose parts are ranges of another object (UploadPartCopy)."""
+
+    def __init__(
+        self, client: S3Client, operation: str, bucket: str, key: str, upload_id: str, source: ObjectMetadata
+    ) -> None:
+        super().__init__(client, operation, bucket, key, upload_id, {}, None)
+        self.source = source
+
+    async def send_part(self, number: int, span: tuple[int, int]) -> dict[str, Any]:  # type: ignore[override]
+        """UploadPartCopy of ``span`` (offset, length), pinned to the source's ETag."""
+        offset, length = span
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self.key,
+            "UploadId": self.upload_id,
+            "PartNumber": number,
+            "CopySource": {"Bucket": self.source.bucket, "Key": self.source.name},
+            "CopySourceRange": f"bytes={offset}-{offset + length - 1}",
+        }
+        if self.source.etag:
+            params["CopySourceIfMatch"] = f'"{self.source.etag}"'
+        response = await self.client._request(self.operation, "upload_part_copy", params)
+        return {"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]}
+
+
 class _Range(NamedTuple):
     """What one ranged GET of a download brought."""
 
@@ -1191,24 +1192,6 @@ def _total_size(response: Mapping[str, Any]) -> int | None:
             return int(total)
     length = response.get("ContentLength")
     return length if isinstance(length, int) else None
-
-
-async def _next_or_none(iterator: AsyncIterator[bytes]) -> bytes | None:
-    try:
-        return await iterator.__anext__()
-    except StopAsyncIteration:
-        return None
-
-
-async def _close_iterator(iterator: AsyncIterator[Any]) -> None:
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        with anyio.CancelScope(shield=True):
-            await aclose()
-
-
-async def _gather_bounded(items: list[tuple[int, int]], work: Any, concurrency: int) -> None:
-    await map_bounded(items, work, concurrency)
 
 
 async def _chain_secrets(client: Any) -> tuple[str, ...]:

@@ -7,12 +7,11 @@ import hashlib
 import io
 import re
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal, TypeVar
 
 import anyio
 
-from cloud.common.bulk import map_bounded
 from cloud.common.chunks import stream_views
 from cloud.common.exceptions import IntegrityError
 from cloud.common.files import read_at
@@ -28,7 +27,6 @@ __all__ = [
     "checksum_params",
     "md5_based_etag",
     "file_parts",
-    "run_workers",
 ]
 
 T = TypeVar("T")
@@ -147,32 +145,6 @@ async def file_parts(path: StrPath, size: int, part_size: int) -> AsyncIterator[
             raise OSError(f"{path!s} changed while it was being uploaded")
         yield data
         offset += length
-
-
-async def run_workers(
-    items: AsyncIterator[T],
-    work: Callable[[int, T], Awaitable[None]],
-    concurrency: int,
-) -> None:
-    """Run ``work(number, item)`` (``number`` counts from 1) over ``items`` with at most
-    ``concurrency`` calls in flight, on the shared :func:`~cloud.common.bulk.map_bounded`
-    (items pulled lazily; the first exception cancels the rest and is raised as itself)."""
-
-    async def numbered() -> AsyncIterator[tuple[int, T]]:
-        number = 0
-        try:
-            async for item in items:
-                number += 1
-                yield number, item
-        finally:
-            aclose = getattr(items, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-    async def run(pair: tuple[int, T]) -> None:
-        await work(*pair)
-
-    await map_bounded(numbered(), run, concurrency)
 
 
 class SegmentProgress:

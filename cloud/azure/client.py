@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, TypeAlias, TypeVar
+from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -59,9 +59,11 @@ from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.redaction import redact, redact_url
 from cloud.common.retry import RetryPolicy
+from cloud.common.transfer_engine import upload_blocks, upload_in_parts
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import (
     check_content_type,
+    check_data,
     check_object_name,
     check_prefix,
     normalize_metadata,
@@ -562,7 +564,7 @@ class AzureBlobClient(StorageClient):
         self._check(bucket, object_name)
         meta = normalize_metadata(metadata)
         ctype = check_content_type(content_type or DEFAULT_CONTENT_TYPE)
-        payload = bytes(data)
+        payload = check_data(data)
         blocks = _memory_blocks(payload, self._block_size_for(len(payload)))
         result = await self._upload("put_bytes", bucket, object_name, blocks, ctype, meta, None, timeout)
         return ObjectMetadata(
@@ -589,30 +591,25 @@ class AzureBlobClient(StorageClient):
     ) -> dict[str, Any]:
         """Upload ``blocks``: a single Put Blob when there is at most one, else Put Block
         for each (in parallel) and Put Block List to commit them."""
-        try:
-            first = await anext(blocks, None)
-            second = await anext(blocks, None) if first is not None else None
-        except CloudError as exc:
-            raise self._fail_in(operation)(exc) from None
-        if second is None:
-            return await self._put_single(
-                operation, bucket, name, first or b"", content_type, metadata, progress, timeout
+
+        async def single(data: bytes) -> dict[str, Any]:
+            return await self._put_single(operation, bucket, name, data, content_type, metadata, progress, timeout)
+
+        async def in_parts(parts: AsyncIterator[bytes]) -> dict[str, Any]:
+            async def load(data: bytes) -> tuple[bytes, bytes]:
+                return data, await md5_of(data)
+
+            return await self._put_blocks(
+                operation, bucket, name, parts, load, content_type, metadata, progress, timeout
             )
 
-        async def load(data: bytes) -> tuple[bytes, bytes]:
-            return data, await md5_of(data)
-
-        return await self._put_blocks(
-            operation,
-            bucket,
-            name,
-            _chain([first or b"", second], blocks),
-            load,
-            content_type,
-            metadata,
-            progress,
-            timeout,
-        )
+        try:
+            return await upload_blocks(blocks, single=single, in_parts=in_parts)
+        except CloudError as exc:
+            converted = self._fail_in(operation)(exc)
+            if converted is exc:
+                raise
+            raise converted from None
 
     async def _put_single(
         self,
@@ -673,56 +670,18 @@ class AzureBlobClient(StorageClient):
         Content-MD5 at commit, which every read of the whole blob checks (a ranged download
         could not be verified otherwise).  At most ``max_concurrency`` blocks are in
         memory; ``release`` gets each block's data back once it is staged (or failed)."""
-        prefix = uuid.uuid4().hex
-        whole = OrderedDigest(hashlib.md5(usedforsecurity=False))
         blob = await self._open_blob(operation, bucket, name, timeout)
 
-        async def stage(item: tuple[int, X]) -> str:
-            index, source = item
-            data, md5 = await load(source)
-            try:
-                await whole.add(index, data, end=index + 1)
-            except BaseException:
-                if release is not None:
-                    release(data)
-                raise
-            block_id = f"{prefix}-{index:06d}"
-            size = len(data)
+        async def begin() -> _BlockUpload[X, B]:
+            return _BlockUpload(self, operation, blob, load, release, content_type, metadata, progress)
 
-            async def send() -> None:
-                # The aio pipeline streams an async iterable body, though the hints list
-                # only sync ones.
-                body: Any = stream_views(data) if size >= STREAM_BODY_FROM else bytes(data)
-                await blob.stage_block(block_id, body, length=size, transactional_content_md5=md5)
-
-            try:
-                await self._call(operation, send, timeout=timeout)
-            finally:
-                if release is not None:
-                    release(data)
-            self.stats.add_sent(size)
-            if progress is not None:
-                progress(size)
-            return block_id
-
-        try:
-            block_ids = await map_bounded(_numbered(items), stage, self.max_concurrency)
-        except Exception as exc:
-            converted = self._fail_in(operation)(exc)
-            if converted is exc:
-                raise
-            raise converted from exc
-
-        digest = whole.sink.digest()
-
-        async def commit() -> dict[str, Any]:
-            return await blob.commit_block_list(
-                [BlobBlock(block_id) for block_id in block_ids],
-                content_settings=ContentSettings(content_type=content_type, content_md5=bytearray(digest)),
-                metadata=metadata,
-            )
-
-        return await self._call(operation, commit, timeout=timeout)
+        return await upload_in_parts(
+            items,
+            begin,
+            concurrency=self.max_concurrency,
+            max_parts=MAX_BLOCKS,
+            too_many=f"more than {MAX_BLOCKS} blocks: use a larger block_size",
+        )
 
     async def _runner_open(self, operation: str, bucket: str, name: str, timeout: float | None) -> BlobClient:
         async def get() -> BlobClient:
@@ -1270,6 +1229,94 @@ class _BatchUnsupportedError(Exception):
 _AZURE = CloudProvider.AZURE
 
 
+class _BlockUpload(Generic[X, B]):
+    """One upload in blocks, as the transfer engine drives it: Put Block per part, Put
+    Block List to commit."""
+
+    def __init__(
+        self,
+        client: AzureBlobClient,
+        operation: str,
+        blob: BlobClient,
+        load: Callable[[X], Awaitable[tuple[B, bytes]]],
+        release: Callable[[B], None] | None,
+        content_type: str,
+        metadata: dict[str, str],
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.client = client
+        self.operation = operation
+        self.blob = blob
+        self.load: Callable[[X], Awaitable[tuple[B, bytes]]] = load
+        self.release: Callable[[B], None] | None = release
+        self.content_type = content_type
+        self.metadata = metadata
+        self.progress = progress
+        self.prefix = uuid.uuid4().hex
+        self.whole = OrderedDigest(hashlib.md5(usedforsecurity=False))
+        self.staged = False
+
+    async def send_part(self, number: int, item: X) -> str:
+        """Load the block, hash it into the whole blob's MD5 in order, stage it with its
+        own MD5 (checked by the service); the block's buffer is released afterwards."""
+        index = number - 1
+        data, md5 = await self.load(item)
+        try:
+            await self.whole.add(index, data, end=number)
+            block_id = f"{self.prefix}-{index:06d}"
+            size = len(data)
+
+            async def send() -> None:
+                # The aio pipeline streams an async iterable body, though the hints list
+                # only sync ones.
+                body: Any = stream_views(data) if size >= STREAM_BODY_FROM else bytes(data)
+                self.staged = True
+                await self.blob.stage_block(block_id, body, length=size, transactional_content_md5=md5)
+
+            await self.client._call(self.operation, send, timeout=None)
+        finally:
+            if self.release is not None:
+                self.release(data)
+        self.client.stats.add_sent(size)
+        if self.progress is not None:
+            self.progress(size)
+        return block_id
+
+    async def commit(self, block_ids: list[str]) -> dict[str, Any]:
+        """Put Block List with the whole blob's MD5 as its Content-MD5."""
+        settings = ContentSettings(content_type=self.content_type, content_md5=bytearray(self.whole.sink.digest()))
+
+        async def commit() -> dict[str, Any]:
+            return await self.blob.commit_block_list(
+                [BlobBlock(block_id) for block_id in block_ids], content_settings=settings, metadata=self.metadata
+            )
+
+        return await self.client._call(self.operation, commit, timeout=None)
+
+    async def abort(self) -> None:
+        """Discard the staged blocks where the API allows: a blob that does not exist yet is
+        committed empty (which drops every uncommitted block) and deleted.  An existing
+        blob is left as it is (re-committing it would change it); the service drops its
+        uncommitted blocks after a week."""
+        if not self.staged:
+            return
+        try:
+            try:
+                await self.blob.get_blob_properties()
+                return
+            except ResourceNotFoundError:
+                pass
+            await self.blob.commit_block_list([])
+            await self.blob.delete_blob()
+        except Exception as exc:
+            self.client._runner.logger.warning(
+                "could not discard the uncommitted blocks of %r: %s",
+                self.blob.blob_name,
+                type(exc).__name__,
+                extra={"provider": "azure", "operation": self.operation},
+            )
+
+
 def _close_response(stream: Any) -> None:
     """Close the aiohttp response under an azure-core stream (best effort)."""
     internal = getattr(getattr(stream, "response", None), "internal_response", None)
@@ -1324,41 +1371,9 @@ def _read_block_and_md5(fd: int, buffer: bytearray, offset: int, length: int) ->
     return hashlib.md5(view, usedforsecurity=False).digest()
 
 
-async def _numbered(items: Iterable[X] | AsyncIterable[X]) -> AsyncIterator[tuple[int, X]]:
-    """``(index, item)`` pairs, refusing more than Azure's 50,000 blocks."""
-    index = 0
-    if isinstance(items, AsyncIterable):
-        iterator = aiter(items)
-        try:
-            async for item in iterator:
-                yield _block_index(index), item
-                index += 1
-        finally:
-            close = getattr(iterator, "aclose", None)
-            if close is not None:
-                await close()  # the caller's generator closes now, in this task
-    else:
-        for item in items:
-            yield _block_index(index), item
-            index += 1
-
-
-def _block_index(index: int) -> int:
-    if index >= MAX_BLOCKS:
-        raise BadRequestError(f"more than {MAX_BLOCKS} blocks: use a larger block_size", code="BlockCountExceedsLimit")
-    return index
-
-
 async def _memory_blocks(data: bytes, block_size: int) -> AsyncIterator[bytes]:
     for offset in range(0, len(data), block_size):
         yield data[offset : offset + block_size]
-
-
-async def _chain(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    for item in head:
-        yield item
-    async for item in rest:
-        yield item
 
 
 def _batched(items: Iterable[X], size: int) -> Iterable[list[X]]:

@@ -16,7 +16,7 @@ import anyio
 import httpx
 import pytest
 from azure.core.credentials import AccessToken, AzureNamedKeyCredential, AzureSasCredential
-from azure.core.exceptions import ServiceResponseError
+from azure.core.exceptions import ResourceNotFoundError, ServiceResponseError
 from azure.storage.blob import ContentSettings, UserDelegationKey
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
@@ -108,7 +108,18 @@ async def test_failed_block_commits_nothing_and_keeps_the_old_version(connection
             await client.put_bytes(container, "never", os.urandom(12 * BLOCK))
         assert await client.object_exists(container, "never") is False
         assert client.stats.retries >= 3  # block 5 was retried by our policy before giving up
-    assert transport.sent["commit"] == 0
+    assert_no_block_committed(transport)
+    # The new blob's staged blocks were discarded (committed empty, then deleted).
+    async with BlobServiceClient.from_connection_string(connection_string) as service:
+        with pytest.raises(ResourceNotFoundError):
+            await service.get_blob_client(container, "never").get_block_list("uncommitted")
+
+
+def assert_no_block_committed(transport: RecordingTransport) -> None:
+    """Every Put Block List sent was an empty one (the abort of a new blob), never the blocks."""
+    commits = [r for r in transport.requests if r.method == "PUT" and "comp=blocklist" in r.url]
+    assert len(commits) == transport.sent["commit"]
+    assert all(b"<Latest>" not in bytes(r.data or b"") for r in commits)
 
 
 async def test_corrupted_block_is_rejected_by_the_service(connection_string: str, container: str) -> None:
@@ -122,7 +133,7 @@ async def test_corrupted_block_is_rejected_by_the_service(connection_string: str
             await client.put_bytes(container, "corrupt", b"\x00" * (4 * BLOCK))
         assert info.value.status_code == 400
         assert await client.object_exists(container, "corrupt") is False
-    assert transport.sent["commit"] == 0
+    assert_no_block_committed(transport)
 
 
 async def test_download_uses_parallel_ranged_reads(connection_string: str, container: str, tmp_path: Path) -> None:

@@ -1,0 +1,181 @@
+"""The transfer engine: uploads in parts and downloads in ranges, for every provider.
+
+Providers supply primitives and this module holds the transfer logic once:
+
+* **Uploads.** :func:`upload_blocks` makes the one choice between a single request and an
+  upload in parts, from the first two blocks of a stream; :func:`upload_in_parts` begins an
+  upload, sends its parts with bounded concurrency (items pulled lazily, so memory holds at
+  most ``concurrency`` parts), commits them in order, and aborts on any failure, cancellation
+  included, so nothing is left half-written.  The provider's :class:`PartUpload` sends one
+  part, commits, aborts; each of its requests goes through the provider's runner, which
+  retries it from its first byte.
+* **Downloads.** :func:`plan_ranges` splits what follows a first answer into ranges and
+  :func:`fetch_ranges` fetches them with bounded concurrency; the first failure cancels the
+  rest.  The provider's fetch of one range is retried whole by its runner.
+
+Deadlines come from :mod:`cloud.common.deadline` (one per public call), whole-object checks
+from :mod:`cloud.common.integrity`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Generic, Protocol, TypeVar
+
+import anyio
+
+from .bulk import map_bounded
+from .exceptions import ConfigurationError
+
+__all__ = [
+    "ABORT_SECONDS",
+    "PartUpload",
+    "fetch_ranges",
+    "plan_ranges",
+    "upload_blocks",
+    "upload_in_parts",
+]
+
+X = TypeVar("X")
+X_contra = TypeVar("X_contra", contravariant=True)
+P = TypeVar("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+ABORT_SECONDS = 60.0
+"""How long an abort may take once a transfer failed (it runs shielded from cancellation)."""
+
+
+class PartUpload(Protocol[X_contra, P, R_co]):
+    """One begun upload in parts, as a provider drives it (S3 multipart, Azure blocks)."""
+
+    async def send_part(self, number: int, item: X_contra) -> P:
+        """Send part ``number`` (from 1) made from ``item``; retried by the provider."""
+
+    async def commit(self, parts: list[P]) -> R_co:
+        """Make the parts, in order, the object."""
+
+    async def abort(self) -> None:
+        """Discard what was sent (best effort; failures are the provider's to log)."""
+
+
+class _Numbered(Generic[X]):
+    """``(number, item)`` pairs from 1, refusing more than ``limit`` parts."""
+
+    def __init__(self, limit: int, message: str) -> None:
+        self.limit = limit
+        self.message = message
+
+    async def over(self, items: AsyncIterable[X] | Iterable[X]) -> AsyncIterator[tuple[int, X]]:
+        number = 0
+        if isinstance(items, AsyncIterable):
+            iterator = aiter(items)
+            try:
+                async for item in iterator:
+                    number += 1
+                    self._check(number)
+                    yield number, item
+            finally:
+                close = getattr(iterator, "aclose", None)
+                if close is not None:
+                    await close()  # the caller's generator closes now, in this task
+        else:
+            for item in items:
+                number += 1
+                self._check(number)
+                yield number, item
+
+    def _check(self, number: int) -> None:
+        if number > self.limit:
+            raise ConfigurationError(self.message)
+
+
+async def upload_in_parts(
+    items: AsyncIterable[X] | Iterable[X],
+    begin: Callable[[], Awaitable[PartUpload[X, P, R]]],
+    *,
+    concurrency: int,
+    max_parts: int,
+    too_many: str = "too many parts: use a larger part size",
+) -> R:
+    """Begin an upload, send a part per item (``concurrency`` at once), commit them in
+    order and return what the commit returned.  Any failure, from a part, the items or a
+    cancellation, aborts the upload (shielded, at most :data:`ABORT_SECONDS`) and is raised
+    as itself; an exception raised by ``items`` propagates unchanged."""
+    try:
+        upload = await begin()
+    except BaseException:
+        close = getattr(items, "aclose", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await close()
+        raise
+    numbered = _Numbered[X](max_parts, too_many)
+
+    async def send(pair: tuple[int, X]) -> tuple[int, P]:
+        number, item = pair
+        return number, await upload.send_part(number, item)
+
+    try:
+        sent = await map_bounded(numbered.over(items), send, concurrency)
+        return await upload.commit([part for _, part in sorted(sent, key=lambda pair: pair[0])])
+    except BaseException:
+        with anyio.move_on_after(ABORT_SECONDS, shield=True):
+            await upload.abort()
+        raise
+
+
+async def upload_blocks(
+    blocks: AsyncIterator[bytes],
+    *,
+    single: Callable[[bytes], Awaitable[R]],
+    in_parts: Callable[[AsyncIterator[bytes]], Awaitable[R]],
+) -> R:
+    """The one choice between a single request and an upload in parts: a stream of at most
+    one block goes to ``single`` (an empty stream as ``b""``), a longer one to ``in_parts``
+    with every block, the two read ahead included.  ``blocks`` is closed on failure."""
+    try:
+        first = await anext(blocks, None)
+        second = await anext(blocks, None) if first is not None else None
+    except BaseException:
+        close = getattr(blocks, "aclose", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await close()
+        raise
+    if second is None:
+        return await single(first or b"")
+    assert first is not None
+
+    async def chained() -> AsyncIterator[bytes]:
+        try:
+            yield first
+            yield second
+            async for block in blocks:
+                yield block
+        finally:
+            close = getattr(blocks, "aclose", None)
+            if close is not None:
+                await close()
+
+    return await in_parts(chained())
+
+
+def plan_ranges(start: int, total: int, size: int) -> list[tuple[int, int]]:
+    """``(offset, length)`` ranges of at most ``size`` bytes covering ``[start, total)``."""
+    return [(offset, min(size, total - offset)) for offset in range(start, total, size)]
+
+
+async def fetch_ranges(
+    ranges: Iterable[tuple[int, int]],
+    fetch: Callable[[int, int], Awaitable[None]],
+    *,
+    concurrency: int,
+) -> None:
+    """``await fetch(offset, length)`` for every range, ``concurrency`` at once, ranges taken
+    in order as workers free up; the first failure cancels the rest and is raised."""
+
+    async def one(item: tuple[int, int]) -> None:
+        await fetch(*item)
+
+    await map_bounded(ranges, one, concurrency)
