@@ -36,7 +36,7 @@ from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, ut
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
-from cloud.common.transfer_engine import fetch_ranges, plan_ranges, upload_blocks, upload_in_parts
+from cloud.common.transfer_engine import SegmentProgress, fetch_ranges, plan_ranges, upload_blocks, upload_in_parts
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import (
     check_content_type,
@@ -52,7 +52,6 @@ from .errors import translate
 from .transfer import (
     ChecksumKind,
     DownloadVerifier,
-    SegmentProgress,
     check_upload_response,
     checksum_params,
     file_parts,

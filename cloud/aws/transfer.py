@@ -15,14 +15,13 @@ import anyio
 from cloud.common.chunks import stream_views
 from cloud.common.exceptions import IntegrityError
 from cloud.common.files import read_at
-from cloud.common.types import ProgressCallback, StrPath
+from cloud.common.types import StrPath
 
 __all__ = [
     "BytesBody",
     "ChecksumKind",
     "request_body",
     "DownloadVerifier",
-    "SegmentProgress",
     "check_upload_response",
     "checksum_params",
     "md5_based_etag",
@@ -145,21 +144,6 @@ async def file_parts(path: StrPath, size: int, part_size: int) -> AsyncIterator[
             raise OSError(f"{path!s} changed while it was being uploaded")
         yield data
         offset += length
-
-
-class SegmentProgress:
-    """Reports progress of one byte range exactly once, even when its request is retried."""
-
-    def __init__(self, progress: ProgressCallback | None) -> None:
-        self._progress = progress
-        self._reported = 0
-
-    def advance(self, position: int) -> None:
-        """The current attempt has received ``position`` bytes of the range."""
-        if self._progress is not None and position > self._reported:
-            delta = position - self._reported
-            self._reported = position
-            self._progress(delta)
 
 
 def md5_based_etag(response: Mapping[str, Any], *, aws: bool) -> bool:

@@ -26,10 +26,12 @@ import anyio
 
 from .bulk import map_bounded
 from .exceptions import ConfigurationError
+from .types import ProgressCallback
 
 __all__ = [
     "ABORT_SECONDS",
     "PartUpload",
+    "SegmentProgress",
     "fetch_ranges",
     "plan_ranges",
     "upload_blocks",
@@ -159,6 +161,22 @@ async def upload_blocks(
                 await close()
 
     return await in_parts(chained())
+
+
+class SegmentProgress:
+    """Reports progress of one range (or one whole transfer) exactly once, even when its
+    request is retried from its first byte."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self._progress = progress
+        self._reported = 0
+
+    def advance(self, position: int) -> None:
+        """The current attempt has received ``position`` bytes of the range."""
+        if self._progress is not None and position > self._reported:
+            delta = position - self._reported
+            self._reported = position
+            self._progress(delta)
 
 
 def plan_ranges(start: int, total: int, size: int) -> list[tuple[int, int]]:

@@ -30,6 +30,7 @@ from cloud.common.exceptions import (
     NotFoundError,
     PermissionDeniedError,
     ServerError,
+    TransportError,
 )
 from cloud.common.files import (
     DEFAULT_CONTENT_TYPE,
@@ -45,10 +46,12 @@ from cloud.common.models import ObjectMetadata
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
+from cloud.common.transfer_engine import SegmentProgress
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import (
     check_content_type,
     check_object_name,
+    check_prefix,
     normalize_metadata,
     range_needs_size,
     slice_bounds,
@@ -516,7 +519,13 @@ class GCSClient(StorageClient):
             ) from exc
         if self._service_data is None:
             data = getattr(storage.token, "service_data", None)
-            self._service_data = dict(data) if isinstance(data, dict) else {}
+            found = dict(data) if isinstance(data, dict) else {}
+            try:
+                _check_private_key(found, "the Application Default Credentials")
+            except ConfigurationError:
+                await session.close()
+                raise
+            self._service_data = found
         self._session = session
         self._storage = storage
 
@@ -915,14 +924,23 @@ class GCSClient(StorageClient):
     # -- downloads -------------------------------------------------------------------------
 
     async def _get_media(
-        self, operation: str, bucket: str, object_name: str, timeout: float | None, read_up_to: int
+        self,
+        operation: str,
+        bucket: str,
+        object_name: str,
+        timeout: float | None,
+        read_up_to: int,
+        *,
+        through_runner: bool = True,
     ) -> tuple[aiohttp.ClientResponse, bytes | None]:
-        """One GET of the object's content through the runner (timeout, retries, error table).
+        """One GET of the object's content, through the runner (timeout, retries, error
+        table) unless the caller's own attempt already is.
 
-        A body announced at most ``read_up_to`` bytes long is read within the same attempt
-        (so a body cut short is retried as a whole) and returned with the released
+        A body announced at most ``read_up_to`` bytes long (any body for :data:`_WHOLE`) is
+        read and checked against the object's CRC32C (or MD5) within the same attempt, so a
+        body cut short or corrupted is retried as a whole, and returned with the released
         response.  Otherwise the body is ``None`` and the response is left open: the caller
-        streams it and must release it.
+        streams it, checks it and must release it.
         """
         storage = await self._open()
         # A body read whole here keeps aiohttp's stall timer; a streamed one (read_up_to at
@@ -936,7 +954,7 @@ class GCSClient(StorageClient):
                 stream = await storage.download_stream(bucket, object_name, headers={}, timeout=http_timeout)
                 response: aiohttp.ClientResponse = await stream.__aenter__()
                 length = response.content_length
-                if length is None or length > read_up_to:
+                if streamed and (length is None or length > read_up_to):
                     return response, None
                 try:
                     body = await response.read()
@@ -944,8 +962,15 @@ class GCSClient(StorageClient):
                     response.close()
                     raise
             response.release()
+            expected = self._expected_hashes(response)
+            if expected:
+                received = Checksums.for_expected(expected)
+                await _feed(received, body)
+                verify(expected, received, what=self._where(bucket, object_name))
             return response, body
 
+        if not through_runner:
+            return await attempt()
         return await self._runner.call(operation, attempt, timeout=timeout)
 
     @staticmethod
@@ -958,19 +983,8 @@ class GCSClient(StorageClient):
 
     async def _checked_body(self, operation: str, bucket: str, object_name: str, timeout: float | None) -> bytes:
         """The whole object in one request, verified (CRC32C, or MD5 when that is all GCS has)."""
-        response, body = await self._get_media(operation, bucket, object_name, timeout, _WHOLE)
-        if body is None:  # no Content-Length (a chunked answer): read it here
-            try:
-                with self._runner.errors(operation):
-                    body = await response.read()
-            finally:
-                response.release()
-        expected = self._expected_hashes(response)
-        if expected:
-            received = Checksums.for_expected(expected)
-            await _feed(received, body)
-            with self._runner.errors(operation):
-                verify(expected, received, what=self._where(bucket, object_name))
+        _, body = await self._get_media(operation, bucket, object_name, timeout, _WHOLE)
+        assert body is not None
         self.stats.add_received(len(body))
         return body
 
@@ -1065,32 +1079,37 @@ class GCSClient(StorageClient):
         failure).  An object of up to one block (``chunk_size``, at most 1 MiB) is read in
         one piece, checked, then written in one go; a larger one is streamed, receiving the
         next blocks while one background thread hashes and writes the earlier ones (memory
-        at most about six blocks).  ``timeout`` bounds the request and each block; without
-        it, a block that takes over 300 s to arrive fails the download as a stall."""
+        at most about six blocks).  A body broken or corrupted on the way is downloaded again
+        from its first byte (the retry policy's attempts).  ``timeout`` bounds the whole
+        call; without it, a block that takes over 300 s to arrive fails the attempt as a
+        stall."""
         self._check(bucket, object_name)
         replacing = check_destination(local_path)
         block_size = min(self.chunk_size, _MAX_BLOCK)
-        response, body = await self._get_media("download_file", bucket, object_name, timeout, block_size)
-        expected = self._expected_hashes(response)
-        received = Checksums.for_expected(expected)
         where = self._where(bucket, object_name)
-        if body is not None:
-            await _feed(received, body)
-            with self._runner.errors("download_file"):
-                verify(expected, received, what=where)
-            await write_file_atomically(local_path, body, replacing=replacing)
-            self.stats.add_received(len(body))
-            if progress is not None and body:
-                progress(len(body))
-            return True
         limit = timeout if timeout is not None else self._runner.timeout
-        content = response.content
-        # Blocks are hashed and written by one background thread while the next ones are
-        # received: at most _WRITE_AHEAD blocks queued plus one being written.
-        try:
-            async with atomic_destination(local_path) as dest:
-                writer = _BlockWriter(dest.fd, received)
-                with self._runner.errors("download_file"):
+        tracker = SegmentProgress(progress)
+
+        async def attempt() -> None:
+            # The whole download is one attempt: a body broken or corrupted on the way is
+            # fetched again from its first byte, into a new temp file.
+            response, body = await self._get_media(
+                "download_file", bucket, object_name, timeout, block_size, through_runner=False
+            )
+            if body is not None:
+                await write_file_atomically(local_path, body, replacing=replacing)
+                self.stats.add_received(len(body))
+                tracker.advance(len(body))
+                return
+            expected = self._expected_hashes(response)
+            received = Checksums.for_expected(expected)
+            content = response.content
+            # Blocks are hashed and written by one background thread while the next ones
+            # are received: at most _WRITE_AHEAD blocks queued plus one being written.
+            try:
+                async with atomic_destination(local_path) as dest:
+                    writer = _BlockWriter(dest.fd, received)
+                    position = 0
                     async with background_worker(writer.write, depth=_WRITE_AHEAD) as worker:
                         while True:
                             with _block_deadline(limit):
@@ -1099,12 +1118,17 @@ class GCSClient(StorageClient):
                                 break
                             await worker.put(pieces)
                             size = sum(map(len, pieces))
+                            position += size
                             self.stats.add_received(size)
-                            if progress is not None:
-                                progress(size)
+                            tracker.advance(position)
+                    length = response.content_length
+                    if length is not None and position != length:
+                        raise TransportError(f"the response ended after {position} of {length} bytes")
                     verify(expected, received, what=where)
-        finally:
-            response.release()
+            finally:
+                response.release()
+
+        await self._runner.call("download_file", attempt, timeout=timeout)
         return True
 
     # -- metadata, delete, copy ------------------------------------------------------------
@@ -1252,6 +1276,7 @@ class GCSClient(StorageClient):
         request, following GCS's ``nextPageToken``.  With ``delimiter``, common prefixes are
         merged with the objects in name order."""
         check_bucket_name(bucket)
+        check_prefix(prefix, delimiter)
         if delimiter == "":
             raise ConfigurationError("delimiter must not be empty")
         if page_size is not None and (not isinstance(page_size, int) or page_size < 1):
@@ -1334,4 +1359,21 @@ def _parse_key(text: str, path: str) -> dict[str, Any]:
         raise ConfigurationError(f"service_account_file {path!r} has no credential 'type'")
     if data["type"] == "service_account" and not (data.get("client_email") and data.get("private_key")):
         raise ConfigurationError(f"service_account_file {path!r} lacks client_email or private_key")
+    _check_private_key(data, f"service_account_file {path!r}")
     return data
+
+
+def _check_private_key(data: Mapping[str, Any], where: str) -> None:
+    """Refuse a service-account key whose private key does not load as an RSA key: it would
+    otherwise fail at each token request, inside the JWT library, with its own exception."""
+    if data.get("type") != "service_account":
+        return
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    try:
+        key = serialization.load_pem_private_key(str(data.get("private_key", "")).encode("utf-8"), password=None)
+    except Exception:  # ValueError, TypeError, UnsupportedAlgorithm: the key text says which
+        key = None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigurationError(f"the private key in {where} cannot be loaded (not an unencrypted PEM RSA key)")
