@@ -14,7 +14,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import anyio
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from aiobotocore.session import AioSession, get_session
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
 from cloud.common.bulk import map_bounded
@@ -96,7 +96,9 @@ class S3Client(StorageClient):
     ``S3Client(region="eu-west-1")`` talks to AWS with the standard credential chain
     (``AWS_*`` environment variables, shared config and profiles, IAM roles);
     ``credentials=CloudCredentials(access_key_id=..., secret_access_key=...)`` passes keys
-    explicitly; ``endpoint_url="http://127.0.0.1:9000"`` targets an S3-compatible store.
+    explicitly; ``profile="dev"`` uses a named profile of ``~/.aws/config`` (SSO, assumed
+    roles, ``credential_process``) for this client only, as ``aws --profile`` does;
+    ``endpoint_url="http://127.0.0.1:9000"`` targets an S3-compatible store.
 
     Files larger than ``part_size`` are uploaded as multipart uploads whose parts go in
     parallel (``max_concurrency`` at a time) and are aborted on any failure; objects larger
@@ -120,8 +122,12 @@ class S3Client(StorageClient):
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
+        profile: str | None = None,
     ) -> None:
         super().__init__()
+        if profile is not None and (not isinstance(profile, str) or not profile.strip()):
+            raise ConfigurationError("profile must be the name of an AWS profile")
+        self.profile = profile
         self.endpoint_url = check_endpoint_url(endpoint_url)
         self._aws = is_aws_endpoint(self.endpoint_url)
         self.region = check_region(region, aws=self._aws)
@@ -216,7 +222,7 @@ class S3Client(StorageClient):
             kwargs["aws_access_key_id"] = self._credentials.access_key_id
             kwargs["aws_secret_access_key"] = self._credentials.secret_access_key
             kwargs["aws_session_token"] = self._credentials.session_token
-        session = get_session()
+        session = AioSession(profile=self.profile) if self.profile else get_session()
         timestamps.install(session)
         stack = AsyncExitStack()
         try:
