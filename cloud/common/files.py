@@ -12,7 +12,7 @@ import stat
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 import anyio
 
@@ -28,6 +28,7 @@ __all__ = [
     "SMALL_IO",
     "guess_content_type",
     "local_file_error",
+    "open_local_file",
     "pwrite_all",
     "read_at",
     "read_small_file",
@@ -298,6 +299,12 @@ def _unlink_quietly(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def open_local_file(path: StrPath) -> BinaryIO:
+    """Open a local file for reading; a failure raises :func:`local_file_error`'s typed error."""
+    with _typed_errors(path):
+        return open(path, "rb")
 
 
 def _read_chunk(fd: int, size: int, offset: int) -> bytes:

@@ -10,6 +10,7 @@ from .exceptions import ConfigurationError
 __all__ = [
     "MAX_OBJECT_NAME_BYTES",
     "check_content_type",
+    "check_data",
     "check_object_name",
     "check_prefix",
     "normalize_metadata",
@@ -61,6 +62,14 @@ def _encoded_size(text: str, what: str) -> int:
         return len(text.encode("utf-8"))
     except UnicodeEncodeError:
         raise ConfigurationError(f"{what} {text!r} holds a lone surrogate: it has no UTF-8 form") from None
+
+
+def check_data(data: bytes) -> bytes:
+    """Return ``data`` as ``bytes``; anything but a bytes-like object (e.g. a ``str``, whose
+    encoding would be a guess) raises ``ConfigurationError`` before any I/O."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ConfigurationError(f"data must be bytes, not {type(data).__name__}")
+    return bytes(data)
 
 
 def check_content_type(content_type: str) -> str:

@@ -16,13 +16,13 @@ import anyio.to_thread
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import CloudError, ConfigurationError, NotFoundError
-from cloud.common.files import atomic_destination
+from cloud.common.files import atomic_destination, open_local_file
 from cloud.common.models import ObjectMetadata
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
 from cloud.common.types import ProgressCallback, StrPath
-from cloud.common.validation import check_object_name, normalize_metadata, slice_bounds
+from cloud.common.validation import check_data, check_object_name, check_prefix, normalize_metadata, slice_bounds
 
 from .stores import FilesystemStore, MemoryStore, check_bucket_name, check_local_object_name, stored_info
 
@@ -127,11 +127,12 @@ class LocalStorageClient(StorageClient):
         info = stored_info(os.fspath(local_path), content_type, normalize_metadata(metadata), guess=True)
         report = _progress_reporter(progress, threaded=self._store.threaded)
 
-        def write() -> int:
-            with open(local_path, "rb") as source:
+        with open_local_file(local_path) as source:  # a missing file fails here, typed
+
+            def write() -> int:
                 return self._store.write(bucket, object_name, source, info, report)
 
-        size = await self._run("upload_file", write, timeout=timeout)
+            size = await self._run("upload_file", write, timeout=timeout)
         self.stats.add_sent(size)
         return True
 
@@ -181,6 +182,7 @@ class LocalStorageClient(StorageClient):
     ) -> ObjectMetadata:
         """Store ``data`` as an object."""
         self._check(bucket, object_name)
+        data = check_data(data)
         info = stored_info(object_name, content_type, normalize_metadata(metadata), guess=False)
 
         def write() -> ObjectMetadata:
@@ -291,6 +293,7 @@ class LocalStorageClient(StorageClient):
     ) -> AsyncPaginator[ObjectMetadata]:
         """List objects lazily in name order (``page_size`` per page, default 1,000)."""
         check_bucket_name(bucket)
+        check_prefix(prefix, delimiter)
         if delimiter == "":
             raise ConfigurationError("delimiter must not be empty")
         limit = page_size or _PAGE_SIZE

@@ -36,8 +36,10 @@ _MAX_COMPONENT_BYTES = 255
 
 def check_bucket_name(bucket: str) -> str:
     """A local bucket is one folder name: no separators, NUL, or leading dot."""
-    if not isinstance(bucket, str) or not bucket or len(bucket.encode()) > _MAX_COMPONENT_BYTES:
+    if not isinstance(bucket, str) or not bucket or len(bucket.encode("utf-8", "surrogatepass")) > _MAX_COMPONENT_BYTES:
         raise ConfigurationError("bucket name must be 1 to 255 bytes")
+    if any("\ud800" <= c <= "\udfff" for c in bucket):
+        raise ConfigurationError(f"invalid local bucket name {bucket!r}: a lone surrogate has no UTF-8 form")
     if "/" in bucket or "\\" in bucket or "\x00" in bucket or bucket.startswith("."):
         raise ConfigurationError(f"invalid local bucket name {bucket!r}: no '/', '\\\\', NUL or leading '.'")
     return bucket

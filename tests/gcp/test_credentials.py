@@ -262,3 +262,25 @@ def test_sync_client_signs_and_refuses_without_key(clean_env: None, tmp_path: Pa
         assert client.sign_url("bucket-a", "x").startswith("https://storage.googleapis.com/bucket-a/x?")
     with SyncGCSClient(api_root="http://127.0.0.1:9") as anonymous, pytest.raises(ConfigurationError):
         anonymous.sign_url("bucket-a", "x")
+
+
+@pytest.mark.parametrize(
+    "private_key",
+    [
+        "not a key",
+        "-----BEGIN PRIVATE KEY-----\nanVuaw==\n-----END PRIVATE KEY-----\n",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----\n",
+    ],
+)
+async def test_a_junk_private_key_is_a_configuration_error_on_first_use(
+    clean_env: None, no_network: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_key: str
+) -> None:
+    key_file = tmp_path / "junk.json"
+    key_file.write_text(json.dumps({"type": "service_account", "client_email": EMAIL, "private_key": private_key}))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    for client in (GCSClient(service_account_file=key_file, project="p"), GCSClient(project="p")):
+        async with client:
+            with pytest.raises(ConfigurationError, match="private key"):
+                await client.stat("bucket-a", "x")
+            with pytest.raises(ConfigurationError, match="private key"):
+                await client.sign_url("bucket-a", "x")
