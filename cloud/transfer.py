@@ -75,7 +75,6 @@ DEFAULT_TRANSFER_CONCURRENCY = 8
 _SERVER_COPY_LIMIT = 5 * 1024**3  # one server-side copy call is limited to 5 GiB on S3
 _MD5_HEX = re.compile(r"^[0-9a-f]{32}$")
 _METADATA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SCHEMES = {"aws": "s3", "gcp": "gs", "azure": "az", "local": "file"}
 
 
 @dataclass(frozen=True)
@@ -103,9 +102,10 @@ class Remote:
         root = getattr(self.client, "root", None)
         if root is not None:
             return os.path.join(os.fspath(root), self.bucket, self.key(name))
-        scheme = _SCHEMES.get(self.client.provider.value, self.client.provider.value)
-        if scheme == "file":
-            scheme = "memory"
+        from cloud.common.registry import for_client
+
+        provider = for_client(self.client)
+        scheme = provider.scheme if provider is not None and provider.scheme else self.client.provider.value
         return f"{scheme}://{self.bucket}/{self.key(name)}"
 
 

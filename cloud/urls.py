@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from cloud.common.base import StorageClient
+from cloud.common import registry
 from cloud.common.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from cloud.common.base import StorageClient
 
 __all__ = ["SCHEMES", "StorageURL", "open_storage", "parse_storage_url"]
 
-SCHEMES = ("s3", "gs", "az", "file", "memory")
+SCHEMES = registry.schemes()
+"""The built-in schemes; :func:`cloud.common.registry.schemes` also lists registered ones."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,7 @@ def parse_storage_url(url: str) -> StorageURL:
         return _file_url(os.path.abspath(os.path.expanduser(url)), trailing=url.endswith("/"))
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme not in SCHEMES:
-        raise ConfigurationError(f"unsupported storage URL scheme {scheme!r}: use one of {', '.join(SCHEMES)}")
+    registry.for_scheme(scheme)  # an unknown scheme raises ConfigurationError
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise ConfigurationError("file:// URLs must be local: file:///path")
@@ -67,34 +70,15 @@ def _file_url(path: str, *, trailing: bool) -> StorageURL:
 def open_storage(url: str, **options: Any) -> StorageClient:
     """Return the async storage client for a URL's scheme, built with ``options``.
 
-    ``s3://`` -> :class:`cloud.aws.S3Client`, ``gs://`` -> :class:`cloud.gcp.GCSClient`,
-    ``az://`` -> :class:`cloud.azure.AzureBlobClient`, ``file:///dir`` -> a
+    The scheme picks the provider in :mod:`cloud.common.registry`: ``s3://`` ->
+    :class:`cloud.aws.S3Client`, ``gs://`` -> :class:`cloud.gcp.GCSClient`, ``az://`` ->
+    :class:`cloud.azure.AzureBlobClient`, ``file:///dir`` (or a plain path) -> a
     :class:`cloud.local.LocalStorageClient` rooted at ``/dir`` (buckets are its folders),
-    ``memory://`` -> an in-memory one.  A provider whose extra is not installed raises
-    :class:`~cloud.common.exceptions.MissingDependencyError`.
+    ``memory://`` -> an in-memory one, and any registered scheme -> its client.  Only the
+    URL and ``options`` configure the client (each client reads its own environment
+    variables).  A provider whose extra is not installed raises
+    :class:`~cloud.common.exceptions.MissingDependencyError`; an unknown scheme
+    :class:`~cloud.common.exceptions.ConfigurationError`.
     """
     scheme = url.split("://", 1)[0].lower() if "://" in url else "file"
-    client: StorageClient
-    if scheme == "s3":
-        from cloud.aws import S3Client  # type: ignore[attr-defined,unused-ignore]
-
-        client = S3Client(**options)
-        return client
-    if scheme == "gs":
-        from cloud.gcp import GCSClient  # type: ignore[attr-defined,unused-ignore]
-
-        client = GCSClient(**options)
-        return client
-    if scheme == "az":
-        from cloud.azure import AzureBlobClient  # type: ignore[attr-defined,unused-ignore]
-
-        client = AzureBlobClient(**options)
-        return client
-    from cloud.local import LocalStorageClient
-
-    if scheme == "memory":
-        return LocalStorageClient(**options)
-    if scheme == "file":
-        path = unquote(urlsplit(url).path) if "://" in url else url
-        return LocalStorageClient(root=os.path.abspath(os.path.expanduser(path)), **options)
-    raise ConfigurationError(f"unsupported storage URL scheme {scheme!r}: use one of {', '.join(SCHEMES)}")
+    return registry.for_scheme(scheme).create(url, environ={}, **options)

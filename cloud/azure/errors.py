@@ -39,6 +39,7 @@ from azure.core.exceptions import (
 )
 
 from cloud.common.exceptions import (
+    STATUS_ERRORS,
     AlreadyExistsError,
     APIError,
     AuthenticationError,
@@ -54,6 +55,7 @@ from cloud.common.exceptions import (
     RequestTimeoutError,
     ServerError,
     TransportError,
+    error_class_for_status,
 )
 from cloud.common.redaction import redact
 from cloud.common.retry import parse_retry_after
@@ -127,23 +129,9 @@ ERROR_CODES: dict[str, type[APIError]] = {
 }
 """Service error codes with a fixed meaning, whatever the status that carried them."""
 
-STATUS_CODES: dict[int, type[APIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    408: ServerError,
-    409: ConflictError,
-    412: PreconditionFailedError,
-    413: BadRequestError,
-    416: BadRequestError,
-    429: RateLimitError,
-    500: ServerError,
-    502: ServerError,
-    503: ServerError,
-    504: ServerError,
-}
-"""HTTP statuses (any other 5xx is a ServerError, any other status a plain APIError)."""
+STATUS_CODES = STATUS_ERRORS
+"""HTTP statuses: the one table of :mod:`cloud.common.exceptions` (any other 5xx is a
+ServerError, any other status a plain APIError)."""
 
 EXCEPTION_CLASSES: dict[type[BaseException], type[CloudError]] = {
     ServiceRequestTimeoutError: RequestTimeoutError,
@@ -220,7 +208,7 @@ def from_status(
     """Build the typed error for a service answer (also used for batch sub-responses)."""
     cls: type[APIError] | None = ERROR_CODES.get(code) if code else None
     if cls is None and status is not None:
-        cls = STATUS_CODES.get(status) or (ServerError if 500 <= status <= 599 else None)
+        cls = error_class_for_status(status)
     if cls is None:
         cls = APIError
     cls = _refine(cls, code, message)

@@ -14,16 +14,15 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from cloud.common import registry
 from cloud.common.base import StorageClient
-from cloud.common.exceptions import ConfigurationError, MissingDependencyError, NotFoundError
+from cloud.common.exceptions import ConfigurationError, NotFoundError
 from cloud.common.models import ObjectMetadata
 
 __all__ = ["ClientOptions", "Clients", "Target", "UsageError", "local_bucket", "parse_target"]
 
-_CLOUD_SCHEMES = ("s3", "gs", "az", "memory")
 _META_DIR = ".cloud-meta"
 
 
@@ -37,7 +36,8 @@ class Target:
 
     text: str
     scheme: str
-    """``s3``, ``gs``, ``az``, ``memory`` or ``file``."""
+    """A scheme of :mod:`cloud.common.registry` (``s3``, ``gs``, ``az``, ``memory``...) or
+    ``file`` for a local path."""
     bucket: str = ""
     key: str = ""
     path: Path | None = None
@@ -77,8 +77,10 @@ def parse_target(text: str) -> Target:
         if not path:
             raise UsageError(f"no path in {text}")
         return Target(text, "file", path=Path(os.path.abspath(path)))
-    if scheme not in _CLOUD_SCHEMES:
-        raise UsageError(f"unsupported URL scheme {scheme!r} in {text}: use s3://, gs://, az://, file:// or a path")
+    try:
+        registry.for_scheme(scheme)
+    except ConfigurationError as exc:
+        raise UsageError(f"{exc} (in {text})") from None
     if not parts.netloc:
         raise UsageError(f"no bucket in {text}: write {scheme}://BUCKET[/KEY]")
     return Target(text, scheme, bucket=parts.netloc, key=unquote(parts.path.lstrip("/")))
@@ -135,7 +137,7 @@ class ClientOptions:
         endpoints: dict[str, str] = {}
         for value in endpoint_urls or ():
             scheme, sep, url = value.partition("=")
-            if sep and scheme in ("s3", "gs", "az") and "://" in url:
+            if sep and scheme in registry.schemes() and "://" in url:
                 endpoints[scheme] = url
             elif "://" in value:
                 endpoints["*"] = value
@@ -160,7 +162,7 @@ class Clients:
         return self.get(target.scheme)
 
     def get(self, scheme: str) -> StorageClient:
-        """The client of ``s3``, ``gs``, ``az`` or ``memory``."""
+        """The client of a scheme (``s3``, ``gs``, ``az``, ``memory``...)."""
         client = self._clients.get(scheme)
         if client is None:
             client = self._clients[scheme] = self._create(scheme)
@@ -171,75 +173,16 @@ class Clients:
         key = f"file:{root}"
         client = self._clients.get(key)
         if client is None:
-            from cloud.local import LocalStorageClient
-
-            client = self._clients[key] = LocalStorageClient(root=root)
+            client = self._clients[key] = registry.for_scheme("file").create(root.as_uri())
         return client
+
+    def settings(self, scheme: str) -> registry.ClientSettings:
+        """The command line's settings for a scheme's client."""
+        o = self.options
+        return registry.ClientSettings(o.endpoint(scheme), o.region, o.profile, o.project)
 
     def _create(self, scheme: str) -> StorageClient:
-        endpoint = self.options.endpoint(scheme)
-        try:
-            if scheme == "s3":
-                return self._s3(endpoint)
-            if scheme == "gs":
-                return self._gcs(endpoint)
-            if scheme == "az":
-                return self._azure(endpoint)
-        except MissingDependencyError:
-            raise
-        except ImportError as exc:
-            extra = {"s3": "aws", "gs": "gcp", "az": "azure"}[scheme]
-            raise MissingDependencyError(
-                f"{scheme}:// is not available in this installation ({exc}): pip install 'codomyrmex-cloud[{extra}]'",
-                extra=extra,
-            ) from exc
-        from cloud.local import LocalStorageClient
-
-        return LocalStorageClient()
-
-    def _s3(self, endpoint: str | None) -> StorageClient:
-        from cloud.aws import S3Client  # type: ignore[attr-defined,unused-ignore]
-
-        if self.options.profile:
-            os.environ["AWS_PROFILE"] = self.options.profile
-        endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        kwargs: dict[str, Any] = {"endpoint_url": endpoint}
-        if self.options.region:
-            kwargs["region"] = self.options.region
-        client: StorageClient = S3Client(**kwargs)
-        return client
-
-    def _gcs(self, endpoint: str | None) -> StorageClient:
-        from cloud.gcp import GCSClient  # type: ignore[attr-defined,unused-ignore]
-
-        kwargs: dict[str, Any] = {}
-        emulator = os.environ.get("STORAGE_EMULATOR_HOST")
-        if endpoint:
-            kwargs["api_root"] = endpoint
-        elif emulator:
-            kwargs["api_root"] = emulator if "://" in emulator else f"http://{emulator}"
-        project = self.options.project or os.environ.get("GOOGLE_CLOUD_PROJECT")
-        if project:
-            kwargs["project"] = project
-        client: StorageClient = GCSClient(**kwargs)
-        return client
-
-    def _azure(self, endpoint: str | None) -> StorageClient:
-        from cloud.azure import AzureBlobClient  # type: ignore[attr-defined,unused-ignore]
-
-        kwargs: dict[str, Any] = {}
-        connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
-        account = os.environ.get("AZURE_STORAGE_ACCOUNT")
-        if endpoint:
-            kwargs["account_url"] = endpoint
-        elif connection_string:
-            kwargs["connection_string"] = connection_string
-        elif os.environ.get("AZURE_STORAGE_ACCOUNT_URL"):
-            kwargs["account_url"] = os.environ["AZURE_STORAGE_ACCOUNT_URL"]
-        elif account:
-            kwargs["account_url"] = f"https://{account}.blob.core.windows.net"
-        client: StorageClient = AzureBlobClient(**kwargs)
-        return client
+        return registry.for_scheme(scheme).create(f"{scheme}://", self.settings(scheme))
 
     async def aclose(self) -> None:
         """Close every client created."""

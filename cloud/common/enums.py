@@ -16,6 +16,23 @@ class CloudProvider(str, Enum):
     LOCAL = "local"
     CODA = "coda"
 
+    @classmethod
+    def _missing_(cls, value: object) -> CloudProvider | None:
+        """``CloudProvider("name")`` of a provider added to :mod:`cloud.common.registry`
+        (one that is not built in) is a member too, so its client can declare
+        ``provider = CloudProvider("name")``."""
+        if not isinstance(value, str):
+            return None
+        from .registry import for_name
+
+        if for_name(value) is None:
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper().replace("-", "_")
+        member._value_ = value
+        found: CloudProvider = cls._value2member_map_.setdefault(value, member)  # type: ignore[assignment]
+        return found
+
 
 class ResourceType(str, Enum):
     """The kind of a :class:`~cloud.common.models.CloudResource`."""

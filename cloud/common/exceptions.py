@@ -29,6 +29,7 @@ __all__ = [
     "ServerError",
     "TransportError",
     "ValidationIssue",
+    "STATUS_ERRORS",
     "error_class_for_status",
     "error_for_status",
 ]
@@ -237,27 +238,34 @@ class ServerError(APIError):
     retryable = True
 
 
-_STATUS_REGISTRY: dict[int, type[APIError]] = {
+STATUS_ERRORS: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    408: ServerError,  # request timeout: the server gave up waiting, retry
     409: ConflictError,
-    410: GoneError,
+    410: GoneError,  # existed, now deleted (e.g. an expired GCS resumable upload session)
+    411: BadRequestError,  # length required
     412: PreconditionFailedError,
-    416: BadRequestError,
+    413: BadRequestError,  # payload too large
+    416: BadRequestError,  # range not satisfiable
     422: BadRequestError,
     429: RateLimitError,
+    499: ConflictError,  # client closed request: a cancelled (GCS resumable) upload
 }
+"""The one HTTP status -> exception table of every provider (their own tables map only
+service error codes).  Any other 5xx is a :class:`ServerError`, any other status a plain
+:class:`APIError`."""
 
 
 def error_class_for_status(status_code: int) -> type[APIError]:
-    """Return the exception class for an HTTP status (5xx -> ServerError, else APIError)."""
-    if status_code in _STATUS_REGISTRY:
-        return _STATUS_REGISTRY[status_code]
+    """Return the exception class for an HTTP status (:data:`STATUS_ERRORS`; other 5xx ->
+    ServerError, anything else APIError)."""
+    found = STATUS_ERRORS.get(status_code)
+    if found is not None:
+        return found
     if 500 <= status_code <= 599:
-        return ServerError
-    if status_code == 408:
         return ServerError
     return APIError
 

@@ -18,17 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .registry import providers
 from .sync import SyncClient
 
 __all__ = ["FACADE_MODULES", "render_stub", "main"]
 
-FACADE_MODULES = [
-    "cloud.local.sync",
-    "cloud.aws.sync",
-    "cloud.gcp.sync",
-    "cloud.azure.sync",
-    "cloud.coda_io.sync",
-]
+FACADE_MODULES = [p.sync_client.partition(":")[0] for p in providers() if p.sync_client]
+"""The facade module of every provider in :mod:`cloud.common.registry`."""
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _RETURN_REWRITES = [

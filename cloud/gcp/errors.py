@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from cloud.common.exceptions import (
+    STATUS_ERRORS,
     AlreadyExistsError,
     APIError,
     AuthenticationError,
@@ -24,7 +25,6 @@ from cloud.common.exceptions import (
     CloudError,
     ConfigurationError,
     ConflictError,
-    GoneError,
     IntegrityError,
     NotFoundError,
     PermissionDeniedError,
@@ -33,6 +33,7 @@ from cloud.common.exceptions import (
     RequestTimeoutError,
     ServerError,
     TransportError,
+    error_class_for_status,
 )
 from cloud.common.redaction import redact
 from cloud.common.retry import parse_retry_after
@@ -48,26 +49,7 @@ __all__ = [
 
 _BODY_LIMIT = 1000
 
-STATUS_ERRORS: dict[int, type[APIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    408: ServerError,  # request timeout: the server gave up waiting, retry
-    409: ConflictError,
-    410: GoneError,  # e.g. an expired resumable upload session
-    411: BadRequestError,  # length required
-    412: PreconditionFailedError,
-    413: BadRequestError,  # payload too large
-    416: BadRequestError,  # range not satisfiable
-    429: RateLimitError,
-    499: ConflictError,  # client closed request: a cancelled resumable upload
-    500: ServerError,
-    502: ServerError,
-    503: ServerError,
-    504: ServerError,
-}
-"""HTTP status -> class.  Other 5xx are ``ServerError``, other 4xx ``BadRequestError``."""
+# STATUS_ERRORS, the HTTP status table, is the one of cloud.common.exceptions.
 
 REASON_ERRORS: dict[str, type[APIError]] = {
     "rateLimitExceeded": RateLimitError,
@@ -163,12 +145,8 @@ def error_from_response(
         cls = ChecksumMismatchError
     elif reason in REASON_ERRORS:
         cls = REASON_ERRORS[reason]
-    elif status in STATUS_ERRORS:
-        cls = STATUS_ERRORS[status]
-    elif status >= 500:
-        cls = ServerError
     else:
-        cls = BadRequestError if status >= 400 else APIError
+        cls = error_class_for_status(status)
     if cls is ConflictError and operation == "ensure_bucket":
         cls = AlreadyExistsError
     headers = headers or {}
