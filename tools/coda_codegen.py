@@ -185,31 +185,6 @@ DESCRIPTIONS: dict[str, str] = {
     "getAgentPackLogDetails": "Fetch the details of one agent log entry.",
 }
 
-# Response schemas that become models; anything else is returned as a JSON object.
-MODEL_FOR_SCHEMA: dict[str, str] = {
-    "Doc": "Doc",
-    "DocumentCreationResult": "CreatedDoc",
-    "Page": "Page",
-    "TableReference": "Table",
-    "Table": "Table",
-    "Column": "Column",
-    "ColumnDetail": "Column",
-    "Row": "Row",
-    "RowDetail": "Row",
-    "FormulaReference": "Formula",
-    "Formula": "Formula",
-    "ControlReference": "Control",
-    "Control": "Control",
-    "Permission": "Permission",
-    "Folder": "Folder",
-    "Pack": "Pack",
-    "PackSummary": "Pack",
-    "MutationStatus": "MutationStatus",
-    "User": "User",
-    "BeginPageContentExportResponse": "PageContentExport",
-    "PageContentExportStatusResponse": "PageContentExport",
-}
-
 # Bodies that are not a fixed set of fields: sent whole from one keyword argument.
 PAYLOAD_BODIES: dict[str, tuple[str, str]] = {
     "triggerWebhookAutomation": ("payload", "the JSON object handed to the automation rule"),
@@ -268,8 +243,10 @@ class Operation:
     has_limit: bool
     returns_request_id: bool
     success_status: int
-    returns: str  # model class or "JSONObject"
-    item: str | None  # item model of a paginated listing
+    returns: str  # model class, or the union alias when ``parser`` is set
+    item: str | None  # item model (or union alias) of a paginated listing
+    mutation: bool  # the answer carries a ``requestId`` to wait for
+    parser: str | None = None  # ``parse_*`` function building a union result (or listing item)
     imports: set[str] = field(default_factory=set)
 
     @property
@@ -362,11 +339,27 @@ class Spec:
         raise SystemExit(f"no success response for {op['operationId']}")
 
 
-def load_operations(spec_dir: Path) -> tuple[list[Operation], dict[str, tuple[str, ...]]]:
+def result_class(gen: ModelGen, schema: str) -> tuple[str, str | None]:
+    """The class (or union alias) an answer of ``schema`` becomes, and its parse function."""
+    kind = gen.kind(schema)
+    if kind == "union":
+        return schema, parser_name(schema)
+    if kind != "model":
+        raise SystemExit(f"answers of schema {schema} ({kind}) are not supported")
+    name = LEGACY_RETURNS.get(schema, schema)
+    have = {f.wire for f in gen.models[name].fields}
+    props, _, _ = gen.flat(gen.schemas[schema])
+    if not set(props) <= have:
+        raise SystemExit(f"{name} lacks fields of {schema}: {sorted(set(props) - have)}")
+    return name, None
+
+
+def load_operations(spec_dir: Path) -> tuple[list[Operation], dict[str, tuple[str, ...]], ModelGen]:
     document = json.loads((spec_dir / "openapi.json").read_text(encoding="utf-8"))
     with (spec_dir / "endpoints.tsv").open(encoding="utf-8", newline="") as handle:
         rows = {row["operationId"]: row for row in csv.DictReader(handle, delimiter="\t")}
     spec = Spec(document)
+    gen = ModelGen(spec)
     operations: list[Operation] = []
     for raw_path, item in document["paths"].items():
         common = item.get("parameters", [])
@@ -418,20 +411,22 @@ def load_operations(spec_dir: Path) -> tuple[list[Operation], dict[str, tuple[st
                             )
                         )
             status, schema_name = spec.response_schema(op)
-            returns = "JSONObject"
-            item_model: str | None = None
+            if schema_name is None:
+                raise SystemExit(f"{operation_id}: no JSON response schema")
             returns_request_id = rows[operation_id]["returns_requestId"] == "yes"
+            _, required, _ = spec.flat_properties({"$ref": f"#/components/schemas/{schema_name}"})
+            mutation = "requestId" in required
+            item_model: str | None = None
+            parser: str | None = None
             if paginated:
                 props, _, _ = spec.flat_properties({"$ref": f"#/components/schemas/{schema_name}"})
                 items = props.get("items", {}).get("items", {})
-                item_schema = items["$ref"].rsplit("/", 1)[-1] if "$ref" in items else None
-                item_model = MODEL_FOR_SCHEMA.get(item_schema or "", "JSONObject")
-            elif schema_name in MODEL_FOR_SCHEMA:
-                returns = MODEL_FOR_SCHEMA[schema_name]
-            elif schema_name is not None:
-                props, required, _ = spec.flat_properties({"$ref": f"#/components/schemas/{schema_name}"})
-                if "requestId" in required:
-                    returns = "MutationResult"
+                if "$ref" not in items:
+                    raise SystemExit(f"{operation_id}: listing items without a schema name")
+                item_model, parser = result_class(gen, _ref_name(items))
+                returns = item_model
+            else:
+                returns, parser = result_class(gen, schema_name)
             operation = Operation(
                 operation_id=operation_id,
                 method=method.upper(),
@@ -448,13 +443,498 @@ def load_operations(spec_dir: Path) -> tuple[list[Operation], dict[str, tuple[st
                 success_status=status,
                 returns=returns,
                 item=item_model,
+                mutation=mutation,
+                parser=parser,
                 imports=imports,
             )
             check_names(operation)
             operations.append(operation)
     if len(operations) != len(rows):
         raise SystemExit(f"spec has {len(operations)} operations, endpoints.tsv {len(rows)}")
-    return operations, spec.enums
+    return operations, spec.enums, gen
+
+
+# -- models: one class per schema ---------------------------------------------------------------
+
+# Where one schema's properties are a superset of another's (same property schemas), the
+# larger one subclasses the smaller: ``isinstance(get_column(...), Column)`` holds.
+MODEL_BASES: dict[str, str] = {
+    "ColumnDetail": "Column",
+    "RowDetail": "Row",
+    "Table": "TableReference",
+    "Formula": "FormulaReference",
+    "Control": "ControlReference",
+    "DocumentCreationResult": "Doc",
+    "PageContentExportStatusResponse": "BeginPageContentExportResponse",
+    "Pack": "PackSummary",
+}
+
+# Operations that returned one of these models before every schema had its own keep
+# returning it: the class of the fuller schema, whose fields include every field of the
+# schema the spec names (checked by the generator).
+LEGACY_RETURNS: dict[str, str] = {
+    "TableReference": "Table",
+    "FormulaReference": "Formula",
+    "ControlReference": "Control",
+    "PackSummary": "Pack",
+    "BeginPageContentExportResponse": "PageContentExportStatusResponse",
+}
+
+MODEL_RESERVED = {"raw", "from_json", "known"}
+GENERATED = PACKAGE / "_generated"
+
+
+def _ref_name(node: dict[str, Any]) -> str:
+    name: str = node["$ref"].rsplit("/", 1)[-1]
+    return name
+
+
+def _plain(node: Any) -> Any:
+    """A schema without its prose (for comparing shapes)."""
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items() if k not in ("description", "example", "deprecated")}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def attr_name(wire: str) -> str:
+    name = snake_case(wire.lstrip("@").replace("-", "_"))
+    if not name.isidentifier():
+        raise SystemExit(f"cannot make an attribute name of {wire!r}")
+    if name in PYTHON_KEYWORDS or name in MODEL_RESERVED or name in {"None", "True", "False", "async", "await"}:
+        name += "_"
+    return name
+
+
+def member_name(label: str) -> str:
+    name = snake_case(label).upper()
+    name = re.sub(r"[^A-Z0-9_]+", "_", name).strip("_")
+    if not name or name[0].isdigit():
+        name = "V_" + name
+    return name
+
+
+@dataclass
+class FieldInfo:
+    wire: str
+    attr: str
+    annotation: str
+    spec: Any
+    default: Any  # None, "", False, "[]" or "{}"
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    base: str | None
+    fields: list[FieldInfo]
+    own: list[FieldInfo]
+    required: list[str]
+    consts: dict[str, str]
+    schema: str  # the schema (or "Schema.property" path) it comes from
+
+
+@dataclass
+class EnumInfo:
+    name: str
+    values: list[str]
+    members: list[str]
+    schema: str
+
+
+class ModelGen:
+    """Builds the model classes, enums and union aliases of every component schema."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.schemas = spec.schemas
+        self.models: dict[str, ModelInfo] = {}
+        self.enums: dict[str, EnumInfo] = {}
+        self.aliases: dict[str, str] = {}  # named union / array schemas: annotation text
+        self.union_specs: dict[str, Any] = {}
+        self._building: set[str] = set()
+        for name in self.schemas:
+            self.named(name)
+
+    # -- kinds of named schema
+
+    def kind(self, name: str) -> str:
+        node = self.schemas[name]
+        if "enum" in node:
+            return "enum"
+        if "oneOf" in node or "anyOf" in node:
+            return "union"
+        if node.get("type") == "array":
+            return "array"
+        if node.get("type") in ("string", "integer", "number", "boolean"):
+            return "scalar"
+        return "model"
+
+    def named(self, name: str) -> tuple[str, Any]:
+        """(annotation, spec) of a reference to a component schema."""
+        node = self.schemas[name]
+        kind = self.kind(name)
+        if kind == "enum":
+            self.enum(name, [str(v) for v in node["enum"]], node.get("x-tsEnumNames"), name)
+            return name, ("enum", name)
+        if kind == "union":
+            if name not in self.union_specs:
+                if name in self._building:
+                    raise SystemExit(f"recursive union {name}")
+                self._building.add(name)
+                annotation, spec = self.union(node, name)
+                self._building.discard(name)
+                self.aliases[name] = annotation
+                self.union_specs[name] = spec
+            return name, self.union_specs[name]
+        if kind == "array":
+            if name not in self.aliases:
+                annotation, spec = self.type_of(node, name)
+                self.aliases[name] = annotation
+                self.union_specs[name] = spec
+            return name, self.union_specs[name]
+        if kind == "scalar":
+            return self.type_of(node, name)
+        self.model(name, node, name)
+        return name, ("model", name)
+
+    def enum(self, name: str, values: list[str], labels: list[str] | None, schema: str) -> None:
+        if name in self.enums:
+            if self.enums[name].values != values:
+                raise SystemExit(f"enum name clash: {name}")
+            return
+        members = [member_name(label) for label in (labels or values)]
+        if len(set(members)) != len(members):
+            raise SystemExit(f"enum {name}: member names clash")
+        self.enums[name] = EnumInfo(name, values, members, schema)
+
+    # -- types of schema nodes
+
+    def type_of(self, node: dict[str, Any], hint: str) -> tuple[str, Any]:
+        if "$ref" in node:
+            return self.named(_ref_name(node))
+        if "enum" in node:
+            values = [str(v) for v in node["enum"]]
+            ts = str(node.get("x-tsType", "")).split(".")[0]
+            if ts in self.schemas and "enum" in self.schemas[ts] and set(values) <= set(self.schemas[ts]["enum"]):
+                return self.named(ts)
+            self.enum(hint, values, node.get("x-tsEnumNames"), hint)
+            return hint, ("enum", hint)
+        if "allOf" in node:
+            parts = node["allOf"]
+            refs = [p for p in parts if "$ref" in p]
+            rest = [p for p in parts if "$ref" not in p and (p.get("properties") or p.get("allOf") or p.get("oneOf"))]
+            if len(refs) == 1 and not rest:
+                return self.named(_ref_name(refs[0]))
+            self.model(hint, node, hint)
+            return hint, ("model", hint)
+        if "oneOf" in node or "anyOf" in node:
+            return self.union(node, hint)
+        kind = node.get("type")
+        if kind == "array":
+            annotation, spec = self.type_of(node.get("items", {}), hint + "Item")
+            return f"list[{annotation}]", ("list", spec)
+        if kind == "string":
+            fmt = node.get("format")
+            if fmt == "date-time":
+                return "_dt.datetime", "datetime"
+            if fmt == "date":
+                return "_dt.date", "date"
+            return "str", "str"
+        if kind == "integer":
+            return "int", "int"
+        if kind == "number":
+            return "float", "float"
+        if kind == "boolean":
+            return "bool", "bool"
+        if node.get("properties"):
+            self.model(hint, node, hint)
+            return hint, ("model", hint)
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict) and extra:
+            annotation, spec = self.type_of(extra, hint + "Value")
+            return f"dict[str, {annotation}]", ("map", spec)
+        if kind == "object":
+            return "JSONObject", "object"
+        return "object", "any"
+
+    def union(self, node: dict[str, Any], hint: str) -> tuple[str, Any]:
+        options = node.get("oneOf") or node.get("anyOf") or []
+        disc = node.get("discriminator", {})
+        prop = disc.get("propertyName")
+        annotations: list[str] = []
+        members: list[Any] = []
+        mapping: dict[str, str] = {}
+        declared: dict[str, str] = {}
+        for index, option in enumerate(options):
+            sub_hint = hint + self._option_label(option, prop, index)
+            annotation, spec = self.type_of(option, sub_hint)
+            annotations.append(annotation)
+            flat = spec[3] if isinstance(spec, tuple) and spec[0] == "union" else (spec,)
+            if isinstance(spec, tuple) and spec[0] == "union":
+                for value, model in spec[2]:
+                    declared.setdefault(value, model)
+            for member in flat:
+                if member not in members:
+                    members.append(member)
+                if prop and isinstance(member, tuple) and member[0] == "model":
+                    const = self.models[member[1]].consts.get(prop)
+                    if const is not None:
+                        declared.setdefault(const, member[1])
+        for value, target in disc.get("mapping", {}).items():
+            mapping[value] = target.rsplit("/", 1)[-1]
+            self.named(mapping[value])
+        for value, model in declared.items():
+            mapping[value] = model  # what a member declares wins over the mapping (the spec swaps two)
+        for option in options:
+            if "$ref" in option and self.kind(_ref_name(option)) == "union":
+                inner = self.union_specs[_ref_name(option)]
+                prop = prop or inner[1]
+        members = merge_arrays(members)
+        spec = ("union", prop if mapping else None, tuple(sorted(mapping.items())), tuple(members))
+        unique: list[str] = []
+        for a in annotations:
+            if a not in unique:
+                unique.append(a)
+        return " | ".join(unique), spec
+
+    def _option_label(self, option: dict[str, Any], prop: str | None, index: int) -> str:
+        if "$ref" in option:
+            return ""
+        props = option.get("properties", {})
+        for key in (prop, "type", "mode"):
+            if key and key in props and len(props[key].get("enum", [])) == 1:
+                return pascal_case(str(props[key]["enum"][0]))
+        return f"Option{index}"
+
+    # -- models
+
+    def flat(self, node: dict[str, Any]) -> tuple[dict[str, Any], list[str], str | None]:
+        """Properties, required names and the model base of an object schema (allOf merged)."""
+        if "allOf" in node:
+            props: dict[str, Any] = {}
+            required: list[str] = []
+            base: str | None = None
+            for part in node["allOf"]:
+                if "$ref" in part:
+                    name = _ref_name(part)
+                    if base is None and self.kind(name) == "model":
+                        base = name
+                    p, r, _ = self.flat(self.schemas[name])
+                else:
+                    p, r, _ = self.flat(part)
+                props.update(p)
+                required += r
+            return props, required, base
+        return dict(node.get("properties", {})), list(node.get("required", [])), None
+
+    def model(self, name: str, node: dict[str, Any], schema: str) -> None:
+        if name in self.models or name in self._building:
+            return
+        if name in self.enums or name in self.aliases:
+            raise SystemExit(f"model name clash: {name}")
+        self._building.add(name)
+        props, required, base = self.flat(node)
+        base = MODEL_BASES.get(name, base)
+        if base is not None:
+            self.named(base)
+        fields: list[FieldInfo] = []
+        seen: set[str] = set()
+        for wire, prop in props.items():
+            annotation, spec = self.type_of(prop, name + pascal_case(wire.lstrip("@")))
+            attr = attr_name(wire)
+            if attr in seen:
+                attr = attr_name("at_" + wire.lstrip("@"))
+            seen.add(attr)
+            is_required = wire in required
+            if is_required and annotation == "str":
+                default: Any = ""
+            elif is_required and annotation == "bool":
+                default = False
+            elif is_required and annotation.startswith("list["):
+                default = "[]"
+            elif is_required and annotation.startswith("dict["):
+                default = "{}"
+            else:
+                default = None
+                annotation = f"{annotation} | None" if annotation != "object" else annotation
+            fields.append(FieldInfo(wire, attr, annotation, spec, default))
+        consts = {w: str(p["enum"][0]) for w, p in props.items() if len(p.get("enum", [])) == 1}
+        own = fields
+        if base is not None:
+            parent = self.models[base]
+            inherited = {f.wire: f for f in parent.fields}
+            if name in MODEL_BASES:
+                extra = set(inherited) - set(props)
+                changed = [
+                    w
+                    for w in inherited
+                    if w in props and _plain(props[w]) != _plain(self._prop_schema(MODEL_BASES[name], w))
+                ]
+                if extra or changed:
+                    raise SystemExit(f"{name} does not extend {base}: {sorted(extra)} {changed}")
+            merged: list[FieldInfo] = []
+            own = []
+            for f in parent.fields:
+                mine = next((g for g in fields if g.wire == f.wire), None)
+                if mine is not None and mine.annotation == f.annotation:
+                    merged.append(FieldInfo(f.wire, f.attr, f.annotation, mine.spec, f.default))
+                elif mine is not None:
+                    mine.attr = f.attr
+                    merged.append(mine)
+                    own.append(mine)
+                else:
+                    merged.append(f)
+            for g in fields:
+                if g.wire not in inherited:
+                    merged.append(g)
+                    own.append(g)
+            fields = merged
+        self.models[name] = ModelInfo(name, base, fields, own, required, consts, schema)
+        self._building.discard(name)
+
+    def _prop_schema(self, name: str, wire: str) -> Any:
+        props, _, _ = self.flat(self.schemas[name])
+        return props.get(wire)
+
+    def ordered_models(self) -> list[ModelInfo]:
+        done: list[ModelInfo] = []
+        placed: set[str] = set()
+
+        def place(info: ModelInfo) -> None:
+            if info.name in placed:
+                return
+            if info.base is not None:
+                place(self.models[info.base])
+            placed.add(info.name)
+            done.append(info)
+
+        for info in self.models.values():
+            place(info)
+        return done
+
+
+def merge_arrays(members: list[Any]) -> list[Any]:
+    """One array member at most (a JSON array is told from a scalar or an object, but not
+    from another array): the items of several become one union, merged the same way."""
+    arrays = [m for m in members if isinstance(m, tuple) and m[0] == "list"]
+    if len(arrays) < 2:
+        return members
+    items: list[Any] = []
+    mapping: dict[str, str] = {}
+    prop: str | None = None
+    for array in arrays:
+        inner = array[1]
+        if isinstance(inner, tuple) and inner[0] == "union":
+            prop = prop or inner[1]
+            mapping.update(dict(inner[2]))
+            options = inner[3]
+        else:
+            options = (inner,)
+        for m in options:
+            if m not in items:
+                items.append(m)
+    items = merge_arrays(items)
+    merged = ("list", ("union", prop if mapping else None, tuple(sorted(mapping.items())), tuple(items)))
+    return [m for m in members if m not in arrays] + [merged]
+
+
+def _literal(value: Any) -> str:
+    return repr(value)
+
+
+def parser_name(union: str) -> str:
+    return "parse_" + snake_case(union)
+
+
+def render_models(gen: ModelGen) -> str:
+    enums = sorted(gen.enums.values(), key=lambda e: e.name)
+    models = gen.ordered_models()
+    aliases = sorted(gen.aliases)
+    unions = sorted(n for n in gen.aliases if gen.kind(n) == "union")
+    public = sorted([e.name for e in enums] + [m.name for m in models] + aliases + [parser_name(u) for u in unions])
+    lines = [
+        HEADER,
+        "# ruff: noqa: RUF012  (a field's default is never shared: every instance gets its own)",
+        "",
+        '"""Every schema of Coda API v1 as a typed class: models (:class:`~cloud.coda_io.models.CodaModel`),',
+        "enumerations (:class:`~cloud.coda_io.models.CodaEnum`) and union aliases with their ``parse_*``",
+        'functions.  Import them from :mod:`cloud.coda_io.models`."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import datetime as _dt",
+        "from typing import ClassVar, TypeAlias, cast",
+        "",
+        "from .._modelbase import CodaEnum, CodaModel, FieldTable, LazyConverter",
+        "from ..types import JSONObject",
+        "",
+        "__all__ = [",
+        *(f'    "{n}",' for n in public),
+        "]",
+        "",
+    ]
+    for e in enums:
+        lines += [
+            "",
+            f"class {e.name}(CodaEnum):",
+            f'    """Values of ``{e.schema}`` (unknown values are kept, not refused)."""',
+            "",
+        ]
+        for member, value in zip(e.members, e.values, strict=True):
+            lines.append(f"    {member} = {json.dumps(value)}")
+        lines.append("")
+    for m in models:
+        base = m.base or "CodaModel"
+        where = f"schema ``{m.schema}``" if "." not in m.schema and m.schema in gen.schemas else f"``{m.schema}``"
+        lines += ["", f"class {m.name}({base}):", f'    """Coda\'s {where}."""', ""]
+        fields = ", ".join(f"({f.attr!r}, {f.wire!r}, {_literal(f.spec)}, {_literal(f.default)})" for f in m.fields)
+        lines.append(
+            f"    _fields_: ClassVar[FieldTable] = ({fields},)"
+            if m.fields
+            else "    _fields_: ClassVar[FieldTable] = ()"
+        )
+        required = tuple(w for w in m.required if any(f.wire == w for f in m.fields))
+        if required:
+            lines.append(f"    _required_: ClassVar[tuple[str, ...]] = {required!r}")
+        if m.consts:
+            lines.append(f"    _consts_: ClassVar[tuple[tuple[str, str], ...]] = {tuple(sorted(m.consts.items()))!r}")
+        if m.own:
+            lines.append("")
+        for f in m.own:
+            default = (
+                '""'
+                if f.default == ""
+                else "[]"
+                if f.default == "[]"
+                else "{}"
+                if f.default == "{}"
+                else repr(f.default)
+            )
+            lines.append(f"    {f.attr}: {f.annotation} = {default}")
+        lines.append("")
+    lines.append("")
+    for name in aliases:
+        lines.append(f'{name}: TypeAlias = "{gen.aliases[name]}"')
+        lines.append(f'"""Coda\'s schema ``{name}``."""')
+        lines.append("")
+    for name in unions:
+        const = "_" + snake_case(name).upper()
+        members = gen.union_specs[name][3]
+        objects_only = all(isinstance(m, tuple) and m[0] == "model" for m in members)
+        arg = "data if isinstance(data, dict) else {}" if objects_only else "data"
+        lines += [
+            f"{const} = LazyConverter({_literal(gen.union_specs[name])}, __name__)",
+            "",
+            "",
+            f"def {parser_name(name)}(data: object) -> {name}:",
+            f'    """The :data:`{name}` a JSON value holds (chosen by its discriminator, or by trying each member)."""',
+            f'    return cast("{name}", {const}({arg}))',
+            "",
+            "",
+        ]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def check_names(op: Operation) -> None:
@@ -545,7 +1025,7 @@ def _doc(op: Operation) -> list[str]:
         lines.append(
             f"Returns a lazy listing that fetches pages as you iterate;{size} ``page_token`` resumes a listing."
         )
-    if op.returns == "MutationResult":
+    if op.mutation:
         lines.append("Coda applies the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`.")
     if op.body_kind == "payload":
         kwarg, what = PAYLOAD_BODIES[op.operation_id]
@@ -613,6 +1093,9 @@ def render_method(op: Operation) -> list[str]:
     for d in doc[1:]:
         lines.append(f"        {d}" if d else "")
     lines.append('        """')
+    builder_name = op.parser or (op.item if op.paginated else op.returns)
+    lines.append(f"        from ..models import {builder_name}")
+    lines.append("")
     names = [p.name for p in op.path_params]
     path_args = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
     query = "{" + ", ".join(f"{p.wire!r}: {p.name}" for p in regular_query) + "}"
@@ -621,7 +1104,7 @@ def render_method(op: Operation) -> list[str]:
         call_kwargs.append(f"query={query}")
         call_kwargs.append("limit=" + ("limit" if op.has_limit else "None"))
         call_kwargs.append("page_token=page_token")
-        builder = "json_object" if op.item == "JSONObject" else f"{op.item}.from_json"
+        builder = op.parser or f"{op.item}.from_json"
         call_kwargs.append(f"build={builder}")
         call_kwargs.append("timeout=timeout")
         lines.append(f"        return self._paginate({op.operation_id!r}, {path_args}, {', '.join(call_kwargs)})")
@@ -638,8 +1121,8 @@ def render_method(op: Operation) -> list[str]:
         )
     call_kwargs.append("timeout=timeout")
     call = f"await self._call({op.operation_id!r}, {path_args}, {', '.join(call_kwargs)})"
-    if op.returns == "JSONObject":
-        lines.append(f"        return {call}")
+    if op.parser:
+        lines.append(f"        return {op.parser}({call})")
     else:
         lines.append(f"        return {op.returns}.from_json({call})")
     return lines
@@ -654,11 +1137,9 @@ def render_module(tag: str, ops: list[Operation]) -> str:
     for op in ops:
         imports |= op.imports
     uses = "\n".join("\n".join(render_method(op)) for op in ops)
-    models = sorted({m for op in ops for m in (op.returns, op.item) if m and m != "JSONObject"})
+    models = sorted({m for op in ops for m in (op.returns, op.item) if m}, key=str.lower)
     enum_names = sorted(i.split(":", 1)[1] for i in imports if i.startswith("enum:"))
     type_names = {i.split(":", 1)[1] for i in imports if i.startswith("types:")}
-    if any(op.returns == "JSONObject" and not op.paginated for op in ops) or "json_object" in uses:
-        type_names.add("JSONObject")
     if any(op.body_kind == "payload" for op in ops):
         type_names.add("JSONMapping")
     base_names = ["OperationsBase"]
@@ -674,22 +1155,25 @@ def render_module(tag: str, ops: list[Operation]) -> str:
         "",
     ]
     std: list[str] = []
+    if models:
+        std.append("from typing import TYPE_CHECKING")
     if "abc:Sequence" in imports:
         std.append("from collections.abc import Sequence")
     dt = sorted(i.split(":", 1)[1] for i in imports if i.startswith("datetime:"))
     if dt:
         std.append(f"from datetime import {', '.join(dt)}")
     if std:
-        lines += [*std, ""]
+        lines += [*sorted(std), ""]
     if any(op.paginated for op in ops):
         lines += ["from cloud.common.pagination import AsyncPaginator", ""]
     if enum_names:
         lines.append(f"from ..enums import {', '.join(enum_names)}")
-    if models:
-        lines.append(f"from ..models import {', '.join(models)}")
     if type_names:
         lines.append(f"from ..types import {', '.join(sorted(type_names))}")
     lines.append(f"from ._base import {', '.join(base_names)}")
+    if models:
+        # The models load on first use, not with the client (each method imports its own).
+        lines += ["", "if TYPE_CHECKING:", f"    from ..models import {', '.join(models)}"]
     lines += [
         "",
         f'__all__ = ["{class_name(tag)}"]',
@@ -732,10 +1216,12 @@ def render_init(tags: list[str]) -> str:
 
 def render_all(spec_dir: Path) -> dict[Path, str]:
     """Every generated file and its content."""
-    operations, enums = load_operations(spec_dir)
+    operations, enums, gen = load_operations(spec_dir)
     files: dict[Path, str] = {
         PACKAGE / "_table.py": render_table(operations),
         PACKAGE / "enums.py": render_enums(enums),
+        GENERATED / "__init__.py": HEADER + '\n"""Code generated from Coda\'s OpenAPI document (only what runs)."""\n',
+        GENERATED / "models.py": render_models(gen),
     }
     by_tag: dict[str, list[Operation]] = {}
     for op in operations:
@@ -782,6 +1268,7 @@ def main(argv: list[str] | None = None) -> int:
             if not path.exists() or not same_code(path.read_text(encoding="utf-8"), text):
                 stale.append(path)
             continue
+        path.parent.mkdir(exist_ok=True)
         path.write_text(format_source(path, text), encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")
     if stale:

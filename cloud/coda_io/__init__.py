@@ -6,30 +6,68 @@ retries, awaited mutations and page export.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .client import DEFAULT_BASE_URL, CodaClient, CodaPaginator
 from .limiter import CodaRateLimiter, CodaRateLimits, LimiterBackend, SharedWindowLimiter, SlidingWindowLimiter
 from .limiter_sqlite import SQLiteLimiterBackend
-from .models import (
-    CodaModel,
-    Column,
-    Control,
-    CreatedDoc,
-    Doc,
-    Folder,
-    Formula,
-    MutationResult,
-    MutationStatus,
-    Pack,
-    Page,
-    PageContentExport,
-    Permission,
-    Row,
-    Table,
-    User,
-)
 from .spec import OperationSpec
 from .sync import SyncCodaClient
 from .types import JSONMapping, JSONObject, OutputFormat, RateClass
+
+if TYPE_CHECKING:
+    from .models import (
+        CodaModel,
+        Column,
+        Control,
+        CreatedDoc,
+        Doc,
+        Folder,
+        Formula,
+        MutationResult,
+        MutationStatus,
+        Pack,
+        Page,
+        PageContentExport,
+        Permission,
+        Row,
+        Table,
+        User,
+    )
+
+# The models load on first use: importing the client does not import several hundred classes.
+_MODELS = frozenset(
+    {
+        "CodaModel",
+        "Column",
+        "Control",
+        "CreatedDoc",
+        "Doc",
+        "Folder",
+        "Formula",
+        "MutationResult",
+        "MutationStatus",
+        "Pack",
+        "Page",
+        "PageContentExport",
+        "Permission",
+        "Row",
+        "Table",
+        "User",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    """The model classes, imported from :mod:`cloud.coda_io.models` when first asked for."""
+    if name in _MODELS:
+        from . import models
+
+        value: object = getattr(models, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -17,9 +18,11 @@ from cloud.common.types import StrPath
 
 from ._wire import to_json_value
 from .enums import RowsSortBy, ValueFormat
-from .models import MutationResult, MutationStatus, PageContentExport
 from .operations import CodaOperations
 from .types import JSONMapping, JSONObject, OutputFormat
+
+if TYPE_CHECKING:  # the models load on first use, not with the client
+    from .models import MutationResult, MutationStatus, PageContentExport
 
 __all__ = ["DEFAULT_MAX_BATCH_BYTES", "DEFAULT_UPSERT_BATCH_SIZE", "CodaConvenience"]
 

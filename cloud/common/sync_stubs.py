@@ -41,7 +41,11 @@ def _module_imports(module_name: str) -> dict[str, str]:
     tree = ast.parse(source)
     package = module_name if hasattr(module, "__path__") else module_name.rpartition(".")[0]
     lines: dict[str, str] = {}
-    for node in tree.body:
+    body = list(tree.body)
+    for node in tree.body:  # names imported for type checking only count too
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            body += node.body
+    for node in body:
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:

@@ -157,3 +157,91 @@ def path_sample(param: SpecParam) -> tuple[Any, str]:
         return 42, "42"
     value = f"{param.wire} a/b"
     return value, quote(value, safe="")
+
+
+# -- spec-conformant response bodies ------------------------------------------------------------
+
+SAMPLE_DATETIME = "2024-05-06T07:08:09.123Z"
+SAMPLE_DATE = "2024-05-06"
+
+
+def schemas() -> dict[str, Any]:
+    found: dict[str, Any] = document()["components"]["schemas"]
+    return found
+
+
+def response_schema(op: SpecOp) -> dict[str, Any]:
+    """The JSON schema of the operation's success answer."""
+    raw = document()["paths"][op.raw_path][op.method.lower()]["responses"][str(op.success_status)]
+    if "$ref" in raw:
+        raw = document()["components"]["responses"][raw["$ref"].rsplit("/", 1)[-1]]
+    found: dict[str, Any] = raw["content"]["application/json"]["schema"]
+    return found
+
+
+def narrow(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema resolved; an ``allOf`` of one reference and parts that only describe it
+    (no properties) is that reference."""
+    node = resolve(schema)
+    while "allOf" in node:
+        refs = [part for part in node["allOf"] if "$ref" in part]
+        others = [part for part in node["allOf"] if "$ref" not in part]
+        if len(refs) != 1 or any("properties" in p or "allOf" in p or "oneOf" in p for p in others):
+            break
+        node = resolve(refs[0])
+    return node
+
+
+def object_properties(schema: dict[str, Any]) -> tuple[dict[str, Any], list[str]] | None:
+    """Properties and required names of an object schema (``allOf`` merged); ``None`` when it
+    is not an object with declared properties."""
+    node = narrow(schema)
+    if "allOf" in node:
+        return body_properties(node)
+    if "properties" in node:
+        return dict(node["properties"]), list(node.get("required", []))
+    if node.get("type") == "object" and not isinstance(node.get("additionalProperties"), dict):
+        return {}, []
+    return None
+
+
+def example(schema: dict[str, Any], *, variant: int = 0, seen: tuple[str, ...] = ()) -> Any:
+    """A value conforming to ``schema`` with every property present (``variant`` picks the
+    ``oneOf`` member, modulo the number of members)."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if seen.count(name) >= 2:
+            return None
+        seen = (*seen, name)
+    node = narrow(schema)
+    if "enum" in node:
+        return node["enum"][variant % len(node["enum"])]
+    if "oneOf" in node or "anyOf" in node:
+        options = node.get("oneOf") or node["anyOf"]
+        return example(options[variant % len(options)], variant=variant, seen=seen)
+    props = object_properties(node)
+    if props is not None:
+        out: dict[str, Any] = {}
+        for name, prop in props[0].items():
+            value = example(prop, variant=variant, seen=seen)
+            if value is not None:
+                out[name] = value
+        return out
+    kind = node.get("type")
+    if kind == "array":
+        item = example(node.get("items", {}), variant=variant, seen=seen)
+        return [] if item is None else [item]
+    if kind == "object":
+        extra = node["additionalProperties"]
+        value = example(extra, variant=variant, seen=seen)
+        return {} if value is None else {"key": value}
+    if kind == "string":
+        fmt = node.get("format")
+        return SAMPLE_DATETIME if fmt == "date-time" else SAMPLE_DATE if fmt == "date" else "text"
+    if kind == "integer":
+        return 7
+    if kind == "number":
+        return 1.5
+    if kind == "boolean":
+        return True
+    return {"free": [1, "two"]}

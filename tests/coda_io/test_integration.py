@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from cloud.coda_io import CodaClient, CreatedDoc, Doc, MutationResult, Row, SyncCodaClient, Table
+from cloud.coda_io import CodaClient, CreatedDoc, Doc, MutationResult, Row, SyncCodaClient, Table, models
 from cloud.common.exceptions import AuthenticationError, NotFoundError, ServerError
 from cloud.common.retry import RetryPolicy
 from cloud.common.sync import SyncPaginator
@@ -83,7 +83,8 @@ async def test_tables_rows_and_upserts(fake_coda: ServedFake) -> None:
         assert isinstance(table, Table) and table.row_count == 0
         columns = await client.list_columns(SEED_DOC, "Tasks", limit=2).collect()
         assert [c.name for c in columns] == ["Name", "Status", "Points"]
-        assert (await client.get_column(SEED_DOC, "Tasks", "Points")).format == {"type": "number"}
+        column_format = (await client.get_column(SEED_DOC, "Tasks", "Points")).format
+        assert isinstance(column_format, models.NumericColumnFormat) and column_format.type == "number"
 
         records = [{"Name": f"task{i}", "Status": "open", "Points": i} for i in range(7)]
         results = await client.upsert_records(
@@ -113,7 +114,8 @@ async def test_tables_rows_and_upserts(fake_coda: ServedFake) -> None:
         assert rich[0]["Name"] == {"@type": "RichValue", "value": "task0"}
 
         row = await client.get_row(SEED_DOC, "Tasks", "task1", use_column_names=True)
-        assert row.values["Points"] == 1 and row.parent == {"id": "grid-tasks", "type": "table"}
+        assert row.values["Points"] == 1 and isinstance(row.parent, models.TableReference)
+        assert row.parent.id == "grid-tasks" and row.parent.type == "table"
         update = await client.update_row(SEED_DOC, "Tasks", row.id, row={"cells": [{"column": "Points", "value": 100}]})
         await client.wait_for_mutation(update.request_id, poll_interval=POLL)
         assert (await client.get_row(SEED_DOC, "Tasks", row.id, use_column_names=True)).values["Points"] == 100

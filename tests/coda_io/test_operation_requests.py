@@ -32,6 +32,7 @@ from cloud.coda_io import (
     Row,
     Table,
     User,
+    models,
 )
 from cloud.common.pagination import AsyncPaginator
 from cloud.common.retry import RetryPolicy
@@ -41,23 +42,23 @@ from . import spec_data
 TOKEN = "unit-test-token-abc123"
 BASE = "https://coda.example/apis/v1"
 
-# What a few well-known operations return (the rest: a model or a JSON object).
+# What a few well-known operations return (an instance of; the rest: some model).
 RETURNS: dict[str, type] = {
     "getDoc": Doc,
     "createDoc": CreatedDoc,
     "getPage": Page,
-    "createPage": MutationResult,
-    "updatePage": MutationResult,
+    "createPage": models.PageCreateResult,
+    "updatePage": models.PageUpdateResult,
     "getTable": Table,
     "getColumn": Column,
-    "getRow": Row,
-    "upsertRows": MutationResult,
-    "deleteRows": MutationResult,
-    "updateRow": MutationResult,
-    "deleteRow": MutationResult,
-    "pushButton": MutationResult,
-    "publishDoc": MutationResult,
-    "triggerWebhookAutomation": MutationResult,
+    "getRow": models.RowDetail,
+    "upsertRows": models.RowsUpsertResult,
+    "deleteRows": models.RowsDeleteResult,
+    "updateRow": models.RowUpdateResult,
+    "deleteRow": models.RowDeleteResult,
+    "pushButton": models.PushButtonResult,
+    "publishDoc": models.PublishResult,
+    "triggerWebhookAutomation": models.WebhookTriggerResult,
     "getFormula": Formula,
     "getControl": Control,
     "getFolder": Folder,
@@ -67,8 +68,8 @@ RETURNS: dict[str, type] = {
     "getMutationStatus": MutationStatus,
     "beginPageContentExport": PageContentExport,
     "getPageContentExportStatus": PageContentExport,
-    "updateDoc": dict,
-    "deleteDoc": dict,
+    "updateDoc": models.DocUpdateResult,
+    "deleteDoc": models.DocDelete,
 }
 ITEMS: dict[str, type] = {
     "listDocs": Doc,
@@ -81,7 +82,7 @@ ITEMS: dict[str, type] = {
     "getPermissions": Permission,
     "listFolders": Folder,
     "listPacks": Pack,
-    "listDocAnalytics": dict,
+    "listDocAnalytics": models.DocAnalyticsItem,
 }
 
 
@@ -151,15 +152,12 @@ async def test_operation_sends_the_request_the_spec_describes(op: spec_data.Spec
             items = await paginator.collect()
             assert len(items) == 1
             expected_item = ITEMS.get(op.operation_id)
-            if expected_item is not None:
-                assert isinstance(items[0], expected_item)
+            assert isinstance(items[0], expected_item or CodaModel)
         else:
             result = await method(*args, **kwargs)
-            expected = RETURNS.get(op.operation_id)
-            if expected is not None:
-                assert type(result) is expected
-            else:
-                assert isinstance(result, (CodaModel, dict))
+            assert isinstance(result, RETURNS.get(op.operation_id, CodaModel))
+            if op.operation_id in ("createPage", "upsertRows", "pushButton"):
+                assert isinstance(result, MutationResult) and result.request_id == "req-1"
 
     assert len(seen) == 1
     request = seen[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
@@ -118,15 +117,15 @@ def test_models_survive_missing_and_wrongly_typed_fields() -> None:
     assert row.id == "" and row.index is None and row.values == {} and row.created_at is None
     assert Pack.from_json({"id": 12.0}).id == 12
     assert Doc.from_json(None).id == ""
-    result = MutationResult.from_json({"requestId": "r-1", "addedRowIds": ["i-1", 3]})
+    result = models.RowsUpsertResult.from_json({"requestId": "r-1", "addedRowIds": ["i-1", 3]})
+    assert isinstance(result, MutationResult)
     assert result.request_id == "r-1" and result.added_row_ids == ["i-1"]
 
 
 def test_every_model_field_has_a_converter() -> None:
     for name in models.__all__:
         cls = getattr(models, name)
-        assert issubclass(cls, CodaModel)
-        for field in dataclasses.fields(cls):
-            if field.name != "raw":
-                assert str(field.type) in models._CONVERTERS, f"{name}.{field.name}: {field.type}"
-        cls.from_json({})  # builds with every default
+        if isinstance(cls, type) and issubclass(cls, CodaModel) and cls is not CodaModel:
+            model = cls.from_json({})  # compiles every field's converter; builds with every default
+            assert model == cls()
+            assert [f[0] for f in cls._fields_] == list(vars(model))[: len(cls._fields_)]

@@ -4,8 +4,12 @@
 
 from __future__ import annotations
 
-from ..models import User
+from typing import TYPE_CHECKING
+
 from ._base import OperationsBase
+
+if TYPE_CHECKING:
+    from ..models import User
 
 __all__ = ["AccountOperations"]
 
@@ -22,4 +26,6 @@ class AccountOperations(OperationsBase):
 
         ``GET /whoami``; rate class ``read``.
         """
+        from ..models import User
+
         return User.from_json(await self._call("whoami", (), timeout=timeout))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
@@ -17,8 +18,18 @@ from ..enums import (
     PackFormulaType,
     SortDirection,
 )
-from ..types import JSONObject
-from ._base import OperationsBase, json_object
+from ._base import OperationsBase
+
+if TYPE_CHECKING:
+    from ..models import (
+        AnalyticsLastUpdatedResponse,
+        DocAnalyticsItem,
+        DocAnalyticsSummary,
+        PackAnalyticsItem,
+        PackAnalyticsSummary,
+        PackFormulaAnalyticsItem,
+        PageAnalyticsItem,
+    )
 
 __all__ = ["AnalyticsOperations"]
 
@@ -41,7 +52,7 @@ class AnalyticsOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[DocAnalyticsItem]:
         """List analytics per doc.
 
         ``GET /analytics/docs``; rate class ``analytics``. Returns a lazy listing that fetches pages as you
@@ -50,6 +61,8 @@ class AnalyticsOperations(OperationsBase):
         is ``sinceDate``, ``until_date`` is ``untilDate``, ``page_token`` is ``pageToken``, ``order_by`` is
         ``orderBy``.
         """
+        from ..models import DocAnalyticsItem
+
         return self._paginate(
             "listDocAnalytics",
             (),
@@ -66,7 +79,7 @@ class AnalyticsOperations(OperationsBase):
             },
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=DocAnalyticsItem.from_json,
             timeout=timeout,
         )
 
@@ -79,20 +92,22 @@ class AnalyticsOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PageAnalyticsItem]:
         """List analytics per page of one doc.
 
         ``GET /analytics/docs/{docId}/pages``; rate class ``analytics``. Returns a lazy listing that fetches
         pages as you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``since_date`` is ``sinceDate``, ``until_date`` is ``untilDate``, ``page_token`` is ``pageToken``.
         """
+        from ..models import PageAnalyticsItem
+
         return self._paginate(
             "listPageAnalytics",
             (doc_id,),
             query={"sinceDate": since_date, "untilDate": until_date},
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=PageAnalyticsItem.from_json,
             timeout=timeout,
         )
 
@@ -104,23 +119,27 @@ class AnalyticsOperations(OperationsBase):
         until_date: str | date | None = None,
         workspace_id: str | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DocAnalyticsSummary:
         """Summarise doc analytics over a period.
 
         ``GET /analytics/docs/summary``; rate class ``analytics``. On the wire: ``is_published`` is
         ``isPublished``, ``since_date`` is ``sinceDate``, ``until_date`` is ``untilDate``, ``workspace_id``
         is ``workspaceId``.
         """
-        return await self._call(
-            "listDocAnalyticsSummary",
-            (),
-            query={
-                "isPublished": is_published,
-                "sinceDate": since_date,
-                "untilDate": until_date,
-                "workspaceId": workspace_id,
-            },
-            timeout=timeout,
+        from ..models import DocAnalyticsSummary
+
+        return DocAnalyticsSummary.from_json(
+            await self._call(
+                "listDocAnalyticsSummary",
+                (),
+                query={
+                    "isPublished": is_published,
+                    "sinceDate": since_date,
+                    "untilDate": until_date,
+                    "workspaceId": workspace_id,
+                },
+                timeout=timeout,
+            )
         )
 
     def list_pack_analytics(
@@ -138,7 +157,7 @@ class AnalyticsOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackAnalyticsItem]:
         """List analytics per Pack.
 
         ``GET /analytics/packs``; rate class ``analytics``. Returns a lazy listing that fetches pages as you
@@ -147,6 +166,8 @@ class AnalyticsOperations(OperationsBase):
         ``untilDate``, ``page_token`` is ``pageToken``, ``order_by`` is ``orderBy``, ``is_published`` is
         ``isPublished``.
         """
+        from ..models import PackAnalyticsItem
+
         return self._paginate(
             "listPackAnalytics",
             (),
@@ -163,7 +184,7 @@ class AnalyticsOperations(OperationsBase):
             },
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=PackAnalyticsItem.from_json,
             timeout=timeout,
         )
 
@@ -176,24 +197,28 @@ class AnalyticsOperations(OperationsBase):
         since_date: str | date | None = None,
         until_date: str | date | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackAnalyticsSummary:
         """Summarise Pack analytics over a period.
 
         ``GET /analytics/packs/summary``; rate class ``analytics``. On the wire: ``pack_ids`` is
         ``packIds``, ``workspace_id`` is ``workspaceId``, ``is_published`` is ``isPublished``,
         ``since_date`` is ``sinceDate``, ``until_date`` is ``untilDate``.
         """
-        return await self._call(
-            "listPackAnalyticsSummary",
-            (),
-            query={
-                "packIds": pack_ids,
-                "workspaceId": workspace_id,
-                "isPublished": is_published,
-                "sinceDate": since_date,
-                "untilDate": until_date,
-            },
-            timeout=timeout,
+        from ..models import PackAnalyticsSummary
+
+        return PackAnalyticsSummary.from_json(
+            await self._call(
+                "listPackAnalyticsSummary",
+                (),
+                query={
+                    "packIds": pack_ids,
+                    "workspaceId": workspace_id,
+                    "isPublished": is_published,
+                    "sinceDate": since_date,
+                    "untilDate": until_date,
+                },
+                timeout=timeout,
+            )
         )
 
     def list_pack_formula_analytics(
@@ -210,7 +235,7 @@ class AnalyticsOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackFormulaAnalyticsItem]:
         """List analytics per formula of one Pack.
 
         ``GET /analytics/packs/{packId}/formulas``; rate class ``analytics``. Returns a lazy listing that
@@ -219,6 +244,8 @@ class AnalyticsOperations(OperationsBase):
         ``packFormulaTypes``, ``since_date`` is ``sinceDate``, ``until_date`` is ``untilDate``,
         ``page_token`` is ``pageToken``, ``order_by`` is ``orderBy``.
         """
+        from ..models import PackFormulaAnalyticsItem
+
         return self._paginate(
             "listPackFormulaAnalytics",
             (pack_id,),
@@ -233,7 +260,7 @@ class AnalyticsOperations(OperationsBase):
             },
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=PackFormulaAnalyticsItem.from_json,
             timeout=timeout,
         )
 
@@ -241,9 +268,11 @@ class AnalyticsOperations(OperationsBase):
         self,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> AnalyticsLastUpdatedResponse:
         """Tell up to which day the analytics have been computed.
 
         ``GET /analytics/updated``; rate class ``analytics``.
         """
-        return await self._call("getAnalyticsLastUpdated", (), timeout=timeout)
+        from ..models import AnalyticsLastUpdatedResponse
+
+        return AnalyticsLastUpdatedResponse.from_json(await self._call("getAnalyticsLastUpdated", (), timeout=timeout))

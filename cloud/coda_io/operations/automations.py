@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
-from ..models import MutationResult
+from typing import TYPE_CHECKING
+
 from ..types import JSONMapping
 from ._base import OperationsBase
+
+if TYPE_CHECKING:
+    from ..models import WebhookTriggerResult
 
 __all__ = ["AutomationsOperations"]
 
@@ -21,13 +25,15 @@ class AutomationsOperations(OperationsBase):
         *,
         payload: JSONMapping | None = None,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> WebhookTriggerResult:
         """Run a doc's webhook-triggered automation rule with an optional JSON payload.
 
         ``POST /docs/{docId}/hooks/automation/{ruleId}``; rate class ``write``. Coda applies the change
         asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. ``payload`` is the JSON object
         handed to the automation rule; it is sent as the JSON body.
         """
-        return MutationResult.from_json(
+        from ..models import WebhookTriggerResult
+
+        return WebhookTriggerResult.from_json(
             await self._call("triggerWebhookAutomation", (doc_id, rule_id), body=payload or {}, timeout=timeout)
         )

@@ -4,10 +4,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cloud.common.pagination import AsyncPaginator
 
-from ..models import Column
 from ._base import OperationsBase
+
+if TYPE_CHECKING:
+    from ..models import Column, ColumnDetail
 
 __all__ = ["ColumnsOperations"]
 
@@ -31,6 +35,8 @@ class ColumnsOperations(OperationsBase):
         that fetches pages as you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On
         the wire: ``page_token`` is ``pageToken``, ``visible_only`` is ``visibleOnly``.
         """
+        from ..models import Column
+
         return self._paginate(
             "listColumns",
             (doc_id, table_id_or_name),
@@ -48,11 +54,13 @@ class ColumnsOperations(OperationsBase):
         column_id_or_name: str,
         *,
         timeout: float | None = None,
-    ) -> Column:
+    ) -> ColumnDetail:
         """Fetch one column with its format and formula.
 
         ``GET /docs/{docId}/tables/{tableIdOrName}/columns/{columnIdOrName}``; rate class ``read``.
         """
-        return Column.from_json(
+        from ..models import ColumnDetail
+
+        return ColumnDetail.from_json(
             await self._call("getColumn", (doc_id, table_id_or_name, column_id_or_name), timeout=timeout)
         )

@@ -4,8 +4,18 @@
 
 from __future__ import annotations
 
-from ..types import JSONObject
+from typing import TYPE_CHECKING
+
 from ._base import OperationsBase, compact
+
+if TYPE_CHECKING:
+    from ..models import (
+        AddCustomDocDomainResponse,
+        CustomDocDomainList,
+        CustomDocDomainProviderResponse,
+        DeleteCustomDocDomainResponse,
+        UpdateCustomDocDomainResponse,
+    )
 
 __all__ = ["CustomDocDomainsOperations"]
 
@@ -18,12 +28,14 @@ class CustomDocDomainsOperations(OperationsBase):
         doc_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> CustomDocDomainList:
         """List the custom domains of a published doc.
 
         ``GET /docs/{docId}/domains``; rate class ``read``.
         """
-        return await self._call("listCustomDocDomains", (doc_id,), timeout=timeout)
+        from ..models import CustomDocDomainList
+
+        return CustomDocDomainList.from_json(await self._call("listCustomDocDomains", (doc_id,), timeout=timeout))
 
     async def add_custom_doc_domain(
         self,
@@ -31,14 +43,18 @@ class CustomDocDomainsOperations(OperationsBase):
         *,
         custom_doc_domain: str,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> AddCustomDocDomainResponse:
         """Attach a custom domain to a published doc.
 
         ``POST /docs/{docId}/domains``; rate class ``write``. On the wire: ``custom_doc_domain`` is
         ``customDocDomain``.
         """
-        return await self._call(
-            "addCustomDocDomain", (doc_id,), body=compact({"customDocDomain": custom_doc_domain}), timeout=timeout
+        from ..models import AddCustomDocDomainResponse
+
+        return AddCustomDocDomainResponse.from_json(
+            await self._call(
+                "addCustomDocDomain", (doc_id,), body=compact({"customDocDomain": custom_doc_domain}), timeout=timeout
+            )
         )
 
     async def delete_custom_doc_domain(
@@ -47,12 +63,16 @@ class CustomDocDomainsOperations(OperationsBase):
         custom_doc_domain: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DeleteCustomDocDomainResponse:
         """Detach a custom domain from a doc.
 
         ``DELETE /docs/{docId}/domains/{customDocDomain}``; rate class ``write``.
         """
-        return await self._call("deleteCustomDocDomain", (doc_id, custom_doc_domain), timeout=timeout)
+        from ..models import DeleteCustomDocDomainResponse
+
+        return DeleteCustomDocDomainResponse.from_json(
+            await self._call("deleteCustomDocDomain", (doc_id, custom_doc_domain), timeout=timeout)
+        )
 
     async def update_custom_doc_domain(
         self,
@@ -60,21 +80,29 @@ class CustomDocDomainsOperations(OperationsBase):
         custom_doc_domain: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> UpdateCustomDocDomainResponse:
         """Refresh the settings of a doc's custom domain.
 
         ``PATCH /docs/{docId}/domains/{customDocDomain}``; rate class ``write``.
         """
-        return await self._call("updateCustomDocDomain", (doc_id, custom_doc_domain), body=compact({}), timeout=timeout)
+        from ..models import UpdateCustomDocDomainResponse
+
+        return UpdateCustomDocDomainResponse.from_json(
+            await self._call("updateCustomDocDomain", (doc_id, custom_doc_domain), body=compact({}), timeout=timeout)
+        )
 
     async def get_custom_doc_domain_provider(
         self,
         custom_doc_domain: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> CustomDocDomainProviderResponse:
         """Tell which provider serves a domain name.
 
         ``GET /domains/provider/{customDocDomain}``; rate class ``read``.
         """
-        return await self._call("getCustomDocDomainProvider", (custom_doc_domain,), timeout=timeout)
+        from ..models import CustomDocDomainProviderResponse
+
+        return CustomDocDomainProviderResponse.from_json(
+            await self._call("getCustomDocDomainProvider", (custom_doc_domain,), timeout=timeout)
+        )

@@ -4,11 +4,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cloud.common.pagination import AsyncPaginator
 
-from ..models import CreatedDoc, Doc
-from ..types import JSONMapping, JSONObject
+from ..types import JSONMapping
 from ._base import OperationsBase, compact
+
+if TYPE_CHECKING:
+    from ..models import Doc, DocDelete, DocumentCreationResult, DocUpdateResult
 
 __all__ = ["DocsOperations"]
 
@@ -39,6 +43,8 @@ class DocsOperations(OperationsBase):
         ``isStarred``, ``in_gallery`` is ``inGallery``, ``workspace_id`` is ``workspaceId``, ``folder_id``
         is ``folderId``, ``page_token`` is ``pageToken``.
         """
+        from ..models import Doc
+
         return self._paginate(
             "listDocs",
             (),
@@ -67,13 +73,15 @@ class DocsOperations(OperationsBase):
         folder_id: str | None = None,
         initial_page: JSONMapping | None = None,
         timeout: float | None = None,
-    ) -> CreatedDoc:
+    ) -> DocumentCreationResult:
         """Create a doc, empty or as a copy of ``source_doc``, optionally inside a folder.
 
         ``POST /docs``; rate class ``write``. On the wire: ``source_doc`` is ``sourceDoc``, ``folder_id`` is
         ``folderId``, ``initial_page`` is ``initialPage``.
         """
-        return CreatedDoc.from_json(
+        from ..models import DocumentCreationResult
+
+        return DocumentCreationResult.from_json(
             await self._call(
                 "createDoc",
                 (),
@@ -100,6 +108,8 @@ class DocsOperations(OperationsBase):
 
         ``GET /docs/{docId}``; rate class ``read``.
         """
+        from ..models import Doc
+
         return Doc.from_json(await self._call("getDoc", (doc_id,), timeout=timeout))
 
     async def delete_doc(
@@ -107,12 +117,14 @@ class DocsOperations(OperationsBase):
         doc_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DocDelete:
         """Delete a doc.
 
         ``DELETE /docs/{docId}``; rate class ``write``.
         """
-        return await self._call("deleteDoc", (doc_id,), timeout=timeout)
+        from ..models import DocDelete
+
+        return DocDelete.from_json(await self._call("deleteDoc", (doc_id,), timeout=timeout))
 
     async def update_doc(
         self,
@@ -121,11 +133,15 @@ class DocsOperations(OperationsBase):
         title: str | None = None,
         icon_name: str | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DocUpdateResult:
         """Change a doc's title or icon.
 
         ``PATCH /docs/{docId}``; rate class ``write``. On the wire: ``icon_name`` is ``iconName``.
         """
-        return await self._call(
-            "updateDoc", (doc_id,), body=compact({"title": title, "iconName": icon_name}), timeout=timeout
+        from ..models import DocUpdateResult
+
+        return DocUpdateResult.from_json(
+            await self._call(
+                "updateDoc", (doc_id,), body=compact({"title": title, "iconName": icon_name}), timeout=timeout
+            )
         )

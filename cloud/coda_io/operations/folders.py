@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cloud.common.pagination import AsyncPaginator
 
-from ..models import Folder
-from ..types import JSONObject
 from ._base import OperationsBase, compact
+
+if TYPE_CHECKING:
+    from ..models import DeleteFolderResult, Folder
 
 __all__ = ["FoldersOperations"]
 
@@ -31,6 +34,8 @@ class FoldersOperations(OperationsBase):
         ``limit`` is the page size; ``page_token`` resumes a listing. On the wire: ``workspace_id`` is
         ``workspaceId``, ``is_starred`` is ``isStarred``, ``page_token`` is ``pageToken``.
         """
+        from ..models import Folder
+
         return self._paginate(
             "listFolders",
             (),
@@ -53,6 +58,8 @@ class FoldersOperations(OperationsBase):
 
         ``POST /folders``; rate class ``write``. On the wire: ``workspace_id`` is ``workspaceId``.
         """
+        from ..models import Folder
+
         return Folder.from_json(
             await self._call(
                 "createFolder",
@@ -72,6 +79,8 @@ class FoldersOperations(OperationsBase):
 
         ``GET /folders/{folderId}``; rate class ``read``.
         """
+        from ..models import Folder
+
         return Folder.from_json(await self._call("getFolder", (folder_id,), timeout=timeout))
 
     async def delete_folder(
@@ -79,12 +88,14 @@ class FoldersOperations(OperationsBase):
         folder_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DeleteFolderResult:
         """Delete a folder.
 
         ``DELETE /folders/{folderId}``; rate class ``write``.
         """
-        return await self._call("deleteFolder", (folder_id,), timeout=timeout)
+        from ..models import DeleteFolderResult
+
+        return DeleteFolderResult.from_json(await self._call("deleteFolder", (folder_id,), timeout=timeout))
 
     async def update_folder(
         self,
@@ -98,6 +109,8 @@ class FoldersOperations(OperationsBase):
 
         ``PATCH /folders/{folderId}``; rate class ``write``.
         """
+        from ..models import Folder
+
         return Folder.from_json(
             await self._call(
                 "updateFolder", (folder_id,), body=compact({"name": name, "description": description}), timeout=timeout

@@ -4,11 +4,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cloud.common.pagination import AsyncPaginator
 
 from ..enums import SortBy
-from ..models import Formula
 from ._base import OperationsBase
+
+if TYPE_CHECKING:
+    from ..models import Formula
 
 __all__ = ["FormulasOperations"]
 
@@ -31,6 +35,8 @@ class FormulasOperations(OperationsBase):
         you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``, ``sort_by`` is ``sortBy``.
         """
+        from ..models import Formula
+
         return self._paginate(
             "listFormulas",
             (doc_id,),
@@ -52,4 +58,6 @@ class FormulasOperations(OperationsBase):
 
         ``GET /docs/{docId}/formulas/{formulaIdOrName}``; rate class ``read``.
         """
+        from ..models import Formula
+
         return Formula.from_json(await self._call("getFormula", (doc_id, formula_id_or_name), timeout=timeout))

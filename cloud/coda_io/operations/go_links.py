@@ -4,8 +4,12 @@
 
 from __future__ import annotations
 
-from ..types import JSONObject
+from typing import TYPE_CHECKING
+
 from ._base import OperationsBase, compact
+
+if TYPE_CHECKING:
+    from ..models import AddGoLinkResult
 
 __all__ = ["GoLinksOperations"]
 
@@ -23,24 +27,28 @@ class GoLinksOperations(OperationsBase):
         url_pattern: str | None = None,
         creator_email: str | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> AddGoLinkResult:
         """Create a go link in an organization.
 
         ``POST /organizations/{organizationId}/goLinks``; rate class ``write``. On the wire:
         ``destination_url`` is ``destinationUrl``, ``url_pattern`` is ``urlPattern``, ``creator_email`` is
         ``creatorEmail``.
         """
-        return await self._call(
-            "addGoLink",
-            (organization_id,),
-            body=compact(
-                {
-                    "name": name,
-                    "destinationUrl": destination_url,
-                    "description": description,
-                    "urlPattern": url_pattern,
-                    "creatorEmail": creator_email,
-                }
-            ),
-            timeout=timeout,
+        from ..models import AddGoLinkResult
+
+        return AddGoLinkResult.from_json(
+            await self._call(
+                "addGoLink",
+                (organization_id,),
+                body=compact(
+                    {
+                        "name": name,
+                        "destinationUrl": destination_url,
+                        "description": description,
+                        "urlPattern": url_pattern,
+                        "creatorEmail": creator_email,
+                    }
+                ),
+                timeout=timeout,
+            )
         )

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
-from ..models import MutationStatus
-from ..types import JSONObject
+from typing import TYPE_CHECKING
+
 from ._base import OperationsBase
+
+if TYPE_CHECKING:
+    from ..models import ApiLink, MutationStatus
 
 __all__ = ["MiscellaneousOperations"]
 
@@ -20,14 +23,18 @@ class MiscellaneousOperations(OperationsBase):
         url: str,
         degrade_gracefully: bool | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> ApiLink:
         """Turn the browser URL of a Coda object into its API resource.
 
         ``GET /resolveBrowserLink``; rate class ``read``. On the wire: ``degrade_gracefully`` is
         ``degradeGracefully``.
         """
-        return await self._call(
-            "resolveBrowserLink", (), query={"url": url, "degradeGracefully": degrade_gracefully}, timeout=timeout
+        from ..models import ApiLink
+
+        return ApiLink.from_json(
+            await self._call(
+                "resolveBrowserLink", (), query={"url": url, "degradeGracefully": degrade_gracefully}, timeout=timeout
+            )
         )
 
     async def get_mutation_status(
@@ -40,4 +47,6 @@ class MiscellaneousOperations(OperationsBase):
 
         ``GET /mutationStatus/{requestId}``; rate class ``read``.
         """
+        from ..models import MutationStatus
+
         return MutationStatus.from_json(await self._call("getMutationStatus", (request_id,), timeout=timeout))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
@@ -27,9 +28,60 @@ from ..enums import (
     PacksSortBy,
     SortDirection,
 )
-from ..models import MutationResult, Pack
-from ..types import JSONMapping, JSONObject
-from ._base import OperationsBase, compact, json_object
+from ..types import JSONMapping
+from ._base import OperationsBase, compact
+
+if TYPE_CHECKING:
+    from ..models import (
+        AddPackCategoryResponse,
+        AddPackMakerResponse,
+        AddPackPermissionResponse,
+        CancelPackReviewResponse,
+        CreatePackInvitationResponse,
+        CreatePackResponse,
+        CreatePackReviewResponse,
+        CreatePackVersionResponse,
+        DeletePackCategoryResponse,
+        DeletePackInvitationResponse,
+        DeletePackListingDraftResponse,
+        DeletePackMakerResponse,
+        DeletePackPermissionResponse,
+        DeletePackResponse,
+        DeleteUserPackPermissionsResponse,
+        GetPackConfigurationJsonSchemaResponse,
+        GetPackListingDraftResponse,
+        GroupedPackLog,
+        HandlePackInvitationResponse,
+        IngestionBatchExecution,
+        IngestionParentItem,
+        ListPackCategoriesResponse,
+        ListPackMakersResponse,
+        NextPackVersionInfo,
+        Pack,
+        PackAssetUploadCompleteResponse,
+        PackAssetUploadInfo,
+        PackFeaturedDocsResponse,
+        PackInvitation,
+        PackInvitationWithPack,
+        PackListing,
+        PackListingDetail,
+        PackLog,
+        PackLogDetails,
+        PackOauthConfigMetadata,
+        PackPermissionList,
+        PackRelease,
+        PackReview,
+        PackSourceCodeInfo,
+        PackSourceCodeUploadCompleteResponse,
+        PackSourceCodeUploadInfo,
+        PackSystemConnectionMetadata,
+        PackVersion,
+        PackVersionDiffs,
+        PackVersionUploadInfo,
+        UpdatePackFeaturedDocsResponse,
+        UpdatePackInvitationResponse,
+        UpsertPackListingDraftResponse,
+    )
 
 __all__ = ["PacksOperations"]
 
@@ -68,6 +120,8 @@ class PacksOperations(OperationsBase):
         ``exclude_grammarly_institution_acls`` is ``excludeGrammarlyInstitutionAcls``, ``pack_entrypoint``
         is ``packEntrypoint``.
         """
+        from ..models import Pack
+
         return self._paginate(
             "listPacks",
             (),
@@ -99,19 +153,28 @@ class PacksOperations(OperationsBase):
         description: str | None = None,
         source_pack_id: float | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> CreatePackResponse:
         """Register a new Pack.
 
         ``POST /packs``; rate class ``write``. On the wire: ``workspace_id`` is ``workspaceId``,
         ``source_pack_id`` is ``sourcePackId``.
         """
-        return await self._call(
-            "createPack",
-            (),
-            body=compact(
-                {"workspaceId": workspace_id, "name": name, "description": description, "sourcePackId": source_pack_id}
-            ),
-            timeout=timeout,
+        from ..models import CreatePackResponse
+
+        return CreatePackResponse.from_json(
+            await self._call(
+                "createPack",
+                (),
+                body=compact(
+                    {
+                        "workspaceId": workspace_id,
+                        "name": name,
+                        "description": description,
+                        "sourcePackId": source_pack_id,
+                    }
+                ),
+                timeout=timeout,
+            )
         )
 
     async def get_pack(
@@ -124,6 +187,8 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}``; rate class ``read``.
         """
+        from ..models import Pack
+
         return Pack.from_json(await self._call("getPack", (pack_id,), timeout=timeout))
 
     async def delete_pack(
@@ -131,12 +196,14 @@ class PacksOperations(OperationsBase):
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DeletePackResponse:
         """Delete a Pack.
 
         ``DELETE /packs/{packId}``; rate class ``write``.
         """
-        return await self._call("deletePack", (pack_id,), timeout=timeout)
+        from ..models import DeletePackResponse
+
+        return DeletePackResponse.from_json(await self._call("deletePack", (pack_id,), timeout=timeout))
 
     async def update_pack(
         self,
@@ -171,6 +238,8 @@ class PacksOperations(OperationsBase):
         ``supportEmail``, ``terms_of_service_url`` is ``termsOfServiceUrl``, ``privacy_policy_url`` is
         ``privacyPolicyUrl``.
         """
+        from ..models import Pack
+
         return Pack.from_json(
             await self._call(
                 "updatePack",
@@ -204,12 +273,16 @@ class PacksOperations(OperationsBase):
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> GetPackConfigurationJsonSchemaResponse:
         """Fetch the JSON Schema of a Pack's configuration.
 
         ``GET /packs/{packId}/configurations/schema``; rate class ``read``.
         """
-        return await self._call("getPackConfigurationSchema", (pack_id,), timeout=timeout)
+        from ..models import GetPackConfigurationJsonSchemaResponse
+
+        return GetPackConfigurationJsonSchemaResponse.from_json(
+            await self._call("getPackConfigurationSchema", (pack_id,), timeout=timeout)
+        )
 
     def list_pack_versions(
         self,
@@ -218,20 +291,22 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackVersion]:
         """List the versions of a Pack.
 
         ``GET /packs/{packId}/versions``; rate class ``read``. Returns a lazy listing that fetches pages as
         you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``.
         """
+        from ..models import PackVersion
+
         return self._paginate(
             "listPackVersions",
             (pack_id,),
             query={},
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=PackVersion.from_json,
             timeout=timeout,
         )
 
@@ -242,17 +317,21 @@ class PacksOperations(OperationsBase):
         proposed_metadata: str,
         sdk_version: str | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> NextPackVersionInfo:
         """Ask which version number an upload with the given metadata should take.
 
         ``POST /packs/{packId}/nextVersion``; rate class ``write``. On the wire: ``proposed_metadata`` is
         ``proposedMetadata``, ``sdk_version`` is ``sdkVersion``.
         """
-        return await self._call(
-            "getNextPackVersion",
-            (pack_id,),
-            body=compact({"proposedMetadata": proposed_metadata, "sdkVersion": sdk_version}),
-            timeout=timeout,
+        from ..models import NextPackVersionInfo
+
+        return NextPackVersionInfo.from_json(
+            await self._call(
+                "getNextPackVersion",
+                (pack_id,),
+                body=compact({"proposedMetadata": proposed_metadata, "sdkVersion": sdk_version}),
+                timeout=timeout,
+            )
         )
 
     async def get_pack_version_diffs(
@@ -262,13 +341,15 @@ class PacksOperations(OperationsBase):
         target_pack_version: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackVersionDiffs:
         """Compare two versions of a Pack.
 
         ``GET /packs/{packId}/versions/{basePackVersion}/diff/{targetPackVersion}``; rate class ``read``.
         """
-        return await self._call(
-            "getPackVersionDiffs", (pack_id, base_pack_version, target_pack_version), timeout=timeout
+        from ..models import PackVersionDiffs
+
+        return PackVersionDiffs.from_json(
+            await self._call("getPackVersionDiffs", (pack_id, base_pack_version, target_pack_version), timeout=timeout)
         )
 
     async def register_pack_version(
@@ -278,14 +359,21 @@ class PacksOperations(OperationsBase):
         *,
         bundle_hash: str,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackVersionUploadInfo:
         """Reserve a Pack version and get where to upload its bundle.
 
         ``POST /packs/{packId}/versions/{packVersion}/register``; rate class ``write``. On the wire:
         ``bundle_hash`` is ``bundleHash``.
         """
-        return await self._call(
-            "registerPackVersion", (pack_id, pack_version), body=compact({"bundleHash": bundle_hash}), timeout=timeout
+        from ..models import PackVersionUploadInfo
+
+        return PackVersionUploadInfo.from_json(
+            await self._call(
+                "registerPackVersion",
+                (pack_id, pack_version),
+                body=compact({"bundleHash": bundle_hash}),
+                timeout=timeout,
+            )
         )
 
     async def pack_version_upload_complete(
@@ -297,17 +385,21 @@ class PacksOperations(OperationsBase):
         source: PackSource | None = None,
         allow_older_sdk_version: bool | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> CreatePackVersionResponse:
         """Tell Coda that a Pack version's bundle has been uploaded.
 
         ``POST /packs/{packId}/versions/{packVersion}/uploadComplete``; rate class ``write``. On the wire:
         ``allow_older_sdk_version`` is ``allowOlderSdkVersion``.
         """
-        return await self._call(
-            "packVersionUploadComplete",
-            (pack_id, pack_version),
-            body=compact({"notes": notes, "source": source, "allowOlderSdkVersion": allow_older_sdk_version}),
-            timeout=timeout,
+        from ..models import CreatePackVersionResponse
+
+        return CreatePackVersionResponse.from_json(
+            await self._call(
+                "packVersionUploadComplete",
+                (pack_id, pack_version),
+                body=compact({"notes": notes, "source": source, "allowOlderSdkVersion": allow_older_sdk_version}),
+                timeout=timeout,
+            )
         )
 
     def list_pack_releases(
@@ -317,20 +409,22 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackRelease]:
         """List the releases of a Pack.
 
         ``GET /packs/{packId}/releases``; rate class ``read``. Returns a lazy listing that fetches pages as
         you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``.
         """
+        from ..models import PackRelease
+
         return self._paginate(
             "listPackReleases",
             (pack_id,),
             query={},
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=PackRelease.from_json,
             timeout=timeout,
         )
 
@@ -341,17 +435,21 @@ class PacksOperations(OperationsBase):
         pack_version: str,
         release_notes: str | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackRelease:
         """Release a version of a Pack.
 
         ``POST /packs/{packId}/releases``; rate class ``write``. On the wire: ``pack_version`` is
         ``packVersion``, ``release_notes`` is ``releaseNotes``.
         """
-        return await self._call(
-            "createPackRelease",
-            (pack_id,),
-            body=compact({"packVersion": pack_version, "releaseNotes": release_notes}),
-            timeout=timeout,
+        from ..models import PackRelease
+
+        return PackRelease.from_json(
+            await self._call(
+                "createPackRelease",
+                (pack_id,),
+                body=compact({"packVersion": pack_version, "releaseNotes": release_notes}),
+                timeout=timeout,
+            )
         )
 
     async def update_pack_release(
@@ -361,17 +459,21 @@ class PacksOperations(OperationsBase):
         *,
         release_notes: str | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackRelease:
         """Change the notes of a Pack release.
 
         ``PUT /packs/{packId}/releases/{packReleaseId}``; rate class ``write``. On the wire:
         ``release_notes`` is ``releaseNotes``.
         """
-        return await self._call(
-            "updatePackRelease",
-            (pack_id, pack_release_id),
-            body=compact({"releaseNotes": release_notes}),
-            timeout=timeout,
+        from ..models import PackRelease
+
+        return PackRelease.from_json(
+            await self._call(
+                "updatePackRelease",
+                (pack_id, pack_release_id),
+                body=compact({"releaseNotes": release_notes}),
+                timeout=timeout,
+            )
         )
 
     def list_pack_reviews(
@@ -382,20 +484,22 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackReview]:
         """List the reviews of a Pack.
 
         ``GET /packs/{packId}/reviews``; rate class ``read``. Returns a lazy listing that fetches pages as
         you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``.
         """
+        from ..models import PackReview
+
         return self._paginate(
             "listPackReviews",
             (pack_id,),
             query={"status": status},
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=PackReview.from_json,
             timeout=timeout,
         )
 
@@ -406,17 +510,21 @@ class PacksOperations(OperationsBase):
         pack_version: str | None = None,
         release_notes: str | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> CreatePackReviewResponse:
         """Submit a Pack for review.
 
         ``POST /packs/{packId}/reviews``; rate class ``write``. On the wire: ``pack_version`` is
         ``packVersion``, ``release_notes`` is ``releaseNotes``.
         """
-        return await self._call(
-            "createPackReview",
-            (pack_id,),
-            body=compact({"packVersion": pack_version, "releaseNotes": release_notes}),
-            timeout=timeout,
+        from ..models import CreatePackReviewResponse
+
+        return CreatePackReviewResponse.from_json(
+            await self._call(
+                "createPackReview",
+                (pack_id,),
+                body=compact({"packVersion": pack_version, "releaseNotes": release_notes}),
+                timeout=timeout,
+            )
         )
 
     async def cancel_pack_review(
@@ -424,24 +532,30 @@ class PacksOperations(OperationsBase):
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> CancelPackReviewResponse:
         """Withdraw a Pack's pending review.
 
         ``POST /packs/{packId}/reviews/pending/cancel``; rate class ``write``.
         """
-        return await self._call("cancelPackReview", (pack_id,), timeout=timeout)
+        from ..models import CancelPackReviewResponse
+
+        return CancelPackReviewResponse.from_json(await self._call("cancelPackReview", (pack_id,), timeout=timeout))
 
     async def get_pack_listing_draft(
         self,
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> GetPackListingDraftResponse:
         """Fetch a Pack's listing draft.
 
         ``GET /packs/{packId}/listingDraft``; rate class ``read``.
         """
-        return await self._call("getPackListingDraft", (pack_id,), timeout=timeout)
+        from ..models import GetPackListingDraftResponse
+
+        return GetPackListingDraftResponse.from_json(
+            await self._call("getPackListingDraft", (pack_id,), timeout=timeout)
+        )
 
     async def upsert_pack_listing_draft(
         self,
@@ -449,14 +563,18 @@ class PacksOperations(OperationsBase):
         *,
         listing_data: JSONMapping,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> UpsertPackListingDraftResponse:
         """Create or replace a Pack's listing draft.
 
         ``PUT /packs/{packId}/listingDraft``; rate class ``write``. On the wire: ``listing_data`` is
         ``listingData``.
         """
-        return await self._call(
-            "upsertPackListingDraft", (pack_id,), body=compact({"listingData": listing_data}), timeout=timeout
+        from ..models import UpsertPackListingDraftResponse
+
+        return UpsertPackListingDraftResponse.from_json(
+            await self._call(
+                "upsertPackListingDraft", (pack_id,), body=compact({"listingData": listing_data}), timeout=timeout
+            )
         )
 
     async def delete_pack_listing_draft(
@@ -464,24 +582,30 @@ class PacksOperations(OperationsBase):
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DeletePackListingDraftResponse:
         """Delete a Pack's listing draft.
 
         ``DELETE /packs/{packId}/listingDraft``; rate class ``write``.
         """
-        return await self._call("deletePackListingDraft", (pack_id,), timeout=timeout)
+        from ..models import DeletePackListingDraftResponse
+
+        return DeletePackListingDraftResponse.from_json(
+            await self._call("deletePackListingDraft", (pack_id,), timeout=timeout)
+        )
 
     async def get_pack_oauth_config(
         self,
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackOauthConfigMetadata:
         """Fetch a Pack's OAuth settings (secrets come back masked).
 
         ``GET /packs/{packId}/oauthConfig``; rate class ``read``.
         """
-        return await self._call("getPackOauthConfig", (pack_id,), timeout=timeout)
+        from ..models import PackOauthConfigMetadata
+
+        return PackOauthConfigMetadata.from_json(await self._call("getPackOauthConfig", (pack_id,), timeout=timeout))
 
     async def set_pack_oauth_config(
         self,
@@ -491,17 +615,21 @@ class PacksOperations(OperationsBase):
         client_secret: str | None = None,
         redirect_uri: str | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackOauthConfigMetadata:
         """Set a Pack's OAuth client settings.
 
         ``PUT /packs/{packId}/oauthConfig``; rate class ``write``. On the wire: ``client_id`` is
         ``clientId``, ``client_secret`` is ``clientSecret``, ``redirect_uri`` is ``redirectUri``.
         """
-        return await self._call(
-            "setPackOauthConfig",
-            (pack_id,),
-            body=compact({"clientId": client_id, "clientSecret": client_secret, "redirectUri": redirect_uri}),
-            timeout=timeout,
+        from ..models import PackOauthConfigMetadata
+
+        return PackOauthConfigMetadata.from_json(
+            await self._call(
+                "setPackOauthConfig",
+                (pack_id,),
+                body=compact({"clientId": client_id, "clientSecret": client_secret, "redirectUri": redirect_uri}),
+                timeout=timeout,
+            )
         )
 
     async def get_pack_system_connection(
@@ -509,12 +637,16 @@ class PacksOperations(OperationsBase):
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackSystemConnectionMetadata:
         """Fetch what is known about a Pack's system-wide connection.
 
         ``GET /packs/{packId}/systemConnection``; rate class ``read``.
         """
-        return await self._call("getPackSystemConnection", (pack_id,), timeout=timeout)
+        from ..models import parse_pack_system_connection_metadata
+
+        return parse_pack_system_connection_metadata(
+            await self._call("getPackSystemConnection", (pack_id,), timeout=timeout)
+        )
 
     async def set_pack_system_connection(
         self,
@@ -522,13 +654,17 @@ class PacksOperations(OperationsBase):
         *,
         credentials: JSONMapping,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackSystemConnectionMetadata:
         """Set the credentials of a Pack's system-wide connection.
 
         ``PUT /packs/{packId}/systemConnection``; rate class ``write``.
         """
-        return await self._call(
-            "setPackSystemConnection", (pack_id,), body=compact({"credentials": credentials}), timeout=timeout
+        from ..models import parse_pack_system_connection_metadata
+
+        return parse_pack_system_connection_metadata(
+            await self._call(
+                "setPackSystemConnection", (pack_id,), body=compact({"credentials": credentials}), timeout=timeout
+            )
         )
 
     async def patch_pack_system_connection(
@@ -537,25 +673,31 @@ class PacksOperations(OperationsBase):
         *,
         patch: JSONMapping,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackSystemConnectionMetadata:
         """Change part of the credentials of a Pack's system-wide connection.
 
         ``PATCH /packs/{packId}/systemConnection``; rate class ``write``. ``patch`` is the credential fields
         to change, with their ``type``; it is sent as the JSON body.
         """
-        return await self._call("patchPackSystemConnection", (pack_id,), body=patch, timeout=timeout)
+        from ..models import parse_pack_system_connection_metadata
+
+        return parse_pack_system_connection_metadata(
+            await self._call("patchPackSystemConnection", (pack_id,), body=patch, timeout=timeout)
+        )
 
     async def get_pack_permissions(
         self,
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackPermissionList:
         """List who may use or edit a Pack.
 
         ``GET /packs/{packId}/permissions``; rate class ``read``.
         """
-        return await self._call("getPackPermissions", (pack_id,), timeout=timeout)
+        from ..models import PackPermissionList
+
+        return PackPermissionList.from_json(await self._call("getPackPermissions", (pack_id,), timeout=timeout))
 
     async def add_pack_permission(
         self,
@@ -564,13 +706,20 @@ class PacksOperations(OperationsBase):
         principal: JSONMapping,
         access: PackAccessType,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> AddPackPermissionResponse:
         """Grant a principal access to a Pack.
 
         ``POST /packs/{packId}/permissions``; rate class ``write``.
         """
-        return await self._call(
-            "addPackPermission", (pack_id,), body=compact({"principal": principal, "access": access}), timeout=timeout
+        from ..models import AddPackPermissionResponse
+
+        return AddPackPermissionResponse.from_json(
+            await self._call(
+                "addPackPermission",
+                (pack_id,),
+                body=compact({"principal": principal, "access": access}),
+                timeout=timeout,
+            )
         )
 
     async def delete_user_pack_permission(
@@ -578,12 +727,16 @@ class PacksOperations(OperationsBase):
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DeleteUserPackPermissionsResponse:
         """Remove the calling user's own access to a Pack.
 
         ``DELETE /packs/{packId}/permissions``; rate class ``write``.
         """
-        return await self._call("deleteUserPackPermission", (pack_id,), timeout=timeout)
+        from ..models import DeleteUserPackPermissionsResponse
+
+        return DeleteUserPackPermissionsResponse.from_json(
+            await self._call("deleteUserPackPermission", (pack_id,), timeout=timeout)
+        )
 
     async def delete_pack_permission(
         self,
@@ -591,12 +744,16 @@ class PacksOperations(OperationsBase):
         permission_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DeletePackPermissionResponse:
         """Remove one access entry of a Pack.
 
         ``DELETE /packs/{packId}/permissions/{permissionId}``; rate class ``write``.
         """
-        return await self._call("deletePackPermission", (pack_id, permission_id), timeout=timeout)
+        from ..models import DeletePackPermissionResponse
+
+        return DeletePackPermissionResponse.from_json(
+            await self._call("deletePackPermission", (pack_id, permission_id), timeout=timeout)
+        )
 
     def list_user_pack_invitations(
         self,
@@ -604,20 +761,22 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackInvitationWithPack]:
         """List the Pack invitations waiting for the calling user.
 
         ``GET /packs/invitations``; rate class ``read``. Returns a lazy listing that fetches pages as you
         iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire: ``page_token``
         is ``pageToken``.
         """
+        from ..models import PackInvitationWithPack
+
         return self._paginate(
             "listUserPackInvitations",
             (),
             query={},
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=PackInvitationWithPack.from_json,
             timeout=timeout,
         )
 
@@ -628,20 +787,22 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackInvitation]:
         """List the invitations sent for a Pack.
 
         ``GET /packs/{packId}/invitations``; rate class ``read``. Returns a lazy listing that fetches pages
         as you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``.
         """
+        from ..models import PackInvitation
+
         return self._paginate(
             "listPackInvitations",
             (pack_id,),
             query={},
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=PackInvitation.from_json,
             timeout=timeout,
         )
 
@@ -652,13 +813,17 @@ class PacksOperations(OperationsBase):
         email: str,
         access: PackAccessType,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> CreatePackInvitationResponse:
         """Invite someone, by email, to a Pack.
 
         ``POST /packs/{packId}/invitations``; rate class ``write``.
         """
-        return await self._call(
-            "createPackInvitation", (pack_id,), body=compact({"email": email, "access": access}), timeout=timeout
+        from ..models import CreatePackInvitationResponse
+
+        return CreatePackInvitationResponse.from_json(
+            await self._call(
+                "createPackInvitation", (pack_id,), body=compact({"email": email, "access": access}), timeout=timeout
+            )
         )
 
     async def update_pack_invitation(
@@ -668,13 +833,17 @@ class PacksOperations(OperationsBase):
         *,
         access: PackAccessType,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> UpdatePackInvitationResponse:
         """Change the access a Pack invitation grants.
 
         ``PUT /packs/{packId}/invitations/{invitationId}``; rate class ``write``.
         """
-        return await self._call(
-            "updatePackInvitation", (pack_id, invitation_id), body=compact({"access": access}), timeout=timeout
+        from ..models import UpdatePackInvitationResponse
+
+        return UpdatePackInvitationResponse.from_json(
+            await self._call(
+                "updatePackInvitation", (pack_id, invitation_id), body=compact({"access": access}), timeout=timeout
+            )
         )
 
     async def delete_pack_invitation(
@@ -683,12 +852,16 @@ class PacksOperations(OperationsBase):
         invitation_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DeletePackInvitationResponse:
         """Revoke a Pack invitation.
 
         ``DELETE /packs/{packId}/invitations/{invitationId}``; rate class ``write``.
         """
-        return await self._call("deletePackInvitation", (pack_id, invitation_id), timeout=timeout)
+        from ..models import DeletePackInvitationResponse
+
+        return DeletePackInvitationResponse.from_json(
+            await self._call("deletePackInvitation", (pack_id, invitation_id), timeout=timeout)
+        )
 
     async def reply_to_pack_invitation(
         self,
@@ -696,13 +869,17 @@ class PacksOperations(OperationsBase):
         *,
         accept: bool,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> HandlePackInvitationResponse:
         """Accept or decline a Pack invitation.
 
         ``POST /packs/invitations/{invitationId}/reply``; rate class ``write``.
         """
-        return await self._call(
-            "replyToPackInvitation", (invitation_id,), body=compact({"accept": accept}), timeout=timeout
+        from ..models import HandlePackInvitationResponse
+
+        return HandlePackInvitationResponse.from_json(
+            await self._call(
+                "replyToPackInvitation", (invitation_id,), body=compact({"accept": accept}), timeout=timeout
+            )
         )
 
     async def list_pack_makers(
@@ -710,12 +887,14 @@ class PacksOperations(OperationsBase):
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> ListPackMakersResponse:
         """List the makers credited on a Pack.
 
         ``GET /packs/{packId}/makers``; rate class ``read``.
         """
-        return await self._call("listPackMakers", (pack_id,), timeout=timeout)
+        from ..models import ListPackMakersResponse
+
+        return ListPackMakersResponse.from_json(await self._call("listPackMakers", (pack_id,), timeout=timeout))
 
     async def add_pack_maker(
         self,
@@ -723,12 +902,16 @@ class PacksOperations(OperationsBase):
         *,
         login_id: str,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> AddPackMakerResponse:
         """Credit a maker on a Pack.
 
         ``POST /packs/{packId}/maker``; rate class ``write``. On the wire: ``login_id`` is ``loginId``.
         """
-        return await self._call("addPackMaker", (pack_id,), body=compact({"loginId": login_id}), timeout=timeout)
+        from ..models import AddPackMakerResponse
+
+        return AddPackMakerResponse.from_json(
+            await self._call("addPackMaker", (pack_id,), body=compact({"loginId": login_id}), timeout=timeout)
+        )
 
     async def delete_pack_maker(
         self,
@@ -736,24 +919,30 @@ class PacksOperations(OperationsBase):
         login_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DeletePackMakerResponse:
         """Remove a maker from a Pack.
 
         ``DELETE /packs/{packId}/maker/{loginId}``; rate class ``write``.
         """
-        return await self._call("deletePackMaker", (pack_id, login_id), timeout=timeout)
+        from ..models import DeletePackMakerResponse
+
+        return DeletePackMakerResponse.from_json(
+            await self._call("deletePackMaker", (pack_id, login_id), timeout=timeout)
+        )
 
     async def list_pack_categories(
         self,
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> ListPackCategoriesResponse:
         """List the categories a Pack is in.
 
         ``GET /packs/{packId}/categories``; rate class ``read``.
         """
-        return await self._call("listPackCategories", (pack_id,), timeout=timeout)
+        from ..models import ListPackCategoriesResponse
+
+        return ListPackCategoriesResponse.from_json(await self._call("listPackCategories", (pack_id,), timeout=timeout))
 
     async def add_pack_category(
         self,
@@ -761,14 +950,18 @@ class PacksOperations(OperationsBase):
         *,
         category_name: str,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> AddPackCategoryResponse:
         """Put a Pack in a category.
 
         ``POST /packs/{packId}/category``; rate class ``write``. On the wire: ``category_name`` is
         ``categoryName``.
         """
-        return await self._call(
-            "addPackCategory", (pack_id,), body=compact({"categoryName": category_name}), timeout=timeout
+        from ..models import AddPackCategoryResponse
+
+        return AddPackCategoryResponse.from_json(
+            await self._call(
+                "addPackCategory", (pack_id,), body=compact({"categoryName": category_name}), timeout=timeout
+            )
         )
 
     async def delete_pack_category(
@@ -777,12 +970,16 @@ class PacksOperations(OperationsBase):
         category_name: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DeletePackCategoryResponse:
         """Take a Pack out of a category.
 
         ``DELETE /packs/{packId}/category/{categoryName}``; rate class ``write``.
         """
-        return await self._call("deletePackCategory", (pack_id, category_name), timeout=timeout)
+        from ..models import DeletePackCategoryResponse
+
+        return DeletePackCategoryResponse.from_json(
+            await self._call("deletePackCategory", (pack_id, category_name), timeout=timeout)
+        )
 
     async def upload_pack_asset(
         self,
@@ -793,19 +990,28 @@ class PacksOperations(OperationsBase):
         mime_type: str,
         filename: str,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackAssetUploadInfo:
         """Get where to upload a Pack image (logo, cover, example).
 
         ``POST /packs/{packId}/uploadAsset``; rate class ``write``. On the wire: ``pack_asset_type`` is
         ``packAssetType``, ``image_hash`` is ``imageHash``, ``mime_type`` is ``mimeType``.
         """
-        return await self._call(
-            "uploadPackAsset",
-            (pack_id,),
-            body=compact(
-                {"packAssetType": pack_asset_type, "imageHash": image_hash, "mimeType": mime_type, "filename": filename}
-            ),
-            timeout=timeout,
+        from ..models import PackAssetUploadInfo
+
+        return PackAssetUploadInfo.from_json(
+            await self._call(
+                "uploadPackAsset",
+                (pack_id,),
+                body=compact(
+                    {
+                        "packAssetType": pack_asset_type,
+                        "imageHash": image_hash,
+                        "mimeType": mime_type,
+                        "filename": filename,
+                    }
+                ),
+                timeout=timeout,
+            )
         )
 
     async def upload_pack_source_code(
@@ -816,17 +1022,21 @@ class PacksOperations(OperationsBase):
         filename: str,
         pack_version: str | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackSourceCodeUploadInfo:
         """Get where to upload a Pack's source code.
 
         ``POST /packs/{packId}/uploadSourceCode``; rate class ``write``. On the wire: ``payload_hash`` is
         ``payloadHash``, ``pack_version`` is ``packVersion``.
         """
-        return await self._call(
-            "uploadPackSourceCode",
-            (pack_id,),
-            body=compact({"payloadHash": payload_hash, "filename": filename, "packVersion": pack_version}),
-            timeout=timeout,
+        from ..models import PackSourceCodeUploadInfo
+
+        return PackSourceCodeUploadInfo.from_json(
+            await self._call(
+                "uploadPackSourceCode",
+                (pack_id,),
+                body=compact({"payloadHash": payload_hash, "filename": filename, "packVersion": pack_version}),
+                timeout=timeout,
+            )
         )
 
     async def pack_asset_upload_complete(
@@ -836,13 +1046,15 @@ class PacksOperations(OperationsBase):
         pack_asset_type: PackAssetType,
         *,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> PackAssetUploadCompleteResponse:
         """Tell Coda that a Pack image has been uploaded.
 
         ``POST /packs/{packId}/assets/{packAssetId}/assetType/{packAssetType}/uploadComplete``; rate class
         ``write``. Coda applies the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`.
         """
-        return MutationResult.from_json(
+        from ..models import PackAssetUploadCompleteResponse
+
+        return PackAssetUploadCompleteResponse.from_json(
             await self._call("packAssetUploadComplete", (pack_id, pack_asset_id, pack_asset_type), timeout=timeout)
         )
 
@@ -854,14 +1066,16 @@ class PacksOperations(OperationsBase):
         filename: str,
         code_hash: str,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> PackSourceCodeUploadCompleteResponse:
         """Tell Coda that a Pack's source code has been uploaded.
 
         ``POST /packs/{packId}/versions/{packVersion}/sourceCode/uploadComplete``; rate class ``write``.
         Coda applies the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. On the
         wire: ``code_hash`` is ``codeHash``.
         """
-        return MutationResult.from_json(
+        from ..models import PackSourceCodeUploadCompleteResponse
+
+        return PackSourceCodeUploadCompleteResponse.from_json(
             await self._call(
                 "packSourceCodeUploadComplete",
                 (pack_id, pack_version),
@@ -876,12 +1090,16 @@ class PacksOperations(OperationsBase):
         pack_version: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackSourceCodeInfo:
         """Fetch where to download the source code of a Pack version.
 
         ``GET /packs/{packId}/versions/{packVersion}/sourceCode``; rate class ``read``.
         """
-        return await self._call("getPackSourceCode", (pack_id, pack_version), timeout=timeout)
+        from ..models import PackSourceCodeInfo
+
+        return PackSourceCodeInfo.from_json(
+            await self._call("getPackSourceCode", (pack_id, pack_version), timeout=timeout)
+        )
 
     def list_pack_listings(
         self,
@@ -903,7 +1121,7 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackListing]:
         """List the Pack listings the calling user can see.
 
         ``GET /packs/listings``; rate class ``read``. Returns a lazy listing that fetches pages as you
@@ -916,6 +1134,8 @@ class PacksOperations(OperationsBase):
         ``sort_by`` is ``sortBy``, ``order_by`` is ``orderBy``, ``page_token`` is ``pageToken``,
         ``install_context`` is ``installContext``.
         """
+        from ..models import PackListing
+
         return self._paginate(
             "listPackListings",
             (),
@@ -937,7 +1157,7 @@ class PacksOperations(OperationsBase):
             },
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=PackListing.from_json,
             timeout=timeout,
         )
 
@@ -951,24 +1171,28 @@ class PacksOperations(OperationsBase):
         install_context: PackListingInstallContextType | None = None,
         release_channel: IngestionPackReleaseChannel | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackListingDetail:
         """Fetch the full listing of a Pack.
 
         ``GET /packs/{packId}/listing``; rate class ``read``. On the wire: ``workspace_id`` is
         ``workspaceId``, ``doc_id`` is ``docId``, ``ingestion_id`` is ``ingestionId``, ``install_context``
         is ``installContext``, ``release_channel`` is ``releaseChannel``.
         """
-        return await self._call(
-            "getPackListing",
-            (pack_id,),
-            query={
-                "workspaceId": workspace_id,
-                "docId": doc_id,
-                "ingestionId": ingestion_id,
-                "installContext": install_context,
-                "releaseChannel": release_channel,
-            },
-            timeout=timeout,
+        from ..models import PackListingDetail
+
+        return PackListingDetail.from_json(
+            await self._call(
+                "getPackListing",
+                (pack_id,),
+                query={
+                    "workspaceId": workspace_id,
+                    "docId": doc_id,
+                    "ingestionId": ingestion_id,
+                    "installContext": install_context,
+                    "releaseChannel": release_channel,
+                },
+                timeout=timeout,
+            )
         )
 
     def list_pack_logs(
@@ -985,7 +1209,7 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackLog]:
         """List a Pack's logs in one doc.
 
         ``GET /packs/{packId}/docs/{docId}/logs``; rate class ``read``. Returns a lazy listing that fetches
@@ -993,6 +1217,8 @@ class PacksOperations(OperationsBase):
         ``page_token`` is ``pageToken``, ``log_types`` is ``logTypes``, ``before_timestamp`` is
         ``beforeTimestamp``, ``after_timestamp`` is ``afterTimestamp``, ``request_ids`` is ``requestIds``.
         """
+        from ..models import parse_pack_log
+
         return self._paginate(
             "listPackLogs",
             (pack_id, doc_id),
@@ -1006,7 +1232,7 @@ class PacksOperations(OperationsBase):
             },
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=parse_pack_log,
             timeout=timeout,
         )
 
@@ -1028,7 +1254,7 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackLog]:
         """List the logs of a Pack ingestion.
 
         ``GET /packs/{packId}/tenantId/{tenantId}/rootIngestionId/{rootIngestionId}/logs``; rate class
@@ -1039,6 +1265,8 @@ class PacksOperations(OperationsBase):
         ``ingestionStatus``, ``only_execution_completions`` is ``onlyExecutionCompletions``, ``request_ids``
         is ``requestIds``.
         """
+        from ..models import parse_pack_log
+
         return self._paginate(
             "listIngestionLogs",
             (pack_id, tenant_id, root_ingestion_id),
@@ -1055,7 +1283,7 @@ class PacksOperations(OperationsBase):
             },
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=parse_pack_log,
             timeout=timeout,
         )
 
@@ -1071,7 +1299,7 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[GroupedPackLog]:
         """List a Pack's logs in one doc, grouped by invocation.
 
         ``GET /packs/{packId}/docs/{docId}/groupedLogs``; rate class ``read``. Returns a lazy listing that
@@ -1079,13 +1307,15 @@ class PacksOperations(OperationsBase):
         wire: ``page_token`` is ``pageToken``, ``before_timestamp`` is ``beforeTimestamp``,
         ``after_timestamp`` is ``afterTimestamp``.
         """
+        from ..models import parse_grouped_pack_log
+
         return self._paginate(
             "listGroupedPackLogs",
             (pack_id, doc_id),
             query={"beforeTimestamp": before_timestamp, "afterTimestamp": after_timestamp, "order": order, "q": q},
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=parse_grouped_pack_log,
             timeout=timeout,
         )
 
@@ -1103,7 +1333,7 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[GroupedPackLog]:
         """List the logs of a Pack ingestion, grouped by invocation.
 
         ``GET /packs/{packId}/tenantId/{tenantId}/rootIngestionId/{rootIngestionId}/groupedLogs``; rate
@@ -1112,6 +1342,8 @@ class PacksOperations(OperationsBase):
         ``ingestion_execution_id`` is ``ingestionExecutionId``, ``before_timestamp`` is ``beforeTimestamp``,
         ``after_timestamp`` is ``afterTimestamp``.
         """
+        from ..models import parse_grouped_pack_log
+
         return self._paginate(
             "listGroupedIngestionLogs",
             (pack_id, tenant_id, root_ingestion_id),
@@ -1124,7 +1356,7 @@ class PacksOperations(OperationsBase):
             },
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=parse_grouped_pack_log,
             timeout=timeout,
         )
 
@@ -1143,7 +1375,7 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[IngestionBatchExecution]:
         """List the batch executions of a Pack ingestion.
 
         ``GET
@@ -1154,6 +1386,8 @@ class PacksOperations(OperationsBase):
         ``includeDeletedIngestions``, ``ingestion_execution_id`` is ``ingestionExecutionId``,
         ``ingestion_id`` is ``ingestionId``, ``ingestion_status`` is ``ingestionStatus``.
         """
+        from ..models import IngestionBatchExecution
+
         return self._paginate(
             "listIngestionBatchExecutions",
             (pack_id, tenant_id, root_ingestion_id),
@@ -1167,7 +1401,7 @@ class PacksOperations(OperationsBase):
             },
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=IngestionBatchExecution.from_json,
             timeout=timeout,
         )
 
@@ -1183,7 +1417,7 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[IngestionParentItem]:
         """List the parent items handled by one ingestion batch execution.
 
         ``GET
@@ -1192,13 +1426,15 @@ class PacksOperations(OperationsBase):
         size; ``page_token`` resumes a listing. On the wire: ``page_token`` is ``pageToken``,
         ``ingestion_id`` is ``ingestionId``, ``ingestion_status`` is ``ingestionStatus``.
         """
+        from ..models import IngestionParentItem
+
         return self._paginate(
             "listIngestionParentItems",
             (pack_id, tenant_id, root_ingestion_id, ingestion_execution_id),
             query={"ingestionId": ingestion_id, "ingestionStatus": ingestion_status},
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=IngestionParentItem.from_json,
             timeout=timeout,
         )
 
@@ -1211,17 +1447,21 @@ class PacksOperations(OperationsBase):
         *,
         details_key: str,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackLogDetails:
         """Fetch the details of one ingestion log entry.
 
         ``GET /packs/{packId}/tenantId/{tenantId}/rootIngestionId/{rootIngestionId}/logs/{logId}``; rate
         class ``read``. On the wire: ``details_key`` is ``detailsKey``.
         """
-        return await self._call(
-            "getPackLogDetails",
-            (pack_id, tenant_id, root_ingestion_id, log_id),
-            query={"detailsKey": details_key},
-            timeout=timeout,
+        from ..models import parse_pack_log_details
+
+        return parse_pack_log_details(
+            await self._call(
+                "getPackLogDetails",
+                (pack_id, tenant_id, root_ingestion_id, log_id),
+                query={"detailsKey": details_key},
+                timeout=timeout,
+            )
         )
 
     async def list_pack_featured_docs(
@@ -1229,12 +1469,14 @@ class PacksOperations(OperationsBase):
         pack_id: int,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackFeaturedDocsResponse:
         """List the docs featured on a Pack's listing.
 
         ``GET /packs/{packId}/featuredDocs``; rate class ``read``.
         """
-        return await self._call("listPackFeaturedDocs", (pack_id,), timeout=timeout)
+        from ..models import PackFeaturedDocsResponse
+
+        return PackFeaturedDocsResponse.from_json(await self._call("listPackFeaturedDocs", (pack_id,), timeout=timeout))
 
     async def update_pack_featured_docs(
         self,
@@ -1242,12 +1484,16 @@ class PacksOperations(OperationsBase):
         *,
         items: Sequence[JSONMapping],
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> UpdatePackFeaturedDocsResponse:
         """Replace the docs featured on a Pack's listing.
 
         ``PUT /packs/{packId}/featuredDocs``; rate class ``write``.
         """
-        return await self._call("updatePackFeaturedDocs", (pack_id,), body=compact({"items": items}), timeout=timeout)
+        from ..models import UpdatePackFeaturedDocsResponse
+
+        return UpdatePackFeaturedDocsResponse.from_json(
+            await self._call("updatePackFeaturedDocs", (pack_id,), body=compact({"items": items}), timeout=timeout)
+        )
 
     def list_agent_session_ids(
         self,
@@ -1264,7 +1510,7 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackLog]:
         """List the chat session ids of an agent instance.
 
         ``GET /go/tenants/{tenantId}/agentInstances/{agentInstanceId}/agentSessionIds``; rate class
@@ -1273,6 +1519,8 @@ class PacksOperations(OperationsBase):
         is ``agentSessionId``, ``log_types`` is ``logTypes``, ``before_timestamp`` is ``beforeTimestamp``,
         ``after_timestamp`` is ``afterTimestamp``, ``request_ids`` is ``requestIds``.
         """
+        from ..models import parse_pack_log
+
         return self._paginate(
             "listAgentSessionIds",
             (tenant_id, agent_instance_id),
@@ -1287,7 +1535,7 @@ class PacksOperations(OperationsBase):
             },
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=parse_pack_log,
             timeout=timeout,
         )
 
@@ -1306,7 +1554,7 @@ class PacksOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PackLog]:
         """List the logs of an agent instance.
 
         ``GET /go/tenants/{tenantId}/agentInstances/{agentInstanceId}/logs``; rate class ``read``. Returns a
@@ -1315,6 +1563,8 @@ class PacksOperations(OperationsBase):
         ``agent_session_id`` is ``agentSessionId``, ``before_timestamp`` is ``beforeTimestamp``,
         ``after_timestamp`` is ``afterTimestamp``, ``request_ids`` is ``requestIds``.
         """
+        from ..models import parse_pack_log
+
         return self._paginate(
             "listAgentLogs",
             (tenant_id, agent_instance_id),
@@ -1329,7 +1579,7 @@ class PacksOperations(OperationsBase):
             },
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=parse_pack_log,
             timeout=timeout,
         )
 
@@ -1341,15 +1591,19 @@ class PacksOperations(OperationsBase):
         *,
         details_key: str,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> PackLogDetails:
         """Fetch the details of one agent log entry.
 
         ``GET /go/tenants/{tenantId}/agentInstances/{agentInstanceId}/logs/{logId}``; rate class ``read``.
         On the wire: ``details_key`` is ``detailsKey``.
         """
-        return await self._call(
-            "getAgentPackLogDetails",
-            (tenant_id, agent_instance_id, log_id),
-            query={"detailsKey": details_key},
-            timeout=timeout,
+        from ..models import parse_pack_log_details
+
+        return parse_pack_log_details(
+            await self._call(
+                "getAgentPackLogDetails",
+                (tenant_id, agent_instance_id, log_id),
+                query={"detailsKey": details_key},
+                timeout=timeout,
+            )
         )

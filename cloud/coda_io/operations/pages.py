@@ -5,13 +5,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
 from ..enums import ContentFormat, PageContentOutputFormat
-from ..models import MutationResult, Page, PageContentExport
-from ..types import JSONMapping, JSONObject
-from ._base import OperationsBase, compact, json_object
+from ..types import JSONMapping
+from ._base import OperationsBase, compact
+
+if TYPE_CHECKING:
+    from ..models import (
+        Page,
+        PageContentDeleteResult,
+        PageContentExportStatusResponse,
+        PageContentItem,
+        PageCreateResult,
+        PageDeleteResult,
+        PageUpdateResult,
+    )
 
 __all__ = ["PagesOperations"]
 
@@ -33,6 +44,8 @@ class PagesOperations(OperationsBase):
         iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire: ``page_token``
         is ``pageToken``.
         """
+        from ..models import Page
+
         return self._paginate(
             "listPages", (doc_id,), query={}, limit=limit, page_token=page_token, build=Page.from_json, timeout=timeout
         )
@@ -48,7 +61,7 @@ class PagesOperations(OperationsBase):
         parent_page_id: str | None = None,
         page_content: JSONMapping | None = None,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> PageCreateResult:
         """Add a page to a doc, optionally with initial content and under a parent page.
 
         ``POST /docs/{docId}/pages``; rate class ``write_doc_content``. Coda applies the change
@@ -56,7 +69,9 @@ class PagesOperations(OperationsBase):
         ``iconName``, ``image_url`` is ``imageUrl``, ``parent_page_id`` is ``parentPageId``,
         ``page_content`` is ``pageContent``.
         """
-        return MutationResult.from_json(
+        from ..models import PageCreateResult
+
+        return PageCreateResult.from_json(
             await self._call(
                 "createPage",
                 (doc_id,),
@@ -85,6 +100,8 @@ class PagesOperations(OperationsBase):
 
         ``GET /docs/{docId}/pages/{pageIdOrName}``; rate class ``read``.
         """
+        from ..models import Page
+
         return Page.from_json(await self._call("getPage", (doc_id, page_id_or_name), timeout=timeout))
 
     async def update_page(
@@ -99,7 +116,7 @@ class PagesOperations(OperationsBase):
         is_hidden: bool | None = None,
         content_update: JSONMapping | None = None,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> PageUpdateResult:
         """Change a page's name, subtitle, icon, image or visibility, or its content.
 
         ``PUT /docs/{docId}/pages/{pageIdOrName}``; rate class ``write_doc_content``. Coda applies the
@@ -107,7 +124,9 @@ class PagesOperations(OperationsBase):
         is ``iconName``, ``image_url`` is ``imageUrl``, ``is_hidden`` is ``isHidden``, ``content_update`` is
         ``contentUpdate``.
         """
-        return MutationResult.from_json(
+        from ..models import PageUpdateResult
+
+        return PageUpdateResult.from_json(
             await self._call(
                 "updatePage",
                 (doc_id, page_id_or_name),
@@ -131,13 +150,15 @@ class PagesOperations(OperationsBase):
         page_id_or_name: str,
         *,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> PageDeleteResult:
         """Delete a page.
 
         ``DELETE /docs/{docId}/pages/{pageIdOrName}``; rate class ``write_doc_content``. Coda applies the
         change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`.
         """
-        return MutationResult.from_json(await self._call("deletePage", (doc_id, page_id_or_name), timeout=timeout))
+        from ..models import PageDeleteResult
+
+        return PageDeleteResult.from_json(await self._call("deletePage", (doc_id, page_id_or_name), timeout=timeout))
 
     def list_page_content(
         self,
@@ -148,20 +169,22 @@ class PagesOperations(OperationsBase):
         limit: int | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[PageContentItem]:
         """List the content elements of a page.
 
         ``GET /docs/{docId}/pages/{pageIdOrName}/content``; rate class ``read``. Returns a lazy listing that
         fetches pages as you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the
         wire: ``page_token`` is ``pageToken``, ``content_format`` is ``contentFormat``.
         """
+        from ..models import PageContentItem
+
         return self._paginate(
             "listPageContent",
             (doc_id, page_id_or_name),
             query={"contentFormat": content_format},
             limit=limit,
             page_token=page_token,
-            build=json_object,
+            build=PageContentItem.from_json,
             timeout=timeout,
         )
 
@@ -172,14 +195,16 @@ class PagesOperations(OperationsBase):
         *,
         element_ids: Sequence[str] | None = None,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> PageContentDeleteResult:
         """Delete some content elements of a page, or all of them.
 
         ``DELETE /docs/{docId}/pages/{pageIdOrName}/content``; rate class ``write_doc_content``. Coda
         applies the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. On the wire:
         ``element_ids`` is ``elementIds``.
         """
-        return MutationResult.from_json(
+        from ..models import PageContentDeleteResult
+
+        return PageContentDeleteResult.from_json(
             await self._call(
                 "deletePageContent",
                 (doc_id, page_id_or_name),
@@ -195,13 +220,15 @@ class PagesOperations(OperationsBase):
         *,
         output_format: PageContentOutputFormat,
         timeout: float | None = None,
-    ) -> PageContentExport:
+    ) -> PageContentExportStatusResponse:
         """Start exporting a page as HTML or Markdown (:meth:`export_page` does the whole job).
 
         ``POST /docs/{docId}/pages/{pageIdOrName}/export``; rate class ``write``. On the wire:
         ``output_format`` is ``outputFormat``.
         """
-        return PageContentExport.from_json(
+        from ..models import PageContentExportStatusResponse
+
+        return PageContentExportStatusResponse.from_json(
             await self._call(
                 "beginPageContentExport",
                 (doc_id, page_id_or_name),
@@ -217,11 +244,13 @@ class PagesOperations(OperationsBase):
         request_id: str,
         *,
         timeout: float | None = None,
-    ) -> PageContentExport:
+    ) -> PageContentExportStatusResponse:
         """Check a page export; once complete it carries the download link.
 
         ``GET /docs/{docId}/pages/{pageIdOrName}/export/{requestId}``; rate class ``read``.
         """
-        return PageContentExport.from_json(
+        from ..models import PageContentExportStatusResponse
+
+        return PageContentExportStatusResponse.from_json(
             await self._call("getPageContentExportStatus", (doc_id, page_id_or_name, request_id), timeout=timeout)
         )

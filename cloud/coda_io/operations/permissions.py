@@ -4,12 +4,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cloud.common.pagination import AsyncPaginator
 
 from ..enums import AccessTypeNotNone
-from ..models import Permission
-from ..types import JSONMapping, JSONObject
+from ..types import JSONMapping
 from ._base import OperationsBase, compact
+
+if TYPE_CHECKING:
+    from ..models import (
+        AclMetadata,
+        AclSettings,
+        AddPermissionResult,
+        DeletePermissionResult,
+        Permission,
+        SearchPrincipalsResponse,
+    )
 
 __all__ = ["PermissionsOperations"]
 
@@ -22,12 +33,14 @@ class PermissionsOperations(OperationsBase):
         doc_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> AclMetadata:
         """Report what the token may do with a doc's sharing settings.
 
         ``GET /docs/{docId}/acl/metadata``; rate class ``read``.
         """
-        return await self._call("getSharingMetadata", (doc_id,), timeout=timeout)
+        from ..models import AclMetadata
+
+        return AclMetadata.from_json(await self._call("getSharingMetadata", (doc_id,), timeout=timeout))
 
     def get_permissions(
         self,
@@ -43,6 +56,8 @@ class PermissionsOperations(OperationsBase):
         pages as you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``.
         """
+        from ..models import Permission
+
         return self._paginate(
             "getPermissions",
             (doc_id,),
@@ -61,17 +76,21 @@ class PermissionsOperations(OperationsBase):
         principal: JSONMapping,
         suppress_email: bool | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> AddPermissionResult:
         """Grant a principal (email, group, domain, workspace or anyone) access to a doc.
 
         ``POST /docs/{docId}/acl/permissions``; rate class ``write``. On the wire: ``suppress_email`` is
         ``suppressEmail``.
         """
-        return await self._call(
-            "addPermission",
-            (doc_id,),
-            body=compact({"access": access, "principal": principal, "suppressEmail": suppress_email}),
-            timeout=timeout,
+        from ..models import AddPermissionResult
+
+        return AddPermissionResult.from_json(
+            await self._call(
+                "addPermission",
+                (doc_id,),
+                body=compact({"access": access, "principal": principal, "suppressEmail": suppress_email}),
+                timeout=timeout,
+            )
         )
 
     async def delete_permission(
@@ -80,12 +99,16 @@ class PermissionsOperations(OperationsBase):
         permission_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DeletePermissionResult:
         """Remove one entry from a doc's access list.
 
         ``DELETE /docs/{docId}/acl/permissions/{permissionId}``; rate class ``write``.
         """
-        return await self._call("deletePermission", (doc_id, permission_id), timeout=timeout)
+        from ..models import DeletePermissionResult
+
+        return DeletePermissionResult.from_json(
+            await self._call("deletePermission", (doc_id, permission_id), timeout=timeout)
+        )
 
     async def search_principals(
         self,
@@ -93,24 +116,30 @@ class PermissionsOperations(OperationsBase):
         *,
         query: str | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> SearchPrincipalsResponse:
         """Search the users and groups a doc can be shared with.
 
         ``GET /docs/{docId}/acl/principals/search``; rate class ``read``.
         """
-        return await self._call("searchPrincipals", (doc_id,), query={"query": query}, timeout=timeout)
+        from ..models import SearchPrincipalsResponse
+
+        return SearchPrincipalsResponse.from_json(
+            await self._call("searchPrincipals", (doc_id,), query={"query": query}, timeout=timeout)
+        )
 
     async def get_acl_settings(
         self,
         doc_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> AclSettings:
         """Fetch a doc's sharing options.
 
         ``GET /docs/{docId}/acl/settings``; rate class ``read``.
         """
-        return await self._call("getAclSettings", (doc_id,), timeout=timeout)
+        from ..models import AclSettings
+
+        return AclSettings.from_json(await self._call("getAclSettings", (doc_id,), timeout=timeout))
 
     async def update_acl_settings(
         self,
@@ -120,22 +149,26 @@ class PermissionsOperations(OperationsBase):
         allow_copying: bool | None = None,
         allow_viewers_to_request_editing: bool | None = None,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> AclSettings:
         """Change a doc's sharing options.
 
         ``PATCH /docs/{docId}/acl/settings``; rate class ``write``. On the wire:
         ``allow_editors_to_change_permissions`` is ``allowEditorsToChangePermissions``, ``allow_copying`` is
         ``allowCopying``, ``allow_viewers_to_request_editing`` is ``allowViewersToRequestEditing``.
         """
-        return await self._call(
-            "updateAclSettings",
-            (doc_id,),
-            body=compact(
-                {
-                    "allowEditorsToChangePermissions": allow_editors_to_change_permissions,
-                    "allowCopying": allow_copying,
-                    "allowViewersToRequestEditing": allow_viewers_to_request_editing,
-                }
-            ),
-            timeout=timeout,
+        from ..models import AclSettings
+
+        return AclSettings.from_json(
+            await self._call(
+                "updateAclSettings",
+                (doc_id,),
+                body=compact(
+                    {
+                        "allowEditorsToChangePermissions": allow_editors_to_change_permissions,
+                        "allowCopying": allow_copying,
+                        "allowViewersToRequestEditing": allow_viewers_to_request_editing,
+                    }
+                ),
+                timeout=timeout,
+            )
         )

@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..enums import DocPublishMode
-from ..models import MutationResult
-from ..types import JSONObject
 from ._base import OperationsBase, compact
+
+if TYPE_CHECKING:
+    from ..models import DocCategoryList, PublishResult, UnpublishResult
 
 __all__ = ["PublishingOperations"]
 
@@ -21,12 +23,14 @@ class PublishingOperations(OperationsBase):
         self,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> DocCategoryList:
         """List the categories that published docs can be filed under.
 
         ``GET /categories``; rate class ``read``.
         """
-        return await self._call("listCategories", (), timeout=timeout)
+        from ..models import DocCategoryList
+
+        return DocCategoryList.from_json(await self._call("listCategories", (), timeout=timeout))
 
     async def publish_doc(
         self,
@@ -38,14 +42,16 @@ class PublishingOperations(OperationsBase):
         category_names: Sequence[str] | None = None,
         mode: DocPublishMode | None = None,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> PublishResult:
         """Publish a doc, or change how it is published.
 
         ``PUT /docs/{docId}/publish``; rate class ``write``. Coda applies the change asynchronously: pass
         ``request_id`` to :meth:`wait_for_mutation`. On the wire: ``earn_credit`` is ``earnCredit``,
         ``category_names`` is ``categoryNames``.
         """
-        return MutationResult.from_json(
+        from ..models import PublishResult
+
+        return PublishResult.from_json(
             await self._call(
                 "publishDoc",
                 (doc_id,),
@@ -67,9 +73,11 @@ class PublishingOperations(OperationsBase):
         doc_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> UnpublishResult:
         """Stop publishing a doc.
 
         ``DELETE /docs/{docId}/publish``; rate class ``write``.
         """
-        return await self._call("unpublishDoc", (doc_id,), timeout=timeout)
+        from ..models import UnpublishResult
+
+        return UnpublishResult.from_json(await self._call("unpublishDoc", (doc_id,), timeout=timeout))

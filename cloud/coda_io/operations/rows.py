@@ -5,13 +5,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
 from ..enums import RowsSortBy, ValueFormat
-from ..models import MutationResult, Row
 from ..types import JSONMapping
 from ._base import OperationsBase, compact
+
+if TYPE_CHECKING:
+    from ..models import (
+        PushButtonResult,
+        Row,
+        RowDeleteResult,
+        RowDetail,
+        RowsDeleteResult,
+        RowsUpsertResult,
+        RowUpdateResult,
+    )
 
 __all__ = ["RowsOperations"]
 
@@ -42,6 +53,8 @@ class RowsOperations(OperationsBase):
         ``valueFormat``, ``visible_only`` is ``visibleOnly``, ``page_token`` is ``pageToken``,
         ``sync_token`` is ``syncToken``.
         """
+        from ..models import Row
+
         return self._paginate(
             "listRows",
             (doc_id, table_id_or_name),
@@ -68,14 +81,16 @@ class RowsOperations(OperationsBase):
         disable_parsing: bool | None = None,
         key_columns: Sequence[str] | None = None,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> RowsUpsertResult:
         """Insert rows, or update those matching ``key_columns``.
 
         ``POST /docs/{docId}/tables/{tableIdOrName}/rows``; rate class ``write``. Coda applies the change
         asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. On the wire: ``disable_parsing``
         is ``disableParsing``, ``key_columns`` is ``keyColumns``.
         """
-        return MutationResult.from_json(
+        from ..models import RowsUpsertResult
+
+        return RowsUpsertResult.from_json(
             await self._call(
                 "upsertRows",
                 (doc_id, table_id_or_name),
@@ -92,14 +107,16 @@ class RowsOperations(OperationsBase):
         *,
         row_ids: Sequence[str],
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> RowsDeleteResult:
         """Delete several rows by id.
 
         ``DELETE /docs/{docId}/tables/{tableIdOrName}/rows``; rate class ``write``. Coda applies the change
         asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. On the wire: ``row_ids`` is
         ``rowIds``.
         """
-        return MutationResult.from_json(
+        from ..models import RowsDeleteResult
+
+        return RowsDeleteResult.from_json(
             await self._call(
                 "deleteRows", (doc_id, table_id_or_name), body=compact({"rowIds": row_ids}), timeout=timeout
             )
@@ -114,13 +131,15 @@ class RowsOperations(OperationsBase):
         use_column_names: bool | None = None,
         value_format: ValueFormat | None = None,
         timeout: float | None = None,
-    ) -> Row:
+    ) -> RowDetail:
         """Fetch one row by id or name.
 
         ``GET /docs/{docId}/tables/{tableIdOrName}/rows/{rowIdOrName}``; rate class ``read``. On the wire:
         ``use_column_names`` is ``useColumnNames``, ``value_format`` is ``valueFormat``.
         """
-        return Row.from_json(
+        from ..models import RowDetail
+
+        return RowDetail.from_json(
             await self._call(
                 "getRow",
                 (doc_id, table_id_or_name, row_id_or_name),
@@ -138,14 +157,16 @@ class RowsOperations(OperationsBase):
         row: JSONMapping,
         disable_parsing: bool | None = None,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> RowUpdateResult:
         """Change cells of one row.
 
         ``PUT /docs/{docId}/tables/{tableIdOrName}/rows/{rowIdOrName}``; rate class ``write``. Coda applies
         the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. On the wire:
         ``disable_parsing`` is ``disableParsing``.
         """
-        return MutationResult.from_json(
+        from ..models import RowUpdateResult
+
+        return RowUpdateResult.from_json(
             await self._call(
                 "updateRow",
                 (doc_id, table_id_or_name, row_id_or_name),
@@ -162,13 +183,15 @@ class RowsOperations(OperationsBase):
         row_id_or_name: str,
         *,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> RowDeleteResult:
         """Delete one row.
 
         ``DELETE /docs/{docId}/tables/{tableIdOrName}/rows/{rowIdOrName}``; rate class ``write``. Coda
         applies the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`.
         """
-        return MutationResult.from_json(
+        from ..models import RowDeleteResult
+
+        return RowDeleteResult.from_json(
             await self._call("deleteRow", (doc_id, table_id_or_name, row_id_or_name), timeout=timeout)
         )
 
@@ -180,14 +203,16 @@ class RowsOperations(OperationsBase):
         column_id_or_name: str,
         *,
         timeout: float | None = None,
-    ) -> MutationResult:
+    ) -> PushButtonResult:
         """Press the button of a button column in one row.
 
         ``POST /docs/{docId}/tables/{tableIdOrName}/rows/{rowIdOrName}/buttons/{columnIdOrName}``; rate
         class ``write``. Coda applies the change asynchronously: pass ``request_id`` to
         :meth:`wait_for_mutation`.
         """
-        return MutationResult.from_json(
+        from ..models import PushButtonResult
+
+        return PushButtonResult.from_json(
             await self._call(
                 "pushButton", (doc_id, table_id_or_name, row_id_or_name, column_id_or_name), timeout=timeout
             )

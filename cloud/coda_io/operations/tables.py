@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
 from ..enums import SortBy, TableType
-from ..models import Table
 from ._base import OperationsBase
+
+if TYPE_CHECKING:
+    from ..models import Table
 
 __all__ = ["TablesOperations"]
 
@@ -34,6 +37,8 @@ class TablesOperations(OperationsBase):
         iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire: ``page_token``
         is ``pageToken``, ``sort_by`` is ``sortBy``, ``table_types`` is ``tableTypes``.
         """
+        from ..models import Table
+
         return self._paginate(
             "listTables",
             (doc_id,),
@@ -57,6 +62,8 @@ class TablesOperations(OperationsBase):
         ``GET /docs/{docId}/tables/{tableIdOrName}``; rate class ``read``. On the wire:
         ``use_updated_table_layouts`` is ``useUpdatedTableLayouts``.
         """
+        from ..models import Table
+
         return Table.from_json(
             await self._call(
                 "getTable",

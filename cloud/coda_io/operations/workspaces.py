@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
 from ..enums import WorkspaceUserRole
-from ..types import JSONObject
-from ._base import OperationsBase, compact, json_object
+from ._base import OperationsBase, compact
+
+if TYPE_CHECKING:
+    from ..models import ChangeRoleResult, GetWorkspaceRoleActivity, WorkspaceUser
 
 __all__ = ["WorkspacesOperations"]
 
@@ -25,20 +28,22 @@ class WorkspacesOperations(OperationsBase):
         included_roles: Sequence[WorkspaceUserRole] | None = None,
         page_token: str | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[WorkspaceUser]:
         """List the members of a workspace, optionally only some roles.
 
         ``GET /workspaces/{workspaceId}/users``; rate class ``read``. Returns a lazy listing that fetches
         pages as you iterate; ``page_token`` resumes a listing. On the wire: ``included_roles`` is
         ``includedRoles``, ``page_token`` is ``pageToken``.
         """
+        from ..models import WorkspaceUser
+
         return self._paginate(
             "listWorkspaceMembers",
             (workspace_id,),
             query={"includedRoles": included_roles},
             limit=None,
             page_token=page_token,
-            build=json_object,
+            build=WorkspaceUser.from_json,
             timeout=timeout,
         )
 
@@ -49,14 +54,18 @@ class WorkspacesOperations(OperationsBase):
         email: str,
         new_role: WorkspaceUserRole,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> ChangeRoleResult:
         """Change the role of a workspace member.
 
         ``POST /workspaces/{workspaceId}/users/role``; rate class ``write``. On the wire: ``new_role`` is
         ``newRole``.
         """
-        return await self._call(
-            "changeUserRole", (workspace_id,), body=compact({"email": email, "newRole": new_role}), timeout=timeout
+        from ..models import ChangeRoleResult
+
+        return ChangeRoleResult.from_json(
+            await self._call(
+                "changeUserRole", (workspace_id,), body=compact({"email": email, "newRole": new_role}), timeout=timeout
+            )
         )
 
     async def list_workspace_role_activity(
@@ -64,9 +73,13 @@ class WorkspacesOperations(OperationsBase):
         workspace_id: str,
         *,
         timeout: float | None = None,
-    ) -> JSONObject:
+    ) -> GetWorkspaceRoleActivity:
         """Summarise the role activity of a workspace.
 
         ``GET /workspaces/{workspaceId}/roles``; rate class ``read``.
         """
-        return await self._call("listWorkspaceRoleActivity", (workspace_id,), timeout=timeout)
+        from ..models import GetWorkspaceRoleActivity
+
+        return GetWorkspaceRoleActivity.from_json(
+            await self._call("listWorkspaceRoleActivity", (workspace_id,), timeout=timeout)
+        )
