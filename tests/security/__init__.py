@@ -1,0 +1,1 @@
+"""Security regressions: each test reproduces a reported escape, on a real emulator."""
