@@ -35,6 +35,7 @@ import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from fnmatch import fnmatchcase
 from functools import partial
 from pathlib import Path
 from typing import Literal, TypeAlias, Union
@@ -53,6 +54,7 @@ __all__ = [
     "ItemCallback",
     "ItemDoneCallback",
     "ItemProgressCallback",
+    "NameFilter",
     "LocalDir",
     "Place",
     "Remote",
@@ -63,6 +65,7 @@ __all__ = [
     "copy_one",
     "copy_tree",
     "delete_names",
+    "glob_filter",
     "iter_tree",
     "plan_sync",
     "sync_tree",
@@ -187,6 +190,34 @@ ItemProgressCallback: TypeAlias = Callable[[TransferItem, int], None]
 
 ItemDoneCallback: TypeAlias = Callable[[TransferItem, TransferResult], None]
 """Called with an item and its result when it is finished."""
+
+NameFilter: TypeAlias = Callable[[str], bool]
+"""Whether a relative object name takes part in a copy, sync or deletion."""
+
+
+def glob_filter(rules: Iterable[tuple[Literal["include", "exclude"], str]]) -> NameFilter | None:
+    """A :data:`NameFilter` from ``("include" | "exclude", glob)`` rules, with the semantics
+    of ``aws s3 cp/sync --include/--exclude``: every name is included to begin with, the
+    rules apply in order and a later matching rule wins.  Globs match the whole relative
+    name with ``fnmatch`` (case-sensitive; ``*`` also matches ``/``), so
+    ``[("exclude", "*"), ("include", "*.txt")]`` keeps only ``.txt`` files.  ``None`` when
+    there are no rules."""
+    listed = list(rules)
+    ordered = [(kind == "include", pattern) for kind, pattern in listed]
+    for kind, _ in listed:
+        if kind not in ("include", "exclude"):
+            raise ConfigurationError(f"a filter rule is 'include' or 'exclude', not {kind!r}")
+    if not ordered:
+        return None
+
+    def keep(name: str) -> bool:
+        result = True
+        for include, pattern in ordered:
+            if fnmatchcase(name, pattern):
+                result = include
+        return result
+
+    return keep
 
 
 # -- one object ------------------------------------------------------------------------------
@@ -387,16 +418,18 @@ async def copy_tree(
     on_item_progress: ItemProgressCallback | None = None,
     on_item_done: ItemDoneCallback | None = None,
     timeout: float | None = None,
+    filter: NameFilter | None = None,
 ) -> list[TransferResult]:
     """Copy every object under ``source`` to the same relative name under ``dest``.
 
     The source is listed lazily while copies run; see :func:`transfer` for the callbacks
-    and results.  A destination :class:`LocalDir` is created if needed.
+    and results.  A destination :class:`LocalDir` is created if needed.  With ``filter``
+    (e.g. :func:`glob_filter`) only the relative names it accepts are copied.
     """
 
     async def items() -> AsyncIterator[TransferItem]:
         async for meta in iter_tree(source):
-            if _storable(meta.name, dest):
+            if _storable(meta.name, dest) and (filter is None or filter(meta.name)):
                 yield TransferItem.from_metadata(meta, meta.name)
 
     return await transfer(
@@ -481,9 +514,13 @@ async def plan_sync(
     *,
     delete: bool = False,
     checksum: bool = False,
+    filter: NameFilter | None = None,
 ) -> SyncPlan:
     """Compare two places and return what :func:`sync_tree` would do.
 
+    With ``filter`` only the relative names it accepts take part, on both sides: a source
+    object it rejects is not copied and a destination object it rejects is never deleted
+    (as ``aws s3 sync --exclude`` does).
     The destination's listing is held in memory (one entry per object); the source is
     listed lazily.  With ``checksum``, a local file with no recorded MD5 is read and hashed
     when the other side has an MD5 to compare with (or both are local files) instead of
@@ -491,10 +528,11 @@ async def plan_sync(
     """
     existing: dict[str, ObjectMetadata] = {}
     async for meta in iter_tree(dest):
-        existing[meta.name] = meta
+        if filter is None or filter(meta.name):
+            existing[meta.name] = meta
     plan = SyncPlan()
     async for meta in iter_tree(source):
-        if not _storable(meta.name, dest):
+        if not _storable(meta.name, dest) or (filter is not None and not filter(meta.name)):
             continue
         current = existing.pop(meta.name, None)
         if current is None:
@@ -573,14 +611,15 @@ async def sync_tree(
     on_item_progress: ItemProgressCallback | None = None,
     on_item_done: ItemDoneCallback | None = None,
     timeout: float | None = None,
+    filter: NameFilter | None = None,
 ) -> SyncResult:
     """Make ``dest`` match ``source``: copy what is missing or differs (see
     :func:`compare_objects`), and with ``delete`` remove what the source does not have.
 
     With ``dry_run`` nothing is copied or deleted (the plan is returned).  As ``rclone``
-    does, deletions are skipped when a copy failed.
+    does, deletions are skipped when a copy failed.  ``filter``: see :func:`plan_sync`.
     """
-    plan = await plan_sync(source, dest, delete=delete, checksum=checksum)
+    plan = await plan_sync(source, dest, delete=delete, checksum=checksum, filter=filter)
     if dry_run:
         return SyncResult(plan, [], [])
     results = await transfer(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
-
-import typer
+from typing import TYPE_CHECKING, TextIO
 
 from .output import Output
 from .runner import run_command
@@ -19,61 +18,30 @@ from .runner import run_command
 if TYPE_CHECKING:
     from cloud.coda_io import CodaClient
 
-__all__ = ["coda_app"]
-
-coda_app = typer.Typer(
-    help="Read Coda docs: whoami, docs, tables, rows, export.  The API token comes from CODA_API_TOKEN.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout, for scripts.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Print the traceback of an error.")]
-BaseUrlOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url",
-        envvar="CODA_API_BASE_URL",
-        help="API base URL (default https://coda.io/apis/v1; env CODA_API_BASE_URL).",
-    ),
-]
-LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Stop after this many items.")]
-
-
-class RowFormat(str, Enum):
-    """Output formats of ``cloud coda rows``."""
-
-    csv = "csv"
-    jsonl = "jsonl"
-
-
-class ExportFormat(str, Enum):
-    """Output formats of ``cloud coda export``."""
-
-    markdown = "markdown"
-    html = "html"
+__all__ = ["docs", "export", "rows", "tables", "whoami"]
 
 
 @asynccontextmanager
 async def _client(base_url: str | None) -> AsyncIterator[CodaClient]:
     from cloud.coda_io import CodaClient
 
+    base_url = base_url or os.environ.get("CODA_API_BASE_URL") or None
     client = CodaClient(base_url=base_url) if base_url else CodaClient()
     async with client:
         yield client
 
 
-def _run(debug: bool, json_: bool, body: Callable[[], Awaitable[int]]) -> None:
-    run_command(Output(json=json_, debug=debug), body)
+def _run(debug: bool, json_: bool, body: Callable[[], Awaitable[int]]) -> int:
+    return run_command(Output(json=json_, debug=debug), body)
 
 
 def _emit(value: object) -> None:
     sys.stdout.write(json.dumps(value, default=str) + "\n")
 
 
-@coda_app.command("whoami")
-def whoami(base_url: BaseUrlOpt = None, json_: JsonOpt = False, debug: DebugOpt = False) -> None:
+def whoami(args: argparse.Namespace) -> int:
     """Show the user the API token belongs to."""
+    base_url, json_ = args.base_url, args.json
 
     async def body() -> int:
         async with _client(base_url) as coda:
@@ -86,18 +54,12 @@ def whoami(base_url: BaseUrlOpt = None, json_: JsonOpt = False, debug: DebugOpt 
             )
         return 0
 
-    _run(debug, json_, body)
+    return _run(args.debug, json_, body)
 
 
-@coda_app.command("docs")
-def docs(
-    query: Annotated[str | None, typer.Option("--query", help="Only docs whose name matches.")] = None,
-    limit: LimitOpt = None,
-    base_url: BaseUrlOpt = None,
-    json_: JsonOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+def docs(args: argparse.Namespace) -> int:
     """List the docs the token can see (id and name)."""
+    query, limit, base_url, json_ = args.query, args.limit, args.base_url, args.json
 
     async def body() -> int:
         async with _client(base_url) as coda:
@@ -109,18 +71,12 @@ def docs(
                 sys.stdout.write(f"{d.id}\t{d.name}\n")
         return 0
 
-    _run(debug, json_, body)
+    return _run(args.debug, json_, body)
 
 
-@coda_app.command("tables")
-def tables(
-    doc: Annotated[str, typer.Argument(metavar="DOC", help="Doc id.")],
-    limit: LimitOpt = None,
-    base_url: BaseUrlOpt = None,
-    json_: JsonOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+def tables(args: argparse.Namespace) -> int:
     """List the tables and views of a doc (id, name, row count)."""
+    doc, limit, base_url, json_ = args.doc, args.limit, args.base_url, args.json
 
     async def body() -> int:
         async with _client(base_url) as coda:
@@ -133,7 +89,7 @@ def tables(
                 sys.stdout.write(f"{t.id}\t{t.name}\t{rows}\n")
         return 0
 
-    _run(debug, json_, body)
+    return _run(args.debug, json_, body)
 
 
 def _open_sink(path: Path | None) -> TextIO:
@@ -150,18 +106,17 @@ def _cell(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-@coda_app.command("rows")
-def rows(
-    doc: Annotated[str, typer.Argument(metavar="DOC", help="Doc id.")],
-    table: Annotated[str, typer.Argument(metavar="TABLE", help="Table id or name.")],
-    format_: Annotated[RowFormat, typer.Option("--format", "-f", help="csv (with a header) or jsonl.")] = RowFormat.csv,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
-    query: Annotated[str | None, typer.Option("--query", help='Filter rows: "Column:value".')] = None,
-    limit: LimitOpt = None,
-    base_url: BaseUrlOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+def rows(args: argparse.Namespace) -> int:
     """Print a table's rows, keyed by column name, as CSV or JSON lines (streamed page by page)."""
+    doc, table, format_, query, limit, base_url = (
+        args.doc,
+        args.table,
+        args.format,
+        args.query,
+        args.limit,
+        args.base_url,
+    )
+    output = Path(args.output) if args.output else None
 
     async def body() -> int:
         async with _client(base_url) as coda:
@@ -169,7 +124,7 @@ def rows(
             try:
                 count = 0
                 records = coda.iter_records(doc, table, query=query, value_format="simple")
-                if format_ is RowFormat.jsonl:
+                if format_ == "jsonl":
                     async for record in records:
                         sink.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
                         count += 1
@@ -197,29 +152,22 @@ def rows(
             sys.stderr.write(f"wrote {count} rows to {output}\n")
         return 0
 
-    _run(debug, False, body)
+    return _run(args.debug, False, body)
 
 
-@coda_app.command("export")
-def export(
-    doc: Annotated[str, typer.Argument(metavar="DOC", help="Doc id.")],
-    page: Annotated[str, typer.Argument(metavar="PAGE", help="Page id or name.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
-    format_: Annotated[ExportFormat, typer.Option("--format", "-f", help="markdown or html.")] = ExportFormat.markdown,
-    base_url: BaseUrlOpt = None,
-    json_: JsonOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+def export(args: argparse.Namespace) -> int:
     """Export a page's content as Markdown or HTML into a file."""
+    doc, page, format_, base_url, json_ = args.doc, args.page, args.format, args.base_url, args.json
+    output = Path(args.output)
 
     async def body() -> int:
         async with _client(base_url) as coda:
-            path = await coda.export_page(doc, page, output_format=format_.value, path=output)
+            path = await coda.export_page(doc, page, output_format=format_, path=output)
         size = path.stat().st_size
         if json_:
-            _emit({"path": str(path), "format": format_.value, "bytes": size})
+            _emit({"path": str(path), "format": format_, "bytes": size})
         else:
             sys.stdout.write(f"exported {page} to {path} ({size} bytes)\n")
         return 0
 
-    _run(debug, json_, body)
+    return _run(args.debug, json_, body)

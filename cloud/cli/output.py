@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cloud.common.models import ObjectMetadata, TransferResult
-from cloud.transfer import TransferItem
+if TYPE_CHECKING:
+    from cloud.common.models import ObjectMetadata, TransferResult
+    from cloud.transfer import TransferItem
 
 __all__ = ["Output", "TransferDisplay", "human_size", "metadata_json", "shown"]
 

@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from cloud.common import registry
@@ -21,7 +22,22 @@ from cloud.common.base import StorageClient
 from cloud.common.exceptions import ConfigurationError, NotFoundError
 from cloud.common.models import ObjectMetadata
 
-__all__ = ["ClientOptions", "Clients", "Target", "UsageError", "local_bucket", "parse_target"]
+if TYPE_CHECKING:
+    from cloud.transfer import Remote
+
+__all__ = [
+    "ClientOptions",
+    "Clients",
+    "Target",
+    "UsageError",
+    "has_objects",
+    "local_bucket",
+    "missing_local",
+    "one_object",
+    "parse_target",
+    "source_place",
+    "stat_or_none",
+]
 
 _META_DIR = ".cloud-meta"
 
@@ -199,3 +215,67 @@ async def stat_or_none(client: StorageClient, bucket: str, key: str) -> ObjectMe
         return await client.stat(bucket, key)
     except NotFoundError:
         return None
+
+
+# -- resolving what a URL names ----------------------------------------------------------------
+
+
+def missing_local(target: Target) -> NotFoundError:
+    """The error of a local path that does not exist."""
+    return NotFoundError(f"no such file or folder: {target.path}", code="NotFound", provider="local")
+
+
+async def has_objects(client: StorageClient, bucket: str, prefix: str) -> bool:
+    """Whether anything is listed under ``prefix`` (a missing bucket raises)."""
+    async for _ in client.iter_objects(bucket, prefix, page_size=1):
+        return True
+    return False
+
+
+async def one_object(clients: Clients, target: Target) -> tuple[StorageClient, str, str]:
+    """The client, bucket and key of a URL that must name one object."""
+    if target.is_local:
+        assert target.path is not None
+        if target.path.is_dir():
+            raise UsageError(f"{target.text} is a folder, not a file")
+        if not target.path.exists():
+            raise missing_local(target)
+        root, bucket, key = local_bucket(target.path)
+        return clients.local(root), bucket, key
+    if not target.key or target.key.endswith("/"):
+        raise UsageError(f"{target.text} names a bucket or folder, not an object")
+    return clients.for_target(target), target.bucket, target.key
+
+
+async def source_place(clients: Clients, target: Target, *, recursive: bool) -> tuple[Remote, ObjectMetadata | None]:
+    """What a copy source names: ``(place, metadata)`` for one object (the place's prefix is
+    empty and the object's name is its key), or ``(folder place, None)`` for a folder."""
+    from cloud.transfer import Remote
+
+    if target.is_local:
+        path = target.path
+        assert path is not None
+        if path.is_dir():
+            if not recursive:
+                raise UsageError(f"{target.text} is a folder: use -r to copy it")
+            root, bucket, key = local_bucket(path)
+            return Remote(clients.local(root), bucket, key), None
+        if not path.exists():
+            raise missing_local(target)
+        root, bucket, key = local_bucket(path)
+        client = clients.local(root)
+        return Remote(client, bucket), await client.stat(bucket, key)
+    client = clients.for_target(target)
+    key = target.key
+    if not key or key.endswith("/"):
+        if not recursive:
+            raise UsageError(f"{target.text} is a bucket or folder: use -r to copy it")
+        return Remote(client, target.bucket, key), None
+    if recursive and await has_objects(client, target.bucket, key + "/"):
+        return Remote(client, target.bucket, key), None
+    meta = await stat_or_none(client, target.bucket, key)
+    if meta is not None:
+        return Remote(client, target.bucket), meta
+    if not recursive and await has_objects(client, target.bucket, key + "/"):
+        raise UsageError(f"{target.text} is a folder: use -r to copy it")
+    raise NotFoundError(f"no object or folder at {target.text}", code="NoSuchKey", provider=target.scheme)

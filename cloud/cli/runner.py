@@ -1,22 +1,23 @@
-"""Running one command: an event loop, errors as one line, exit codes (0 ok, 1 failure,
-2 usage)."""
+"""Running one command: the options every storage command shares (:class:`Context`), an
+event loop, errors as one line, exit codes (0 ok, 1 failure, 2 usage)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import anyio
-import typer
 
 from cloud.common.exceptions import CloudError, ConfigurationError, TransportError
 
 from .output import Output
-from .places import UsageError
+from .places import ClientOptions, Clients, UsageError
 
-__all__ = ["describe_error", "exit_code_for", "run_command"]
+__all__ = ["Context", "command", "describe_error", "exit_code_for", "run_command"]
 
 _LABELS: dict[str, str] = {
     "NotFoundError": "not found",
@@ -56,8 +57,8 @@ def exit_code_for(exc: BaseException) -> int:
     return 2 if isinstance(exc, ConfigurationError) else 1
 
 
-def run_command(out: Output, main: Callable[[], Awaitable[int]]) -> None:
-    """Run ``main`` in an event loop and exit with its code; an exception becomes one line
+def run_command(out: Output, main: Callable[[], Awaitable[int]]) -> int:
+    """Run ``main`` in an event loop and return its exit code; an exception becomes one line
     on stderr (with the traceback only under ``--debug``)."""
     try:
         code = anyio.run(main)
@@ -77,4 +78,67 @@ def run_command(out: Output, main: Callable[[], Awaitable[int]]) -> None:
         if not out.debug and not isinstance(exc, (CloudError, OSError)):
             out.error("(run with --debug for the traceback)")
         code = exit_code_for(exc)
-    raise typer.Exit(code)
+    sys.stdout.flush()
+    return code
+
+
+@dataclass
+class Context:
+    """What the shared options of a storage command say: how to print and how to reach
+    each provider.  Built once per command from the parsed arguments."""
+
+    out: Output
+    options: ClientOptions
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Context:
+        """From the parsed ``--json --quiet --debug --endpoint-url --region --profile
+        --project`` options (a bad ``--endpoint-url`` is a usage error)."""
+        out = Output(
+            json=getattr(args, "json", False), quiet=getattr(args, "quiet", False), debug=getattr(args, "debug", False)
+        )
+        options = ClientOptions.build(
+            getattr(args, "endpoint_url", None),
+            region=getattr(args, "region", None),
+            profile=getattr(args, "profile", None),
+            project=getattr(args, "project", None),
+        )
+        return cls(out, options)
+
+    def run(self, body: Callable[[Clients], Awaitable[int]]) -> int:
+        """Run ``body`` with the command's clients (closed afterwards) and return the exit
+        code; errors become one line."""
+        out = self.out
+
+        async def main() -> int:
+            clients = Clients(self.options)
+            try:
+                return await body(clients)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await clients.aclose()
+                    except Exception:  # closing must not hide the real outcome
+                        if out.debug:
+                            traceback.print_exc()
+
+        return run_command(out, main)
+
+
+def command(
+    fn: Callable[[Context, Clients, argparse.Namespace], Awaitable[int]],
+) -> Callable[[argparse.Namespace], int]:
+    """Turn ``async fn(ctx, clients, args) -> exit code`` into a command handler: the
+    shared options are read once into a :class:`Context`, clients are closed afterwards."""
+
+    def handler(args: argparse.Namespace) -> int:
+        try:
+            ctx = Context.from_args(args)
+        except UsageError as exc:
+            Output().error(describe_error(exc))
+            return 2
+        return ctx.run(lambda clients: fn(ctx, clients, args))
+
+    handler.__doc__ = fn.__doc__
+    handler.__name__ = fn.__name__
+    return handler

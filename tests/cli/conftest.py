@@ -1,7 +1,7 @@
 """Fixtures of the ``cloud`` command's tests.
 
-``cli(...)`` runs the command in this process through its Typer app (the function the
-``cloud`` console script calls); ``cli_process(...)`` runs ``python -m cloud.cli`` in a
+``cli(...)`` runs the command in this process through :func:`cloud.cli.main.main` (the
+function the ``cloud`` console script calls); ``cli_process(...)`` runs ``python -m cloud.cli`` in a
 subprocess.  ``backend`` is parametrized over every storage backend in ``CLI_BACKENDS``
 (default: all of local, s3, gcs, azure; ``CLI_BACKENDS=local,s3`` narrows a run) and
 starts the emulator it needs through the session fixtures of ``tests/conftest.py``.
@@ -9,20 +9,21 @@ starts the emulator it needs through the session fixtures of ``tests/conftest.py
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from cloud.cli.main import app
+from cloud.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
@@ -73,11 +74,39 @@ def _env(extra: Mapping[str, str] | None) -> dict[str, str | None]:
     return env
 
 
+@contextlib.contextmanager
+def _environment(changes: Mapping[str, str | None]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in changes}
+    try:
+        for name, value in changes.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_in_process(*args: object, env: Mapping[str, str] | None = None) -> CliResult:
-    """Run ``cloud ARGS`` through the Typer app in this process."""
-    runner = CliRunner()
-    result = runner.invoke(app, [str(a) for a in args], env=_env(env), catch_exceptions=False)
-    return CliResult(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
+    """Run ``cloud ARGS`` in this process (``main(argv)``), capturing stdout and stderr."""
+    stdout_bytes = io.BytesIO()
+    stdout = io.TextIOWrapper(stdout_bytes, encoding="utf-8", write_through=True)
+    stderr = io.StringIO()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = stdout, stderr
+    try:
+        with _environment(_env(env)):
+            code = main([str(a) for a in args])
+    finally:
+        sys.stdout, sys.stderr = saved
+    stdout.flush()
+    raw = stdout_bytes.getvalue()
+    return CliResult(code, raw.decode(errors="replace"), stderr.getvalue(), raw)
 
 
 def run_process(

@@ -40,7 +40,7 @@ def test_python_m_runs_and_prints_help() -> None:
         ["ls"],
         ["cp", "only-one-arg"],
         ["ls", "ftp://host/x"],
-        ["ls", "s3://"],
+        ["stat", "s3://"],
         ["cp", "--concurrency", "0", "a", "b"],
         ["ls", "--endpoint-url", "not-a-url", "s3://b"],
     ],
