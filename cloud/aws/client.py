@@ -14,6 +14,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import anyio
 from aiobotocore.config import AioConfig
+from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession, get_session
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
@@ -33,10 +34,19 @@ from cloud.common.exceptions import (
 from cloud.common.files import AtomicDestination, atomic_destination, guess_content_type, read_small_file
 from cloud.common.integrity import MultipartETag
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
+from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
-from cloud.common.transfer_engine import SegmentProgress, fetch_ranges, plan_ranges, upload_blocks, upload_in_parts
+from cloud.common.transfer_engine import (
+    SegmentProgress,
+    WholeObjectMismatch,
+    fetch_ranges,
+    plan_ranges,
+    repeat_on_mismatch,
+    upload_blocks,
+    upload_in_parts,
+)
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import (
     check_content_type,
@@ -207,6 +217,7 @@ class S3Client(StorageClient):
             "retries": {"total_max_attempts": 1, "mode": "standard"},
             "user_agent_extra": "codomyrmex-cloud",
             "signature_version": "s3v4",  # also for presigned URLs (botocore may pick SigV2)
+            "http_session_cls": _OneRetryLayerSession,
         }
         if not self._aws:
             # botocore >= 1.36 sends CRC32 checksums/aws-chunked bodies by default, which
@@ -707,45 +718,56 @@ class S3Client(StorageClient):
         """
         self._check(bucket, object_name)
         client = await self._get_client("download_file")
-        async with atomic_destination(local_path) as dest:
-            first_progress = SegmentProgress(progress)
-            try:
-                first = await self._runner.call(
-                    "download_file",
-                    lambda: self._fetch_range(
-                        client, dest, bucket, object_name, 0, self.part_size, None, first_progress, first=True
-                    ),
-                    timeout=timeout,
-                )
-            except BadRequestError as exc:
-                if exc.status_code != 416:
-                    raise
-                # S3 refuses any range of an empty object: fetch it whole.
-                first = await self._runner.call(
-                    "download_file",
-                    lambda: self._fetch_range(
-                        client, dest, bucket, object_name, 0, None, None, first_progress, first=True
-                    ),
-                    timeout=timeout,
-                )
-            total, etag, received = first.total, first.etag, first.received
-            if received >= total:
-                return True  # the first answer held the whole object (and was verified)
-            await dest.truncate(total)
-            digests: dict[int, bytes] = {0: first.md5}
+        # One tracker per range for the whole call: a range fetched again reports nothing twice.
+        trackers: dict[int, SegmentProgress] = {}
 
-            async def fetch(offset: int, length: int) -> None:
-                tracker = SegmentProgress(progress)
-                fetched = await self._runner.call(
-                    "download_file",
-                    lambda: self._fetch_range(client, dest, bucket, object_name, offset, length, etag, tracker),
-                    timeout=timeout,
-                )
-                digests[offset] = fetched.md5
+        def tracker(offset: int) -> SegmentProgress:
+            return trackers.setdefault(offset, SegmentProgress(progress))
 
-            await fetch_ranges(plan_ranges(received, total, self.part_size), fetch, concurrency=self.max_concurrency)
-            with self._runner.errors("download_file"):
-                await self._verify_ranges(bucket, object_name, etag, dest, total, digests, first.response)
+        async def transfer() -> None:
+            async with atomic_destination(local_path) as dest:
+                try:
+                    first = await self._runner.call(
+                        "download_file",
+                        lambda: self._fetch_range(
+                            client, dest, bucket, object_name, 0, self.part_size, None, tracker(0), first=True
+                        ),
+                        timeout=timeout,
+                    )
+                except BadRequestError as exc:
+                    if exc.status_code != 416:
+                        raise
+                    # S3 refuses any range of an empty object: fetch it whole.
+                    first = await self._runner.call(
+                        "download_file",
+                        lambda: self._fetch_range(
+                            client, dest, bucket, object_name, 0, None, None, tracker(0), first=True
+                        ),
+                        timeout=timeout,
+                    )
+                total, etag, received = first.total, first.etag, first.received
+                if received >= total:
+                    return  # the first answer held the whole object (and was verified)
+                await dest.truncate(total)
+                digests: dict[int, bytes] = {0: first.md5}
+
+                async def fetch(offset: int, length: int) -> None:
+                    fetched = await self._runner.call(
+                        "download_file",
+                        lambda: self._fetch_range(
+                            client, dest, bucket, object_name, offset, length, etag, tracker(offset)
+                        ),
+                        timeout=timeout,
+                    )
+                    digests[offset] = fetched.md5
+
+                await fetch_ranges(
+                    plan_ranges(received, total, self.part_size), fetch, concurrency=self.max_concurrency
+                )
+                with self._runner.errors("download_file"):
+                    await self._verify_ranges(bucket, object_name, etag, dest, total, digests, first.response)
+
+        await repeat_on_mismatch(self._runner, "download_file", transfer)
         return True
 
     async def _verify_ranges(
@@ -1053,6 +1075,58 @@ class S3Client(StorageClient):
 
         return await self._runner.call("sign_url", sign, timeout=timeout)
 
+    async def _open_range(
+        self,
+        bucket: str,
+        object_name: str,
+        offset: int,
+        length: int | None,
+        *,
+        version: str | None = None,
+        timeout: float | None = None,
+    ) -> RangeStream:
+        """The primitive of :meth:`open`: one GET (ranged unless the whole object is read,
+        pinned to the ETag ``version``) whose headers describe the object; its body comes in
+        chunks of up to 1 MiB, checked like :meth:`open_read` when it is the whole object."""
+        if length is not None:
+            byte_range: str | None = f"bytes={offset}-{offset + length - 1}"
+        else:
+            byte_range = f"bytes={offset}-" if offset else None
+        params = self._get_params(bucket, object_name, byte_range)
+        if version is not None:
+            params["IfMatch"] = f'"{version}"'
+        response = await self._request("open", "get_object", params, timeout=timeout)
+        body = response["Body"]
+        verifier = DownloadVerifier(response, aws=self._aws) if byte_range is None else None
+        limit = timeout if timeout is not None else self._runner.timeout
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                while True:
+                    with self._runner.errors("open"), anyio.fail_after(limit):
+                        chunk: bytes = await body.read(_READ_CHUNK)
+                    if not chunk:
+                        break
+                    if verifier is not None:
+                        verifier.update(chunk)
+                    self.stats.add_received(len(chunk))
+                    yield chunk
+                if verifier is not None:
+                    with self._runner.errors("open"):
+                        verifier.finish()
+            finally:
+                body.close()
+
+        meta = self._metadata(bucket, object_name, response, size=_total_size(response) or 0)
+        length_sent = response.get("ContentLength")
+        return RangeStream(
+            meta,
+            length=length_sent if isinstance(length_sent, int) else 0,
+            version=meta.etag,
+            chunks=chunks(),
+            close=body.close,
+        )
+
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -1088,6 +1162,16 @@ def _response_date(response: Mapping[str, Any]) -> datetime:
         except (TypeError, ValueError):
             pass
     return datetime.now(timezone.utc)
+
+
+class _OneRetryLayerSession(AIOHTTPSession):  # type: ignore[misc]
+    """aiobotocore's HTTP session without aiohttp's own silent retry of a request whose
+    reused connection broke: our retry policy is the one retry layer, and counts it."""
+
+    async def _get_session(self, proxy_url: Any) -> Any:
+        session = await super()._get_session(proxy_url)
+        session._retry_connection = False
+        return session
 
 
 class _MultipartUpload:
@@ -1186,7 +1270,7 @@ class _Range(NamedTuple):
 
 
 def _etag_mismatch(bucket: str, name: str) -> IntegrityError:
-    return IntegrityError(f"the content read from {bucket}/{name} does not match its ETag (corrupted in transit?)")
+    return WholeObjectMismatch(f"the content read from {bucket}/{name} does not match its ETag (corrupted in transit?)")
 
 
 def _total_size(response: Mapping[str, Any]) -> int | None:

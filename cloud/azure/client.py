@@ -17,7 +17,7 @@ import anyio.to_thread
 from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.core.pipeline.transport import AsyncHttpResponse, AsyncHttpTransport, HttpRequest
+from azure.core.pipeline.transport import AioHttpTransport, AsyncHttpResponse, AsyncHttpTransport, HttpRequest
 from azure.storage.blob import (
     BlobBlock,
     BlobProperties,
@@ -55,11 +55,18 @@ from cloud.common.files import (
 )
 from cloud.common.integrity import OrderedDigest, md5_of
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
+from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.redaction import redact, redact_url
 from cloud.common.retry import RetryPolicy
-from cloud.common.transfer_engine import upload_blocks, upload_in_parts
+from cloud.common.transfer_engine import (
+    SegmentProgress,
+    WholeObjectMismatch,
+    repeat_on_mismatch,
+    upload_blocks,
+    upload_in_parts,
+)
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import (
     check_content_type,
@@ -313,8 +320,11 @@ class AzureBlobClient(StorageClient):
         }
         if self._transport is not None:
             options["transport"] = self._transport
-        elif not _env_proxy_applies(self.account_url):
-            options["use_env_settings"] = False
+        else:
+            env = _env_proxy_applies(self.account_url)
+            if not env:
+                options["use_env_settings"] = False
+            options["transport"] = _OneRetryLayerTransport(use_env_settings=env)
         if self._connection_string is not None:
             return BlobServiceClient.from_connection_string(self._connection_string, **options)
         credential = self._sdk_credential
@@ -714,7 +724,9 @@ class AzureBlobClient(StorageClient):
         first one saw (a change in between fails with ``PreconditionFailedError``).  An
         offset at or past the end gives an empty chunk (``total`` unknown: -1).  With
         ``validate`` (ranges of at most 4 MiB), the service sends the range's MD5 and the
-        SDK checks the bytes against it.  The body is taken as the SDK joined it: no copy."""
+        bytes are checked against it; an answer that holds the whole blob is checked against
+        the blob's Content-MD5.  Either check failing is retried.  The body is taken as the
+        SDK joined it: no copy."""
 
         async def get() -> _Chunk:
             # The generated operation, not ``download_blob``: the latter retries a broken
@@ -754,7 +766,11 @@ class AzureBlobClient(StorageClient):
             whole_md5 = headers.get("x-ms-blob-content-md5") or (None if byte_range else headers.get("Content-MD5"))
             md5 = base64.b64decode(whole_md5) if whole_md5 else None
             props = stream.properties
-            return _Chunk(data, _total_size(props, offset, len(data)), props.etag, md5)
+            total = _total_size(props, offset, len(data))
+            if md5 is not None and offset == 0 and len(data) == total and await md5_of(data) != md5:
+                # The whole blob in one answer: checked here, so a corrupted one is retried.
+                raise IntegrityError("the blob read does not match its Content-MD5 (corrupted in transit?)")
+            return _Chunk(data, total, props.etag, md5)
 
         chunk = await self._call(operation, get, timeout=timeout)
         self.stats.add_received(len(chunk.data))
@@ -837,22 +853,35 @@ class AzureBlobClient(StorageClient):
         if offset + got >= stop:
             data = first.data
         else:
-            buffer = bytearray(stop - offset)
-            buffer[:got] = first.data
-            etag = first.etag
+            etag, expected = first.etag, first.md5 if offset == 0 and stop == first.total else None
+            heads = [first.data]
+            del first
 
-            async def fill(range_start: int) -> None:
-                length = min(step, stop - range_start)
-                chunk = await self._fetch(op, blob, range_start, length, etag=etag, timeout=timeout, validate=validate)
-                if len(chunk.data) != length:
-                    raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
-                buffer[range_start - offset : range_start - offset + length] = chunk.data
+            async def assemble() -> bytes:
+                # A repeat (the whole blob did not match its MD5) reads the first range again too.
+                head = (
+                    heads.pop()
+                    if heads
+                    else (await self._fetch(op, blob, offset, got, etag=etag, timeout=timeout)).data
+                )
+                buffer = bytearray(stop - offset)
+                buffer[:got] = head
 
-            await _run_parallel(range(offset + got, stop, step), fill, self.max_concurrency, self._fail_in(op))
-            data = bytes(buffer)
-        whole = offset == 0 and stop == first.total
-        if whole and first.md5 is not None and await md5_of(data) != first.md5:
-            raise self._fail(_md5_mismatch(bucket, object_name), op)
+                async def fill(range_start: int) -> None:
+                    length = min(step, stop - range_start)
+                    chunk = await self._fetch(
+                        op, blob, range_start, length, etag=etag, timeout=timeout, validate=validate
+                    )
+                    if len(chunk.data) != length:
+                        raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
+                    buffer[range_start - offset : range_start - offset + length] = chunk.data
+
+                await _run_parallel(range(offset + got, stop, step), fill, self.max_concurrency, self._fail_in(op))
+                if expected is not None and await md5_of(buffer) != expected:
+                    raise self._fail(_md5_mismatch(bucket, object_name), op)
+                return bytes(buffer)
+
+            data = await repeat_on_mismatch(self._runner, op, assemble)
         return data
 
     async def open_read(
@@ -924,41 +953,50 @@ class AzureBlobClient(StorageClient):
         first, step = await self._first_range(op, blob, 0, self.block_size, etag=None, timeout=timeout, whole=True)
         head, total, etag, expected = first.data, max(first.total, 0), first.etag, first.md5
         del first
-        if len(head) >= total:
-            if expected is not None and await md5_of(head) != expected:
-                raise self._fail(_md5_mismatch(bucket, object_name), op)
+        if len(head) >= total:  # checked against its Content-MD5 by _fetch
             await write_file_atomically(local_path, head, replacing=replacing)
             if progress is not None and head:
                 progress(len(head))
             return True
         validate = expected is None
-        async with atomic_destination(local_path) as dest:
-            await dest.truncate(total)
-            digest = OrderedDigest(hashlib.md5(usedforsecurity=False)) if expected is not None else None
-            if digest is not None:
-                await digest.add(0, head)
-            await dest.write_at(head, 0)
-            if progress is not None:
-                progress(len(head))
-            start_at = len(head)
-            del head
+        start_at = len(head)
+        heads = [head]
+        del head
+        trackers: dict[int, SegmentProgress] = {}  # progress reported once, even for a repeat
 
-            async def fetch(start: int) -> None:
-                length = min(step, total - start)
-                chunk = await self._fetch(op, blob, start, length, etag=etag, timeout=timeout, validate=validate)
-                data = chunk.data
-                del chunk
-                if len(data) != length:
-                    raise TransportError(f"short read: got {len(data)} of {length} bytes")
-                await dest.write_at(data, start)
+        async def transfer() -> None:
+            async with atomic_destination(local_path) as dest:
+                # A repeat (the whole blob did not match its MD5) reads the first range again too.
+                first_data = (
+                    heads.pop()
+                    if heads
+                    else (await self._fetch(op, blob, 0, start_at, etag=etag, timeout=timeout)).data
+                )
+                await dest.truncate(total)
+                digest = OrderedDigest(hashlib.md5(usedforsecurity=False)) if expected is not None else None
                 if digest is not None:
-                    await digest.add(start, data)
-                if progress is not None:
-                    progress(length)
+                    await digest.add(0, first_data)
+                await dest.write_at(first_data, 0)
+                trackers.setdefault(0, SegmentProgress(progress)).advance(start_at)
+                del first_data
 
-            await _run_parallel(range(start_at, total, step), fetch, self.max_concurrency, self._fail_in(op))
-            if digest is not None and digest.sink.digest() != expected:
-                raise self._fail(_md5_mismatch(bucket, object_name), op)
+                async def fetch(start: int) -> None:
+                    length = min(step, total - start)
+                    chunk = await self._fetch(op, blob, start, length, etag=etag, timeout=timeout, validate=validate)
+                    data = chunk.data
+                    del chunk
+                    if len(data) != length:
+                        raise TransportError(f"short read: got {len(data)} of {length} bytes")
+                    await dest.write_at(data, start)
+                    if digest is not None:
+                        await digest.add(start, data)
+                    trackers.setdefault(start, SegmentProgress(progress)).advance(length)
+
+                await _run_parallel(range(start_at, total, step), fetch, self.max_concurrency, self._fail_in(op))
+                if digest is not None and digest.sink.digest() != expected:
+                    raise self._fail(_md5_mismatch(bucket, object_name), op)
+
+        await repeat_on_mismatch(self._runner, op, transfer)
         return True
 
     # -- deletes and copies ------------------------------------------------------------------
@@ -1221,12 +1259,94 @@ class AzureBlobClient(StorageClient):
         self._delegation = (key_start, key_expiry, key)
         return key
 
+    async def _open_range(
+        self,
+        bucket: str,
+        object_name: str,
+        offset: int,
+        length: int | None,
+        *,
+        version: str | None = None,
+        timeout: float | None = None,
+    ) -> RangeStream:
+        """The primitive of :meth:`open`: one GET with the generated operation, as
+        :meth:`_fetch` (ranged unless the whole blob is read, pinned to the ETag
+        ``version``), whose headers describe the blob; its body is streamed as it arrives,
+        the whole blob checked against its Content-MD5 when it has one."""
+        blob = await self._open_blob("open", bucket, object_name, timeout)
+        if length is not None:
+            byte_range: str | None = f"bytes={offset}-{offset + length - 1}"
+        else:
+            byte_range = f"bytes={offset}-" if offset else None
+        conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=version)} if version else {}
+
+        async def get() -> Any:
+            _, stream = await blob._client.blob.download(range=byte_range, cls=deserialize_blob_stream, **conditions)
+            return stream
+
+        stream = await self._call("open", get, timeout=timeout)
+        headers = stream.response.headers
+        announced = headers.get("Content-Length") or ""
+        sent = int(announced) if announced.isdigit() else 0
+        props = stream.properties
+        whole_md5 = headers.get("x-ms-blob-content-md5") or headers.get("Content-MD5")
+        expected = base64.b64decode(whole_md5) if whole_md5 and byte_range is None else None
+        meta = self._meta(bucket, object_name, props)
+        meta = ObjectMetadata(
+            meta.name,
+            meta.bucket,
+            _total_size(props, offset, sent),
+            meta.etag,
+            meta.content_type,
+            meta.last_modified,
+            meta.metadata,
+            meta.provider,
+        )
+        limit = timeout if timeout is not None else self._runner.timeout
+
+        async def chunks() -> AsyncIterator[bytes]:
+            digest = hashlib.md5(usedforsecurity=False) if expected is not None else None
+            finished = False
+            try:
+                while True:
+                    try:
+                        with self._runner.errors("open"), anyio.fail_after(limit):
+                            chunk: bytes = await stream.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    if not chunk:
+                        continue
+                    if digest is not None:
+                        digest.update(chunk)
+                    self.stats.add_received(len(chunk))
+                    yield chunk
+                if digest is not None and digest.digest() != expected:
+                    raise self._fail(_md5_mismatch(bucket, object_name), "open")
+                finished = True
+            finally:
+                if not finished:  # cancelled, broken or abandoned: the connection goes now
+                    _close_response(stream)
+
+        return RangeStream(
+            meta, length=sent, version=props.etag, chunks=chunks(), close=lambda: _close_response(stream)
+        )
+
 
 class _BatchUnsupportedError(Exception):
     """The service did not accept a blob batch."""
 
 
 _AZURE = CloudProvider.AZURE
+
+
+class _OneRetryLayerTransport(AioHttpTransport):  # type: ignore[misc]
+    """azure-core's aiohttp transport without aiohttp's own silent retry of a request whose
+    reused connection broke: our retry policy is the one retry layer, and counts it."""
+
+    async def open(self) -> None:
+        await super().open()
+        if self.session is not None:
+            self.session._retry_connection = False
 
 
 class _BlockUpload(Generic[X, B]):
@@ -1335,7 +1455,7 @@ def _total_size(props: BlobProperties, offset: int, got: int) -> int:
 
 
 def _md5_mismatch(bucket: str, name: str) -> IntegrityError:
-    return IntegrityError(
+    return WholeObjectMismatch(
         f"the content read from {bucket}/{name} does not match its Content-MD5 (corrupted in transit?)"
     )
 

@@ -103,8 +103,6 @@ ERROR_CODES: dict[str, type[APIError]] = {
     "MaxBlobSizeConditionNotMet": PreconditionFailedError,
     # 400 / 413 / 416: the request itself is wrong (incl. integrity failures on upload)
     "InvalidRange": BadRequestError,
-    "Md5Mismatch": BadRequestError,
-    "Crc64Mismatch": BadRequestError,
     "InvalidMd5": BadRequestError,
     "InvalidBlockList": BadRequestError,
     "InvalidBlockId": BadRequestError,
@@ -220,12 +218,21 @@ def from_status(
     return cls(text, **kwargs)
 
 
+_CORRUPTED_ON_THE_WAY = frozenset({"Md5Mismatch", "Crc64Mismatch"})
+
+
 def translate(exc: BaseException, operation: str) -> CloudError | None:
     """Map an Azure exception raised by ``operation`` to our tree (``None``: not Azure's)."""
     if not isinstance(exc, (AzureError, SerializationError, DeserializationError)):
         return None
     status = getattr(exc, "status_code", None)
     if isinstance(exc, HttpResponseError) and isinstance(status, int) and status >= 300:
+        code = error_code_of(exc)
+        if code in _CORRUPTED_ON_THE_WAY:
+            # The service refused a body whose MD5/CRC64 differs from the one we sent with it.
+            return IntegrityError(
+                f"{operation}: the service received other bytes than were sent ({code}); nothing was stored"
+            )
         message = _first_line(getattr(exc, "message", None) or exc) or (getattr(exc, "reason", None) or "")
         return from_status(
             status,

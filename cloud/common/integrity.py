@@ -29,7 +29,7 @@ class DigestSink(Protocol):
         """Add the next bytes."""
 
 
-async def md5_of(data: bytes) -> bytes:
+async def md5_of(data: bytes | bytearray | memoryview) -> bytes:
     """The MD5 digest of ``data`` (a large buffer hashed in a worker thread)."""
     if len(data) < THREAD_HASH_MIN:
         return hashlib.md5(data, usedforsecurity=False).digest()

@@ -20,17 +20,22 @@ from :mod:`cloud.common.integrity`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import anyio
 
 from .bulk import map_bounded
-from .exceptions import ConfigurationError
+from .exceptions import ConfigurationError, IntegrityError
 from .types import ProgressCallback
+
+if TYPE_CHECKING:
+    from .operations import OperationRunner
 
 __all__ = [
     "ABORT_SECONDS",
     "PartUpload",
+    "WholeObjectMismatch",
+    "repeat_on_mismatch",
     "SegmentProgress",
     "fetch_ranges",
     "plan_ranges",
@@ -177,6 +182,37 @@ class SegmentProgress:
             delta = position - self._reported
             self._reported = position
             self._progress(delta)
+
+
+class WholeObjectMismatch(IntegrityError):
+    """Raised when an object moved in several requests (ranges of a download) does not match
+    the digest the service stored for the whole object: no single request can be blamed, so
+    :func:`repeat_on_mismatch` runs the whole transfer again.  Retryable."""
+
+
+async def repeat_on_mismatch(runner: OperationRunner, operation: str, transfer: Callable[[], Awaitable[R]]) -> R:
+    """Run ``transfer`` (its requests each retried by ``runner``) again from the start when
+    its whole-object check fails, as often as the runner's retry policy allows, each time
+    counted in ``stats``; any other failure was already retried request by request."""
+    number = 0
+    while True:
+        try:
+            return await transfer()
+        except WholeObjectMismatch as exc:
+            number += 1
+            if number >= runner.retry.max_attempts:
+                raise
+            delay = runner.retry.backoff(number)
+            runner.stats.record_retry()
+            runner.logger.info(
+                "retrying %s after %s (retry %d in %.2fs)",
+                operation,
+                type(exc).__name__,
+                number,
+                delay,
+                extra={"provider": runner.provider, "operation": operation, "attempt": number + 1},
+            )
+            await runner.retry.sleep(delay)
 
 
 def plan_ranges(start: int, total: int, size: int) -> list[tuple[int, int]]:

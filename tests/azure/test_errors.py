@@ -27,6 +27,7 @@ from cloud.common.exceptions import (
     APIError,
     AuthenticationError,
     CloudError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -228,3 +229,9 @@ def test_mapped_errors_pickle() -> None:
         assert err is not None
         copy: Any = pickle.loads(pickle.dumps(err))
         assert type(copy) is type(err) and str(copy) == str(err)
+
+
+@pytest.mark.parametrize("code", ["Md5Mismatch", "Crc64Mismatch"])
+def test_a_body_the_service_received_corrupted_is_a_retryable_integrity_error(code: str) -> None:
+    err = translate(http_error(400, code), "put_bytes")
+    assert type(err) is IntegrityError and err.retryable
