@@ -2,8 +2,10 @@
 
 A single event-loop thread per process runs an anyio :class:`~anyio.from_thread.BlockingPortal`.
 A sync client creates its async client inside that loop on first use and sends every call
-to that loop (``asyncio.run_coroutine_threadsafe``); async iterators come back as plain iterators driven with
-``__anext__``; exceptions keep their own type.  Declaring a facade takes two lines::
+to that loop; async iterators come back as plain iterators driven with ``__anext__``;
+exceptions keep their own type.  A forked child starts a loop thread and async clients of
+its own on first use (the parent's are left alone); at interpreter exit the clients still
+open are closed and the loop stopped, with bounded waits.  Declaring a facade takes two lines::
 
     class SyncS3Client(SyncClient[S3Client]):
         _async_class = S3Client
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import inspect
 import os
 import sys
@@ -58,7 +61,8 @@ class _Loop:
         self.lock = threading.Lock()
         # The live async clients bound to this loop (closed at interpreter exit).
         self.clients: weakref.WeakKeyDictionary[SyncClient[Any], CloudClient] = weakref.WeakKeyDictionary()
-        self.orphans: list[CloudClient] = []
+        self.closing: list[CloudClient] = []  # closed by ``wind_down``
+        self.orphans: list[CloudClient] = []  # the parent's, after fork
 
     def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run ``await fn(*args)`` in the loop thread and return its result (blocking)."""
@@ -89,48 +93,57 @@ class _Loop:
                 outcome[1] = exc
                 finished.release()
 
-        self.loop.call_soon_threadsafe(start)
         try:
+            # Inside the ``try``: a KeyboardInterrupt can land as soon as ``start`` is queued.
+            self.loop.call_soon_threadsafe(start)
             finished.acquire()
         except BaseException:
-            # e.g. KeyboardInterrupt while waiting: stop the work too (``start`` has run
-            # by the time this callback does: the loop runs callbacks in order).
-            self.loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
+            # e.g. KeyboardInterrupt while waiting: stop the work too (if ``start`` was
+            # queued, it has run by the time this callback does: callbacks run in order).
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to stop
+                self.loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
             raise
         if outcome[0]:
             return cast(T, outcome[1])
         raise outcome[1]
 
-    def shutdown(self, timeout: float) -> None:
-        """Close the live async clients (at most ``timeout`` seconds), then stop the loop
-        thread (at most ``timeout`` more).  Calls fail at once from the start on."""
+    def shutdown(self) -> None:
+        """Stop the loop thread, which closes the live async clients on its way out (see
+        :meth:`wind_down`); waits a bounded time.  Calls fail at once from the start on."""
         self.stopped = "the sync facade's event loop has stopped (the interpreter is exiting)"
-        clients: list[CloudClient] = []
-        if self.lock.acquire(timeout=timeout):
+        if self.lock.acquire(timeout=_EXIT_TIMEOUT):
             try:
-                clients = list(self.clients.values())
+                self.closing = list(self.clients.values())
                 self.clients.clear()
             finally:
                 self.lock.release()
         tasks: list[asyncio.Task[None]] = []  # a reference keeps the task alive
-
-        async def finish() -> None:
-            with anyio.move_on_after(timeout):
-                # Half-consumed iterators first: closing them may still need their client.
-                await self.loop.shutdown_asyncgens()
-                await asyncio.gather(*(_close_quietly(client) for client in clients))
-            await self.portal.stop(cancel_remaining=True)
-
         try:
-            self.loop.call_soon_threadsafe(lambda: tasks.append(self.loop.create_task(finish())))
+            self.loop.call_soon_threadsafe(lambda: tasks.append(self.loop.create_task(self.portal.stop())))
         except RuntimeError:
             return  # the loop is closed already
-        self.thread.join(2 * timeout)
+        self.thread.join(2 * _EXIT_TIMEOUT)
+
+    async def wind_down(self) -> None:
+        """Run in the loop thread once the portal has stopped: cancel the calls still in
+        flight (threads abandoned at exit), close half-consumed iterators (closing them may
+        still need their client), then the clients; all within a bounded time."""
+        self.stopped = self.stopped or "the sync facade's event loop has stopped"
+        current = asyncio.current_task()
+        in_flight = [task for task in asyncio.all_tasks() if task is not current]
+        for task in in_flight:
+            task.cancel()
+        with anyio.move_on_after(_EXIT_TIMEOUT):
+            if in_flight:
+                await asyncio.wait(in_flight)
+            await self.loop.shutdown_asyncgens()
+            await asyncio.gather(*(_close_quietly(client) for client in self.closing))
 
     def leave_behind(self) -> None:
         """In a forked child: the loop thread did not survive the fork, and the async clients
-        bound to it belong to the parent.  They are kept, never torn down here (that would
-        touch the parent's connections), and their loop's complaints are silenced."""
+        bound to it belong to the parent.  They stay referenced, so they are not torn down
+        while the child runs (that would touch the parent's connections), and reports from
+        their loop (e.g. aiohttp's "Unclosed client session") are silenced."""
         self.stopped = "this object belongs to the parent process's event loop (used before fork)"
         self.lock = threading.Lock()  # a thread of the parent may have held it at the fork
         self.orphans = list(self.clients.values())
@@ -164,7 +177,7 @@ class _PortalThread:
 
     def _shutdown_at_exit(self) -> None:
         if self._loop is not None:
-            self._loop.shutdown(_EXIT_TIMEOUT)
+            self._loop.shutdown()
 
     def get(self) -> _Loop:
         loop = self._loop
@@ -183,9 +196,11 @@ class _PortalThread:
 
         async def main() -> None:
             async with BlockingPortal() as portal:
-                holder.append(_Loop(portal, asyncio.get_running_loop(), threading.current_thread()))
+                loop = _Loop(portal, asyncio.get_running_loop(), threading.current_thread())
+                holder.append(loop)
                 ready.set()
                 await portal.sleep_until_stopped()
+            await loop.wind_down()
 
         def run() -> None:
             try:
@@ -438,6 +453,14 @@ class SyncClient(Generic[A]):
 def _wrap_result(portal: _Loop, result: Any) -> Any:
     if isinstance(result, AsyncPaginator):
         return SyncPaginator(portal, result)
+    sync_form = getattr(result, "_sync_form", None)
+    if sync_form is not None:
+        # ObjectReader / ObjectWriter: opened now, as file-like objects driven through the loop.
+        def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+            _ensure_not_in_event_loop("this file object")
+            return portal.call(fn, *args)
+
+        return sync_form(call)
     if hasattr(result, "__anext__"):
         return _SyncIterator(portal, result)
     return result
