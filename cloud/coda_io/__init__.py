@@ -11,12 +11,22 @@ from typing import TYPE_CHECKING
 from .client import DEFAULT_BASE_URL, CodaClient, CodaPaginator
 from .limiter import CodaRateLimiter, CodaRateLimits, LimiterBackend, SharedWindowLimiter, SlidingWindowLimiter
 from .limiter_sqlite import SQLiteLimiterBackend
+from .rows import (
+    AmbiguousColumnError,
+    Record,
+    TableColumns,
+    TableRow,
+    UnknownColumnError,
+    records_to_dataframe,
+    row_query,
+)
 from .spec import OperationSpec
 from .sync import SyncCodaClient
 from .types import JSONMapping, JSONObject, OutputFormat, RateClass
 
 if TYPE_CHECKING:
     from .models import (
+        CodaEnum,
         CodaModel,
         Column,
         Control,
@@ -38,6 +48,7 @@ if TYPE_CHECKING:
 # The models load on first use: importing the client does not import several hundred classes.
 _MODELS = frozenset(
     {
+        "CodaEnum",
         "CodaModel",
         "Column",
         "Control",
@@ -71,6 +82,8 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "AmbiguousColumnError",
+    "CodaEnum",
     "CodaClient",
     "CodaModel",
     "CodaPaginator",
@@ -94,11 +107,17 @@ __all__ = [
     "PageContentExport",
     "Permission",
     "RateClass",
+    "Record",
     "Row",
     "SQLiteLimiterBackend",
     "SharedWindowLimiter",
     "SlidingWindowLimiter",
     "SyncCodaClient",
     "Table",
+    "TableColumns",
+    "TableRow",
+    "UnknownColumnError",
     "User",
+    "records_to_dataframe",
+    "row_query",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,12 +17,13 @@ from cloud.common.pagination import AsyncPaginator
 from cloud.common.types import StrPath
 
 from ._wire import to_json_value
+from .direct import CodaDirect
 from .enums import RowsSortBy, ValueFormat
-from .operations import CodaOperations
+from .rows import CodaRows, Record, TableColumns, _check_listing, _first_page
 from .types import JSONMapping, JSONObject, OutputFormat
 
 if TYPE_CHECKING:  # the models load on first use, not with the client
-    from .models import MutationResult, MutationStatus, PageContentExport
+    from .models import MutationStatus, PageContentExport, RowsUpsertResult
 
 __all__ = ["DEFAULT_MAX_BATCH_BYTES", "DEFAULT_UPSERT_BATCH_SIZE", "CodaConvenience"]
 
@@ -35,18 +36,14 @@ DEFAULT_MAX_BATCH_BYTES = 1_000_000
 _EXPORT_DONE = ("complete", "failed")
 
 
-def _row_values(item: JSONObject) -> JSONObject:
-    values = item.get("values")
-    return dict(values) if isinstance(values, dict) else {}
-
-
 def _check_poll(poll_interval: float, max_poll_interval: float) -> None:
     if not poll_interval > 0 or max_poll_interval < poll_interval:
         raise ConfigurationError("poll_interval must be positive and at most max_poll_interval", provider="coda")
 
 
-class CodaConvenience(CodaOperations):
-    """Helpers built only from the operations (mixed into :class:`~cloud.coda_io.CodaClient`)."""
+class CodaConvenience(CodaRows, CodaDirect):
+    """Helpers built only from the operations (mixed into :class:`~cloud.coda_io.CodaClient`);
+    the row helpers of :mod:`cloud.coda_io.rows` and :meth:`request` come with them."""
 
     async def _download(self, url: str, path: Path, *, timeout: float | None) -> int:
         """Fetch ``url`` without the API token into ``path`` atomically; bytes written."""
@@ -164,32 +161,53 @@ class CodaConvenience(CodaOperations):
         table_id_or_name: str,
         *,
         query: str | None = None,
+        where: Mapping[str, object] | None = None,
         sort_by: RowsSortBy | None = None,
         visible_only: bool | None = None,
         value_format: ValueFormat | None = None,
         limit: int | None = None,
         timeout: float | None = None,
-    ) -> AsyncPaginator[JSONObject]:
+    ) -> AsyncPaginator[Record]:
         """The rows of a table as dicts keyed by column name (lazily, page by page).
 
-        Cell values come in ``value_format`` (``simple``, ``simpleWithArrays`` or ``rich``),
-        passed through as Coda sends them; ``limit`` is the page size.  Use ``list_rows``
-        when you also need row ids.
+        Each is a :class:`~cloud.coda_io.rows.Record`: a plain ``dict`` of cells that also
+        keeps ``row_id`` and ``row_index``.  Cell values come in ``value_format``
+        (``simple``, ``simpleWithArrays`` or ``rich``), passed through as Coda sends them;
+        ``limit`` is the page size.  ``where={"Status": "Done"}`` keeps the rows whose column
+        holds that value (the column is looked up by name first, one extra request, so an
+        ambiguous name raises :class:`~cloud.coda_io.rows.AmbiguousColumnError`); ``query``
+        is the raw ``column:value`` text instead (see :func:`~cloud.coda_io.rows.row_query`).
         """
-        return self._paginate(
-            "listRows",
-            (doc_id, table_id_or_name),
-            query={
-                "query": query,
-                "sortBy": sort_by,
-                "useColumnNames": True,
-                "valueFormat": value_format,
-                "visibleOnly": visible_only,
-            },
-            limit=limit,
-            page_token=None,
-            build=_row_values,
+        _check_listing(where, query, limit)
+
+        async def page(token: str | None, _columns: TableColumns, text: str | None) -> tuple[list[Record], str | None]:
+            listing = self._paginate(
+                "listRows",
+                (doc_id, table_id_or_name),
+                query={
+                    "query": text,
+                    "sortBy": sort_by,
+                    "useColumnNames": True,
+                    "valueFormat": value_format,
+                    "visibleOnly": visible_only,
+                },
+                limit=limit,
+                page_token=token,
+                build=Record.from_row_json,
+                timeout=timeout,
+            )
+            first = await _first_page(listing)
+            return list(first.items), first.next_token
+
+        return self._listing_with_columns(
+            doc_id,
+            table_id_or_name,
+            where=where,
+            query=query,
+            columns=None,
             timeout=timeout,
+            page=page,
+            need_columns=False,
         )
 
     async def upsert_records(
@@ -205,8 +223,10 @@ class CodaConvenience(CodaOperations):
         wait: bool = False,
         wait_timeout: float | None = 60.0,
         poll_interval: float = 0.5,
+        columns: TableColumns | None = None,
+        resolve_columns: bool = False,
         timeout: float | None = None,
-    ) -> list[MutationResult]:
+    ) -> list[RowsUpsertResult]:
         """Insert or update rows given as dicts keyed by column name (or id).
 
         Rows whose ``key_columns`` values match an existing row update it; the others are
@@ -215,7 +235,14 @@ class CodaConvenience(CodaOperations):
         ``max_batch_bytes`` of JSON allow, which keeps large loads well within the write
         limit.  With ``wait=True`` it returns only once Coda has applied every batch (polling every
         ``poll_interval`` seconds or more, for at most ``wait_timeout`` per batch).  Returns
-        one :class:`MutationResult` per request; ``records`` are never modified.
+        one :class:`~cloud.coda_io.models.RowsUpsertResult` per request (``added_row_ids``);
+        ``records`` are never modified.
+
+        Coda matches column names itself.  With ``resolve_columns=True`` (one extra request) or
+        ``columns`` (from :meth:`get_columns`), every key and key column is looked up first and
+        sent as a column id: an unknown name raises
+        :class:`~cloud.coda_io.rows.UnknownColumnError` and a name two columns share
+        :class:`~cloud.coda_io.rows.AmbiguousColumnError`, before anything is written.
         """
         if isinstance(key_columns, str):
             raise ConfigurationError("key_columns must be a sequence of column names, not a string", provider="coda")
@@ -225,21 +252,30 @@ class CodaConvenience(CodaOperations):
             raise ConfigurationError("max_batch_bytes must be positive", provider="coda")
         if wait:
             _check_poll(poll_interval, max(poll_interval, 5.0))
+        if columns is None and resolve_columns:
+            columns = await self.get_columns(doc_id, table_id_or_name, timeout=timeout)
         keys = list(key_columns)
+        if columns is not None:
+            keys = [columns.id_of(key) for key in keys]
         batches: list[list[JSONObject]] = []
         current: list[JSONObject] = []
         current_bytes = 0
         for number, record in enumerate(records):
             if not hasattr(record, "items"):
                 raise ConfigurationError(f"record {number} is not a mapping", provider="coda")
-            missing = [key for key in keys if key not in record]
-            if missing:
-                raise ConfigurationError(f"record {number} lacks key column(s) {missing}", provider="coda")
             cells: list[object] = []
+            sent: set[str] = set()
             for column, value in record.items():
                 if not isinstance(column, str):
                     raise ConfigurationError(f"record {number}: column names must be strings", provider="coda")
-                cells.append({"column": column, "value": to_json_value(value, f"record {number}.{column}")})
+                wire = columns.id_of(column) if columns is not None else column
+                if wire in sent:
+                    raise ConfigurationError(f"record {number}: two keys name column {wire!r}", provider="coda")
+                sent.add(wire)
+                cells.append({"column": wire, "value": to_json_value(value, f"record {number}.{column}")})
+            missing = [key for key in keys if key not in sent]
+            if missing:
+                raise ConfigurationError(f"record {number} lacks key column(s) {missing}", provider="coda")
             row: JSONObject = {"cells": cells}
             size = len(json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode("utf-8")) + 1
             if current and (len(current) >= batch_size or current_bytes + size > max_batch_bytes):
@@ -249,7 +285,7 @@ class CodaConvenience(CodaOperations):
             current_bytes += size
         if current:
             batches.append(current)
-        results: list[MutationResult] = []
+        results: list[RowsUpsertResult] = []
         for batch in batches:
             results.append(
                 await self.upsert_rows(

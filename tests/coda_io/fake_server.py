@@ -132,6 +132,11 @@ class FakeCoda:
         doc.pages["canvas-home"] = {"id": "canvas-home", "name": "Home", "subtitle": "", "content": "# Home\n"}
         self.docs[doc.id] = doc
 
+    def add_table(self, doc_id: str, table_id: str, name: str, columns: list[dict[str, Any]]) -> None:
+        """Add an empty table (columns: ``id``, ``name`` and optionally ``format``...)."""
+        with self.lock:
+            self.docs[doc_id].tables[table_id] = _Table(id=table_id, name=name, columns=columns)
+
     @property
     def base_url(self) -> str:
         return self.origin + API_PREFIX
@@ -504,15 +509,33 @@ class FakeCoda:
         doc, table = self._table(doc_id, table_key)
         rows = list(table.rows.values())
         if query.get("query"):
-            key, _, raw = query["query"].partition(":")
-            column = self._column(table, key)
-            try:
-                wanted = json.loads(raw)
-            except ValueError:
-                wanted = raw
+            column, wanted = self._row_filter(table, query["query"])
             rows = [r for r in rows if r["values"].get(column["id"]) == wanted]
         items = [self._row_json(doc, table, r, query) for r in rows]
         return 200, {}, self._page_of(items, query, 25, f"/docs/{doc_id}/tables/{table.id}/rows")
+
+    def _row_filter(self, table: _Table, text: str) -> tuple[dict[str, Any], Any]:
+        """Coda's ``<column id or name>:<JSON value>``; a name in double quotes (a JSON string)
+        matches names only, a bare key an id (or, leniently, a name)."""
+        if text.startswith('"'):
+            try:
+                name, end = json.JSONDecoder().raw_decode(text)
+            except ValueError:
+                raise _HTTPError(400, "malformed query") from None
+            if text[end : end + 1] != ":":
+                raise _HTTPError(400, "malformed query")
+            matches = [c for c in table.columns if c["name"] == name]
+            if len(matches) != 1:
+                raise _HTTPError(400, f"no single column named {name}")
+            column, raw = matches[0], text[end + 1 :]
+        else:
+            key, _, raw = text.partition(":")
+            column = self._column(table, key)
+        try:
+            wanted = json.loads(raw)
+        except ValueError:
+            wanted = raw
+        return column, wanted
 
     def _cells(self, table: _Table, row: Any) -> dict[str, Any]:
         if not isinstance(row, dict) or not isinstance(row.get("cells"), list):
