@@ -28,6 +28,7 @@ from azure.storage.blob import (
 )
 from azure.storage.blob._deserialize import deserialize_blob_stream
 from azure.storage.blob._generated.models import ModifiedAccessConditions
+from azure.storage.blob._shared.constants import CONNECTION_TIMEOUT, DATA_BLOCK_SIZE, READ_TIMEOUT
 from azure.storage.blob.aio import BlobClient, BlobPrefix, BlobServiceClient, ContainerClient
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
@@ -324,7 +325,14 @@ class AzureBlobClient(StorageClient):
             env = _env_proxy_applies(self.account_url)
             if not env:
                 options["use_env_settings"] = False
-            options["transport"] = _OneRetryLayerTransport(use_env_settings=env)
+            # The settings the SDK gives the transport it would build itself (256 KiB body
+            # blocks, its connect and read timeouts).
+            options["transport"] = _OneRetryLayerTransport(
+                use_env_settings=env,
+                connection_timeout=CONNECTION_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
+                connection_data_block_size=DATA_BLOCK_SIZE,
+            )
         if self._connection_string is not None:
             return BlobServiceClient.from_connection_string(self._connection_string, **options)
         credential = self._sdk_credential
