@@ -31,7 +31,7 @@ from cloud.common.exceptions import (
     PermissionDeniedError,
     TransportError,
 )
-from cloud.common.files import AtomicDestination, atomic_destination, guess_content_type, read_small_file
+from cloud.common.files import AtomicDestination, guess_content_type, read_small_file
 from cloud.common.integrity import MultipartETag
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.objects import RangeStream
@@ -41,9 +41,8 @@ from cloud.common.retry import RetryPolicy
 from cloud.common.transfer_engine import (
     SegmentProgress,
     WholeObjectMismatch,
-    fetch_ranges,
+    download_in_ranges,
     plan_ranges,
-    repeat_on_mismatch,
     upload_blocks,
     upload_in_parts,
 )
@@ -717,57 +716,15 @@ class S3Client(StorageClient):
         first answer's ETag) written at their offsets.  ``timeout`` bounds each request.
         """
         self._check(bucket, object_name)
-        client = await self._get_client("download_file")
-        # One tracker per range for the whole call: a range fetched again reports nothing twice.
-        trackers: dict[int, SegmentProgress] = {}
-
-        def tracker(offset: int) -> SegmentProgress:
-            return trackers.setdefault(offset, SegmentProgress(progress))
-
-        async def transfer() -> None:
-            async with atomic_destination(local_path) as dest:
-                try:
-                    first = await self._runner.call(
-                        "download_file",
-                        lambda: self._fetch_range(
-                            client, dest, bucket, object_name, 0, self.part_size, None, tracker(0), first=True
-                        ),
-                        timeout=timeout,
-                    )
-                except BadRequestError as exc:
-                    if exc.status_code != 416:
-                        raise
-                    # S3 refuses any range of an empty object: fetch it whole.
-                    first = await self._runner.call(
-                        "download_file",
-                        lambda: self._fetch_range(
-                            client, dest, bucket, object_name, 0, None, None, tracker(0), first=True
-                        ),
-                        timeout=timeout,
-                    )
-                total, etag, received = first.total, first.etag, first.received
-                if received >= total:
-                    return  # the first answer held the whole object (and was verified)
-                await dest.truncate(total)
-                digests: dict[int, bytes] = {0: first.md5}
-
-                async def fetch(offset: int, length: int) -> None:
-                    fetched = await self._runner.call(
-                        "download_file",
-                        lambda: self._fetch_range(
-                            client, dest, bucket, object_name, offset, length, etag, tracker(offset)
-                        ),
-                        timeout=timeout,
-                    )
-                    digests[offset] = fetched.md5
-
-                await fetch_ranges(
-                    plan_ranges(received, total, self.part_size), fetch, concurrency=self.max_concurrency
-                )
-                with self._runner.errors("download_file"):
-                    await self._verify_ranges(bucket, object_name, etag, dest, total, digests, first.response)
-
-        await repeat_on_mismatch(self._runner, "download_file", transfer)
+        raw = await self._get_client("download_file")
+        await download_in_ranges(
+            local_path,
+            lambda: _RangedGet(self, raw, bucket, object_name),
+            concurrency=self.max_concurrency,
+            progress=progress,
+            runner=self._runner,
+            operation="download_file",
+        )
         return True
 
     async def _verify_ranges(
@@ -816,7 +773,7 @@ class S3Client(StorageClient):
     async def _fetch_range(
         self,
         client: Any,
-        dest: AtomicDestination,
+        dest: AtomicDestination | None,
         bucket: str,
         object_name: str,
         offset: int,
@@ -827,8 +784,10 @@ class S3Client(StorageClient):
         first: bool = False,
     ) -> _Range:
         """GET ``length`` bytes at ``offset`` (``None``: the whole object) into ``dest`` at the
-        same offset; return the object's total size, its ETag, the bytes received and their
-        MD5.  Retried whole by the runner (a retry restarts the range and its MD5)."""
+        same offset (``None``: into memory, returned as ``data``); return the object's total
+        size, its ETag, the bytes received and their MD5.  A first answer that holds the
+        whole object is checked against its checksum or MD5 ETag.  Retried whole by the
+        runner (a retry restarts the range and its MD5)."""
         params = self._get_params(
             bucket, object_name, f"bytes={offset}-{offset + length - 1}" if length is not None else None
         )
@@ -844,12 +803,16 @@ class S3Client(StorageClient):
         verifier = DownloadVerifier(response, aws=self._aws) if whole else None
         md5 = hashlib.md5(usedforsecurity=False)
         position = 0
+        kept: list[bytes] = []
         try:
             while True:
                 chunk: bytes = await body.read(_READ_CHUNK)
                 if not chunk:
                     break
-                await dest.write_at(chunk, offset + position)
+                if dest is None:
+                    kept.append(chunk)
+                else:
+                    await dest.write_at(chunk, offset + position)
                 md5.update(chunk)
                 position += len(chunk)
                 if verifier is not None:
@@ -865,7 +828,8 @@ class S3Client(StorageClient):
             raise TransportError(f"the response ended after {position} of {expected} bytes")
         if total is None:
             total = position
-        return _Range(total, plain_etag(response.get("ETag")), position, md5.digest(), response)
+        data = kept[0] if len(kept) == 1 else b"".join(kept)
+        return _Range(total, plain_etag(response.get("ETag")), position, md5.digest(), response, data)
 
     # -- deletes and copies ----------------------------------------------------------------
 
@@ -1259,6 +1223,59 @@ class _MultipartCopy(_MultipartUpload):
         return {"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]}
 
 
+class _RangedGet:
+    """One attempt at downloading an S3 object in ranges of ``part_size`` (the transfer
+    engine's primitives): ranged GETs pinned to the first answer's ETag, each range's MD5
+    kept for the whole-object check against the ETag."""
+
+    def __init__(self, client: S3Client, raw: Any, bucket: str, key: str) -> None:
+        self.client = client
+        self.raw = raw
+        self.bucket = bucket
+        self.key = key
+        self.range_size = client.part_size
+        self.etag: str | None = None
+        self.response: Mapping[str, Any] = {}
+        self.digests: dict[int, bytes] = {}
+
+    async def first(self) -> tuple[bytes, int]:
+        """The first ``part_size`` bytes (an empty object, which S3 refuses any range of,
+        whole), with the object's size."""
+        s3 = self.client
+        nothing = SegmentProgress(None)  # the engine reports the first range's progress
+        try:
+            got = await s3._runner.call(
+                "download_file",
+                lambda: s3._fetch_range(
+                    self.raw, None, self.bucket, self.key, 0, self.range_size, None, nothing, first=True
+                ),
+            )
+        except BadRequestError as exc:
+            if exc.status_code != 416:
+                raise
+            got = await s3._runner.call(
+                "download_file",
+                lambda: s3._fetch_range(self.raw, None, self.bucket, self.key, 0, None, None, nothing, first=True),
+            )
+        self.etag, self.response = got.etag, got.response
+        self.digests[0] = got.md5
+        return got.data, got.total
+
+    async def fetch(self, dest: AtomicDestination, offset: int, length: int, progress: SegmentProgress) -> None:
+        """One ranged GET streamed into ``dest`` at ``offset``."""
+        s3 = self.client
+        got = await s3._runner.call(
+            "download_file",
+            lambda: s3._fetch_range(self.raw, dest, self.bucket, self.key, offset, length, self.etag, progress),
+        )
+        self.digests[offset] = got.md5
+
+    async def finish(self, dest: AtomicDestination, total: int) -> None:
+        """The ranges against the object's ETag."""
+        with self.client._runner.errors("download_file"):
+            await self.client._verify_ranges(self.bucket, self.key, self.etag, dest, total, self.digests, self.response)
+
+
 class _Range(NamedTuple):
     """What one ranged GET of a download brought."""
 
@@ -1267,6 +1284,7 @@ class _Range(NamedTuple):
     received: int
     md5: bytes
     response: Mapping[str, Any]
+    data: bytes
 
 
 def _etag_mismatch(bucket: str, name: str) -> IntegrityError:

@@ -9,9 +9,12 @@ Providers supply primitives and this module holds the transfer logic once:
   included, so nothing is left half-written.  The provider's :class:`PartUpload` sends one
   part, commits, aborts; each of its requests goes through the provider's runner, which
   retries it from its first byte.
-* **Downloads.** :func:`plan_ranges` splits what follows a first answer into ranges and
-  :func:`fetch_ranges` fetches them with bounded concurrency; the first failure cancels the
-  rest.  The provider's fetch of one range is retried whole by its runner.
+* **Downloads.** :func:`download_in_ranges` asks the provider's :class:`RangedDownload` for
+  a first range; an object that fits in it is written in one go, a larger one into a temp
+  file, the rest in ranges (:func:`plan_ranges`, :func:`fetch_ranges`: bounded concurrency,
+  the first failure cancels the rest), then checked whole and renamed into place.  Each
+  range is retried from its first byte by the provider's runner; a whole-object mismatch
+  (:class:`WholeObjectMismatch`) runs the download again (:func:`repeat_on_mismatch`).
 
 Deadlines come from :mod:`cloud.common.deadline` (one per public call), whole-object checks
 from :mod:`cloud.common.integrity`.
@@ -26,7 +29,8 @@ import anyio
 
 from .bulk import map_bounded
 from .exceptions import ConfigurationError, IntegrityError
-from .types import ProgressCallback
+from .files import AtomicDestination, atomic_destination, check_destination, write_file_atomically
+from .types import ProgressCallback, StrPath
 
 if TYPE_CHECKING:
     from .operations import OperationRunner
@@ -35,6 +39,7 @@ __all__ = [
     "ABORT_SECONDS",
     "PartUpload",
     "WholeObjectMismatch",
+    "download_in_ranges",
     "repeat_on_mismatch",
     "SegmentProgress",
     "fetch_ranges",
@@ -233,3 +238,61 @@ async def fetch_ranges(
         await fetch(*item)
 
     await map_bounded(ranges, one, concurrency)
+
+
+class RangedDownload(Protocol):
+    """One attempt at downloading an object in ranges, as a provider drives it."""
+
+    range_size: int
+    """Size of the ranges after the first (known once :meth:`first` has answered)."""
+
+    async def first(self) -> tuple[bytes, int]:
+        """Fetch the first range and return it with the object's total size.  When it holds
+        the whole object, the provider has already checked it against the object's digest."""
+
+    async def fetch(self, dest: AtomicDestination, offset: int, length: int, progress: SegmentProgress) -> None:
+        """Fetch one later range into ``dest`` at ``offset`` (retried by the provider)."""
+
+    async def finish(self, dest: AtomicDestination, total: int) -> None:
+        """Check the whole object (``WholeObjectMismatch`` when it does not match)."""
+
+
+async def download_in_ranges(
+    local_path: StrPath,
+    begin: Callable[[], RangedDownload],
+    *,
+    concurrency: int,
+    progress: ProgressCallback | None,
+    runner: OperationRunner,
+    operation: str,
+) -> None:
+    """Download an object to ``local_path``: one write of the first answer when it holds the
+    whole object, else a temp file filled in ranges (``concurrency`` at once), checked whole
+    and renamed into place.  Nothing partial is ever left; progress is reported once per
+    byte, even when a range or the whole download is repeated."""
+    replacing = check_destination(local_path)
+    trackers: dict[int, SegmentProgress] = {}
+
+    def tracker(offset: int) -> SegmentProgress:
+        return trackers.setdefault(offset, SegmentProgress(progress))
+
+    async def transfer() -> None:
+        download = begin()
+        data, total = await download.first()
+        tracker(0).advance(len(data))
+        if len(data) >= total:
+            await write_file_atomically(local_path, data, replacing=replacing)
+            return
+        async with atomic_destination(local_path) as dest:
+            await dest.truncate(total)
+            await dest.write_at(data, 0)
+            start = len(data)
+            del data
+            await fetch_ranges(
+                plan_ranges(start, total, download.range_size),
+                lambda offset, length: download.fetch(dest, offset, length, tracker(offset)),
+                concurrency=concurrency,
+            )
+            await download.finish(dest, total)
+
+    await repeat_on_mismatch(runner, operation, transfer)

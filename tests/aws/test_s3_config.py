@@ -25,6 +25,7 @@ def test_constructor_is_keyword_only_and_does_no_io() -> None:
         "max_concurrency",
         "retry",
         "timeout",
+        "profile",
     ]
     assert all(p.kind is p.KEYWORD_ONLY for p in params.values())
     with pytest.raises(TypeError):
