@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from cloud.aws.client import S3Client
+from cloud.aws.ec2 import EC2Client
+from cloud.aws.lambda_ import LambdaClient
+from cloud.common.enums import ResourceState
 from cloud.common.models import CloudCredentials
+from cloud.common.models import CloudResource
 from cloud.common.models import ObjectMetadata
 from cloud.common.models import TransferResult
 from cloud.common.retry import RetryPolicy
@@ -16,7 +20,27 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ['SyncS3Client']
+__all__ = ['SyncEC2Client', 'SyncLambdaClient', 'SyncS3Client']
+
+class SyncEC2Client(SyncClient[EC2Client]):
+    """Blocking facade of :class:`EC2Client`: same constructor, same methods, plain calls."""
+    def __init__(self, *, region: str | None = ..., endpoint_url: str | None = ..., credentials: CloudCredentials | None = ..., profile: str | None = ..., retry: RetryPolicy | None = ..., timeout: float | None = ...) -> None: ...
+    @property
+    def default_timeout(self) -> float | None: ...
+    def get_instance(self, instance_id: str, *, timeout: float | None = ...) -> CloudResource: ...
+    def list_instances(self, *, page_size: int | None = ..., timeout: float | None = ...) -> SyncPaginator[CloudResource]: ...
+    def start_instance(self, instance_id: str, *, timeout: float | None = ...) -> None: ...
+    def stop_instance(self, instance_id: str, *, timeout: float | None = ...) -> None: ...
+    def wait_for_state(self, instance_id: str, state: ResourceState | str, *, poll_interval: float = ..., timeout: float | None = ...) -> CloudResource: ...
+
+class SyncLambdaClient(SyncClient[LambdaClient]):
+    """Blocking facade of :class:`LambdaClient`: same constructor, same methods, plain calls."""
+    def __init__(self, *, region: str | None = ..., endpoint_url: str | None = ..., credentials: CloudCredentials | None = ..., profile: str | None = ..., retry: RetryPolicy | None = ..., timeout: float | None = ...) -> None: ...
+    @property
+    def default_timeout(self) -> float | None: ...
+    def get_function(self, name: str, *, timeout: float | None = ...) -> CloudResource: ...
+    def invoke_function(self, name: str, payload: bytes | Mapping[str, Any] | None = ..., *, wait: bool = ..., timeout: float | None = ...) -> bytes: ...
+    def list_functions(self, *, page_size: int | None = ..., timeout: float | None = ...) -> SyncPaginator[CloudResource]: ...
 
 class SyncS3Client(SyncClient[S3Client]):
     """Blocking facade of :class:`S3Client`: same constructor, same methods, plain calls."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import CloudClient, ComputeClient, ServerlessClient, StorageClient
-from .enums import CloudProvider, ResourceType
+from .enums import CloudProvider, ResourceState, ResourceType
 from .models import CloudCredentials, CloudResource, ObjectMetadata, TransferResult
 from .pagination import AsyncPaginator, Page
 from .retry import RetryPolicy
@@ -20,6 +20,7 @@ __all__ = [
     "ComputeClient",
     "ObjectMetadata",
     "Page",
+    "ResourceState",
     "ResourceType",
     "RetryPolicy",
     "ServerlessClient",

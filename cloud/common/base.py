@@ -4,16 +4,19 @@ ServerlessClient."""
 from __future__ import annotations
 
 import inspect
+import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
+import anyio
+
 from .bulk import map_bounded
-from .deadline import whole_call
-from .enums import CloudProvider
-from .exceptions import CloudError, ConfigurationError, NotFoundError
+from .deadline import call_deadline, remaining, whole_call
+from .enums import CloudProvider, ResourceState
+from .exceptions import CloudError, ConfigurationError, ConflictError, NotFoundError
 from .files import local_file_error
 from .models import CloudResource, ObjectMetadata, TransferResult
 from .pagination import AsyncPaginator
@@ -26,6 +29,7 @@ __all__ = [
     "ComputeClient",
     "ServerlessClient",
     "StorageClient",
+    "encode_payload",
 ]
 
 DEFAULT_CHUNK_SIZE = 1024 * 1024
@@ -371,11 +375,22 @@ class StorageClient(CloudClient):
 
 
 class ComputeClient(CloudClient):
-    """Contract for virtual machines (no provider implements it yet)."""
+    """The virtual-machine contract: list, describe, start, stop and wait for instances.
+
+    Implemented by :class:`cloud.aws.EC2Client`, :class:`cloud.gcp.ComputeEngineClient` and
+    :class:`cloud.azure.AzureVMClient`.  An instance is a :class:`CloudResource` whose
+    ``id`` the other methods take back and whose ``state`` is a :class:`ResourceState`.
+    A missing instance raises ``NotFoundError``; a malformed id ``ConfigurationError``
+    before any I/O.  Every method accepts ``timeout=`` (one deadline for the whole call).
+    """
+
+    default_wait_timeout: ClassVar[float] = 600.0
+    """Deadline of :meth:`wait_for_state` when neither ``timeout=`` nor the client's
+    default timeout is set (waiting is never unbounded)."""
 
     @abstractmethod
-    def list_instances(self, *, timeout: float | None = None) -> AsyncPaginator[CloudResource]:
-        """List instances lazily."""
+    def list_instances(self, *, page_size: int | None = None, timeout: float | None = None) -> AsyncPaginator[CloudResource]:
+        """List instances lazily, one page (of at most ``page_size``) in memory at a time."""
 
     @abstractmethod
     async def get_instance(self, instance_id: str, *, timeout: float | None = None) -> CloudResource:
@@ -383,19 +398,66 @@ class ComputeClient(CloudClient):
 
     @abstractmethod
     async def start_instance(self, instance_id: str, *, timeout: float | None = None) -> None:
-        """Start an instance."""
+        """Ask for the instance to start; returns once the provider accepted the request
+        (and, where the provider answers with a long-running operation, when that is
+        done).  Use :meth:`wait_for_state` to wait until it runs."""
 
     @abstractmethod
     async def stop_instance(self, instance_id: str, *, timeout: float | None = None) -> None:
-        """Stop an instance."""
+        """Ask for the instance to stop (Azure: deallocate); returns as
+        :meth:`start_instance` does.  Use :meth:`wait_for_state` to wait until it stopped."""
+
+    async def wait_for_state(
+        self,
+        instance_id: str,
+        state: ResourceState | str,
+        *,
+        poll_interval: float = 2.0,
+        timeout: float | None = None,
+    ) -> CloudResource:
+        """Poll the instance until its state is ``state`` and return it.
+
+        Polls every ``poll_interval`` seconds at first, backing off to at most 15 s.
+        ``timeout`` (else the client's default, else :attr:`default_wait_timeout`) bounds
+        the whole wait: ``RequestTimeoutError`` when it passes.  An instance that is
+        terminated while another state is awaited raises ``ConflictError`` at once.
+        """
+        try:
+            target = ResourceState(state)
+        except ValueError:
+            raise ConfigurationError(f"unknown state {state!r}") from None
+        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or not poll_interval > 0:
+            raise ConfigurationError("poll_interval must be a positive number of seconds")
+        limit = None if remaining() is not None else self.default_wait_timeout
+        with call_deadline(limit, "wait_for_state", provider=self.provider.value, on_expiry=self.stats.record_error):
+            delay = float(poll_interval)
+            while True:
+                resource = await self.get_instance(instance_id)
+                if resource.state is target:
+                    return resource
+                if resource.state is ResourceState.TERMINATED:
+                    raise ConflictError(
+                        f"instance {instance_id!r} is terminated: it will never be {target.value}",
+                        provider=self.provider.value,
+                        operation="wait_for_state",
+                    )
+                await anyio.sleep(delay)
+                delay = min(delay * 1.5, max(float(poll_interval), 15.0))
 
 
 class ServerlessClient(CloudClient):
-    """Contract for serverless functions (no provider implements it yet)."""
+    """The serverless-functions contract: list, describe and invoke functions.
+
+    Implemented by :class:`cloud.aws.LambdaClient`, :class:`cloud.gcp.CloudFunctionsClient`
+    and :class:`cloud.azure.AzureFunctionsClient`.  A function is a :class:`CloudResource`
+    whose ``state`` is a :class:`ResourceState`.  A missing function raises
+    ``NotFoundError``; a function that ran and failed raises :class:`FunctionError`
+    carrying what it answered.  Every method accepts ``timeout=``.
+    """
 
     @abstractmethod
-    def list_functions(self, *, timeout: float | None = None) -> AsyncPaginator[CloudResource]:
-        """List functions lazily."""
+    def list_functions(self, *, page_size: int | None = None, timeout: float | None = None) -> AsyncPaginator[CloudResource]:
+        """List functions lazily, one page (of at most ``page_size``) in memory at a time."""
 
     @abstractmethod
     async def get_function(self, name: str, *, timeout: float | None = None) -> CloudResource:
@@ -403,9 +465,36 @@ class ServerlessClient(CloudClient):
 
     @abstractmethod
     async def invoke_function(
-        self, name: str, payload: bytes | Mapping[str, Any] | None = None, *, timeout: float | None = None
+        self,
+        name: str,
+        payload: bytes | Mapping[str, Any] | None = None,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
     ) -> bytes:
-        """Invoke a function synchronously and return its response body."""
+        """Invoke a function with ``payload`` (bytes as they are, a mapping as JSON) and
+        return its response body.
+
+        ``wait=False`` queues the invocation (fire and forget) and returns ``b""`` once the
+        provider accepted it.  A function that ran and failed raises :class:`FunctionError`
+        (its error payload in ``.payload``).  Invocations are not retried (a function may
+        not be idempotent) unless the provider refused them before running them (429).
+        """
+
+
+def encode_payload(payload: bytes | Mapping[str, Any] | None) -> bytes:
+    """A function payload as bytes: bytes as they are, a mapping as compact JSON, ``None``
+    as ``b""``; anything else is a ``ConfigurationError`` before any I/O."""
+    if payload is None:
+        return b""
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        return bytes(payload)
+    if isinstance(payload, Mapping):
+        try:
+            return json.dumps(payload, separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"payload is not JSON-serialisable: {exc}") from None
+    raise ConfigurationError("payload must be bytes, a JSON mapping or None")
 
 
 _Item = TypeVar("_Item")

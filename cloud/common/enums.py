@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["CloudProvider", "ResourceType"]
+__all__ = ["CloudProvider", "ResourceState", "ResourceType"]
 
 
 class CloudProvider(str, Enum):
@@ -44,3 +44,26 @@ class ResourceType(str, Enum):
     DOC = "doc"
     TABLE = "table"
     OTHER = "other"
+
+
+class ResourceState(str, Enum):
+    """The lifecycle state of an instance or a function (``CloudResource.state``), the same
+    values on every provider; the provider's own word stays in ``CloudResource.raw``.
+
+    Instances: ``PENDING`` (being created or started) -> ``RUNNING`` -> ``STOPPING`` ->
+    ``STOPPED`` (deallocated or powered off), ``SUSPENDED``, ``TERMINATED`` (deleted or being
+    deleted).  Functions: ``DEPLOYING`` -> ``ACTIVE``, ``INACTIVE``, ``FAILED``.
+    ``UNKNOWN`` when the provider reports a state this SDK does not know.
+    """
+
+    PENDING = "pending"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+    DEPLOYING = "deploying"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    FAILED = "failed"
+    UNKNOWN = "unknown"

@@ -18,6 +18,7 @@ __all__ = [
     "CloudError",
     "ConfigurationError",
     "ConflictError",
+    "FunctionError",
     "GoneError",
     "IntegrityError",
     "MissingDependencyError",
@@ -236,6 +237,35 @@ class ServerError(APIError):
 
     default_status = 500
     retryable = True
+
+
+class FunctionError(CloudError):
+    """Raised by ``invoke_function`` when the function itself ran and failed (Lambda's
+    ``FunctionError``, an HTTP function answering 5xx).  The service worked: this is the
+    function's error, so it is never retried.
+
+    ``function`` names the function, ``error_type`` is the provider's kind of failure
+    (``Unhandled``, ``Handled``, ``HTTP 500``...), ``payload`` the bytes the function
+    answered (e.g. Lambda's ``{"errorMessage": ..., "errorType": ...}``), ``status_code``
+    the HTTP status of the answer when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        function: str | None = None,
+        error_type: str | None = None,
+        payload: bytes = b"",
+        status_code: int | None = None,
+        provider: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, operation=operation)
+        self.function = function
+        self.error_type = error_type
+        self.payload = payload
+        self.status_code = status_code
 
 
 STATUS_ERRORS: dict[int, type[APIError]] = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
-from .enums import CloudProvider, ResourceType
+from .enums import CloudProvider, ResourceState, ResourceType
 
 __all__ = [
     "CloudCredentials",
@@ -107,7 +107,13 @@ def plain_etag(value: object) -> str | None:
 
 @dataclass(frozen=True)
 class CloudResource:
-    """A provider resource (bucket, instance, function...) described generically."""
+    """A provider resource (bucket, instance, function...) described generically.
+
+    ``id`` is what the client's methods take back (an EC2 instance id, ``zone/name`` on
+    Compute Engine, ``resource-group/name`` on Azure, a function name...); ``state`` is the
+    lifecycle state of an instance or function; ``tags`` are its tags (AWS), labels (GCP)
+    or tags (Azure); ``raw`` keeps the provider's own description as JSON-like data.
+    """
 
     id: str
     name: str
@@ -116,6 +122,8 @@ class CloudResource:
     region: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    state: ResourceState | None = None
+    created: datetime | None = None
 
 
 @dataclass(frozen=True)
