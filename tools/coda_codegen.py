@@ -5,10 +5,14 @@
 
 Inputs: ``openapi.json`` (Coda API v1, 1.5.0) and ``endpoints.tsv``, vendored in the repository
 under ``spec/coda/`` (``spec/coda/SOURCE.md`` says where they come from), or ``$CODA_SPEC_DIR``.
-Outputs, all under ``cloud/coda_io/``:
+Outputs, all in ``cloud/coda_io/_generated/`` (only generated code that runs; the
+hand-written modules around it -- ``_table.py``, ``enums.py``, ``models.py``,
+``_operation_base.py``, ``_modelbase.py`` -- re-export or support it):
 
-* ``_table.py``  -- one :class:`~cloud.coda_io.spec.OperationSpec` per operation (facts only);
+* ``table.py``   -- one :class:`~cloud.coda_io.spec.OperationSpec` per operation (facts only);
 * ``enums.py``   -- ``Literal`` aliases for the spec's enumerations used in parameters;
+* ``models.py``  -- a class per component schema: models, ``CodaEnum`` enumerations, union
+  aliases and their ``parse_*`` functions (what every operation returns);
 * ``operations/<tag>.py`` -- one mixin per tag with a coroutine method per operation;
 * ``operations/__init__.py`` -- ``CodaOperations``, every mixin together.
 
@@ -962,7 +966,7 @@ def render_table(operations: list[Operation]) -> str:
         "from collections.abc import Mapping",
         "from types import MappingProxyType",
         "",
-        "from .spec import OperationSpec",
+        "from ..spec import OperationSpec",
         "",
         '__all__ = ["OPERATIONS", "OPERATIONS_BY_ID"]',
         "",
@@ -1094,7 +1098,7 @@ def render_method(op: Operation) -> list[str]:
         lines.append(f"        {d}" if d else "")
     lines.append('        """')
     builder_name = op.parser or (op.item if op.paginated else op.returns)
-    lines.append(f"        from ..models import {builder_name}")
+    lines.append(f"        from ...models import {builder_name}")
     lines.append("")
     names = [p.name for p in op.path_params]
     path_args = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
@@ -1166,14 +1170,14 @@ def render_module(tag: str, ops: list[Operation]) -> str:
         lines += [*sorted(std), ""]
     if any(op.paginated for op in ops):
         lines += ["from cloud.common.pagination import AsyncPaginator", ""]
+    lines.append(f"from ..._operation_base import {', '.join(base_names)}")
     if enum_names:
-        lines.append(f"from ..enums import {', '.join(enum_names)}")
+        lines.append(f"from ...enums import {', '.join(enum_names)}")
     if type_names:
-        lines.append(f"from ..types import {', '.join(sorted(type_names))}")
-    lines.append(f"from ._base import {', '.join(base_names)}")
+        lines.append(f"from ...types import {', '.join(sorted(type_names))}")
     if models:
         # The models load on first use, not with the client (each method imports its own).
-        lines += ["", "if TYPE_CHECKING:", f"    from ..models import {', '.join(models)}"]
+        lines += ["", "if TYPE_CHECKING:", f"    from ...models import {', '.join(models)}"]
     lines += [
         "",
         f'__all__ = ["{class_name(tag)}"]',
@@ -1218,8 +1222,8 @@ def render_all(spec_dir: Path) -> dict[Path, str]:
     """Every generated file and its content."""
     operations, enums, gen = load_operations(spec_dir)
     files: dict[Path, str] = {
-        PACKAGE / "_table.py": render_table(operations),
-        PACKAGE / "enums.py": render_enums(enums),
+        GENERATED / "table.py": render_table(operations),
+        GENERATED / "enums.py": render_enums(enums),
         GENERATED / "__init__.py": HEADER + '\n"""Code generated from Coda\'s OpenAPI document (only what runs)."""\n',
         GENERATED / "models.py": render_models(gen),
     }
@@ -1229,8 +1233,8 @@ def render_all(spec_dir: Path) -> dict[Path, str]:
     for tag, ops in by_tag.items():
         if tag not in MODULE_FOR_TAG:
             raise SystemExit(f"choose a module name for tag {tag!r}")
-        files[PACKAGE / "operations" / f"{MODULE_FOR_TAG[tag]}.py"] = render_module(tag, ops)
-    files[PACKAGE / "operations" / "__init__.py"] = render_init(list(by_tag))
+        files[GENERATED / "operations" / f"{MODULE_FOR_TAG[tag]}.py"] = render_module(tag, ops)
+    files[GENERATED / "operations" / "__init__.py"] = render_init(list(by_tag))
     return files
 
 
@@ -1263,12 +1267,19 @@ def main(argv: list[str] | None = None) -> int:
     spec_dir = args.spec_dir or default_spec_dir()
     files = render_all(spec_dir)
     stale = []
+    leftover = [p for p in GENERATED.rglob("*.py") if p not in files]
+    for path in leftover:
+        if args.check:
+            stale.append(path)
+        else:
+            path.unlink()
+            print(f"removed {path.relative_to(ROOT)}")
     for path, text in files.items():
         if args.check:
             if not path.exists() or not same_code(path.read_text(encoding="utf-8"), text):
                 stale.append(path)
             continue
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(format_source(path, text), encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")
     if stale:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from cloud.common.exceptions import ConfigurationError
 
-from ._table import OPERATIONS
-from .operations._base import OperationsBase
+from ._generated.table import OPERATIONS
+from ._operation_base import OperationsBase
 from .rate_classes import rate_class_for
 from .spec import OperationSpec
 from .types import JSONMapping, JSONObject, RateClass

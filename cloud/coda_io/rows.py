@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, TypeVar, cast, overload
 from cloud.common.exceptions import ConfigurationError, MissingDependencyError
 from cloud.common.pagination import AsyncPaginator, Page
 
+from ._generated.operations import CodaOperations
 from .enums import RowsSortBy, ValueFormat
-from .operations import CodaOperations
 from .types import JSONObject
 
 if TYPE_CHECKING:  # the models load on first use, not with the client

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..enums import (
+from ..._operation_base import OperationsBase, compact
+from ...enums import (
     IngestionExecutionType,
     IngestionPackReleaseChannel,
     IngestionStatus,
@@ -28,11 +29,10 @@ from ..enums import (
     PacksSortBy,
     SortDirection,
 )
-from ..types import JSONMapping
-from ._base import OperationsBase, compact
+from ...types import JSONMapping
 
 if TYPE_CHECKING:
-    from ..models import (
+    from ...models import (
         AddPackCategoryResponse,
         AddPackMakerResponse,
         AddPackPermissionResponse,
@@ -120,7 +120,7 @@ class PacksOperations(OperationsBase):
         ``exclude_grammarly_institution_acls`` is ``excludeGrammarlyInstitutionAcls``, ``pack_entrypoint``
         is ``packEntrypoint``.
         """
-        from ..models import Pack
+        from ...models import Pack
 
         return self._paginate(
             "listPacks",
@@ -159,7 +159,7 @@ class PacksOperations(OperationsBase):
         ``POST /packs``; rate class ``write``. On the wire: ``workspace_id`` is ``workspaceId``,
         ``source_pack_id`` is ``sourcePackId``.
         """
-        from ..models import CreatePackResponse
+        from ...models import CreatePackResponse
 
         return CreatePackResponse.from_json(
             await self._call(
@@ -187,7 +187,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}``; rate class ``read``.
         """
-        from ..models import Pack
+        from ...models import Pack
 
         return Pack.from_json(await self._call("getPack", (pack_id,), timeout=timeout))
 
@@ -201,7 +201,7 @@ class PacksOperations(OperationsBase):
 
         ``DELETE /packs/{packId}``; rate class ``write``.
         """
-        from ..models import DeletePackResponse
+        from ...models import DeletePackResponse
 
         return DeletePackResponse.from_json(await self._call("deletePack", (pack_id,), timeout=timeout))
 
@@ -238,7 +238,7 @@ class PacksOperations(OperationsBase):
         ``supportEmail``, ``terms_of_service_url`` is ``termsOfServiceUrl``, ``privacy_policy_url`` is
         ``privacyPolicyUrl``.
         """
-        from ..models import Pack
+        from ...models import Pack
 
         return Pack.from_json(
             await self._call(
@@ -278,7 +278,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}/configurations/schema``; rate class ``read``.
         """
-        from ..models import GetPackConfigurationJsonSchemaResponse
+        from ...models import GetPackConfigurationJsonSchemaResponse
 
         return GetPackConfigurationJsonSchemaResponse.from_json(
             await self._call("getPackConfigurationSchema", (pack_id,), timeout=timeout)
@@ -298,7 +298,7 @@ class PacksOperations(OperationsBase):
         you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``.
         """
-        from ..models import PackVersion
+        from ...models import PackVersion
 
         return self._paginate(
             "listPackVersions",
@@ -323,7 +323,7 @@ class PacksOperations(OperationsBase):
         ``POST /packs/{packId}/nextVersion``; rate class ``write``. On the wire: ``proposed_metadata`` is
         ``proposedMetadata``, ``sdk_version`` is ``sdkVersion``.
         """
-        from ..models import NextPackVersionInfo
+        from ...models import NextPackVersionInfo
 
         return NextPackVersionInfo.from_json(
             await self._call(
@@ -346,7 +346,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}/versions/{basePackVersion}/diff/{targetPackVersion}``; rate class ``read``.
         """
-        from ..models import PackVersionDiffs
+        from ...models import PackVersionDiffs
 
         return PackVersionDiffs.from_json(
             await self._call("getPackVersionDiffs", (pack_id, base_pack_version, target_pack_version), timeout=timeout)
@@ -365,7 +365,7 @@ class PacksOperations(OperationsBase):
         ``POST /packs/{packId}/versions/{packVersion}/register``; rate class ``write``. On the wire:
         ``bundle_hash`` is ``bundleHash``.
         """
-        from ..models import PackVersionUploadInfo
+        from ...models import PackVersionUploadInfo
 
         return PackVersionUploadInfo.from_json(
             await self._call(
@@ -391,7 +391,7 @@ class PacksOperations(OperationsBase):
         ``POST /packs/{packId}/versions/{packVersion}/uploadComplete``; rate class ``write``. On the wire:
         ``allow_older_sdk_version`` is ``allowOlderSdkVersion``.
         """
-        from ..models import CreatePackVersionResponse
+        from ...models import CreatePackVersionResponse
 
         return CreatePackVersionResponse.from_json(
             await self._call(
@@ -416,7 +416,7 @@ class PacksOperations(OperationsBase):
         you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``.
         """
-        from ..models import PackRelease
+        from ...models import PackRelease
 
         return self._paginate(
             "listPackReleases",
@@ -441,7 +441,7 @@ class PacksOperations(OperationsBase):
         ``POST /packs/{packId}/releases``; rate class ``write``. On the wire: ``pack_version`` is
         ``packVersion``, ``release_notes`` is ``releaseNotes``.
         """
-        from ..models import PackRelease
+        from ...models import PackRelease
 
         return PackRelease.from_json(
             await self._call(
@@ -465,7 +465,7 @@ class PacksOperations(OperationsBase):
         ``PUT /packs/{packId}/releases/{packReleaseId}``; rate class ``write``. On the wire:
         ``release_notes`` is ``releaseNotes``.
         """
-        from ..models import PackRelease
+        from ...models import PackRelease
 
         return PackRelease.from_json(
             await self._call(
@@ -491,7 +491,7 @@ class PacksOperations(OperationsBase):
         you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``.
         """
-        from ..models import PackReview
+        from ...models import PackReview
 
         return self._paginate(
             "listPackReviews",
@@ -516,7 +516,7 @@ class PacksOperations(OperationsBase):
         ``POST /packs/{packId}/reviews``; rate class ``write``. On the wire: ``pack_version`` is
         ``packVersion``, ``release_notes`` is ``releaseNotes``.
         """
-        from ..models import CreatePackReviewResponse
+        from ...models import CreatePackReviewResponse
 
         return CreatePackReviewResponse.from_json(
             await self._call(
@@ -537,7 +537,7 @@ class PacksOperations(OperationsBase):
 
         ``POST /packs/{packId}/reviews/pending/cancel``; rate class ``write``.
         """
-        from ..models import CancelPackReviewResponse
+        from ...models import CancelPackReviewResponse
 
         return CancelPackReviewResponse.from_json(await self._call("cancelPackReview", (pack_id,), timeout=timeout))
 
@@ -551,7 +551,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}/listingDraft``; rate class ``read``.
         """
-        from ..models import GetPackListingDraftResponse
+        from ...models import GetPackListingDraftResponse
 
         return GetPackListingDraftResponse.from_json(
             await self._call("getPackListingDraft", (pack_id,), timeout=timeout)
@@ -569,7 +569,7 @@ class PacksOperations(OperationsBase):
         ``PUT /packs/{packId}/listingDraft``; rate class ``write``. On the wire: ``listing_data`` is
         ``listingData``.
         """
-        from ..models import UpsertPackListingDraftResponse
+        from ...models import UpsertPackListingDraftResponse
 
         return UpsertPackListingDraftResponse.from_json(
             await self._call(
@@ -587,7 +587,7 @@ class PacksOperations(OperationsBase):
 
         ``DELETE /packs/{packId}/listingDraft``; rate class ``write``.
         """
-        from ..models import DeletePackListingDraftResponse
+        from ...models import DeletePackListingDraftResponse
 
         return DeletePackListingDraftResponse.from_json(
             await self._call("deletePackListingDraft", (pack_id,), timeout=timeout)
@@ -603,7 +603,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}/oauthConfig``; rate class ``read``.
         """
-        from ..models import PackOauthConfigMetadata
+        from ...models import PackOauthConfigMetadata
 
         return PackOauthConfigMetadata.from_json(await self._call("getPackOauthConfig", (pack_id,), timeout=timeout))
 
@@ -621,7 +621,7 @@ class PacksOperations(OperationsBase):
         ``PUT /packs/{packId}/oauthConfig``; rate class ``write``. On the wire: ``client_id`` is
         ``clientId``, ``client_secret`` is ``clientSecret``, ``redirect_uri`` is ``redirectUri``.
         """
-        from ..models import PackOauthConfigMetadata
+        from ...models import PackOauthConfigMetadata
 
         return PackOauthConfigMetadata.from_json(
             await self._call(
@@ -642,7 +642,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}/systemConnection``; rate class ``read``.
         """
-        from ..models import parse_pack_system_connection_metadata
+        from ...models import parse_pack_system_connection_metadata
 
         return parse_pack_system_connection_metadata(
             await self._call("getPackSystemConnection", (pack_id,), timeout=timeout)
@@ -659,7 +659,7 @@ class PacksOperations(OperationsBase):
 
         ``PUT /packs/{packId}/systemConnection``; rate class ``write``.
         """
-        from ..models import parse_pack_system_connection_metadata
+        from ...models import parse_pack_system_connection_metadata
 
         return parse_pack_system_connection_metadata(
             await self._call(
@@ -679,7 +679,7 @@ class PacksOperations(OperationsBase):
         ``PATCH /packs/{packId}/systemConnection``; rate class ``write``. ``patch`` is the credential fields
         to change, with their ``type``; it is sent as the JSON body.
         """
-        from ..models import parse_pack_system_connection_metadata
+        from ...models import parse_pack_system_connection_metadata
 
         return parse_pack_system_connection_metadata(
             await self._call("patchPackSystemConnection", (pack_id,), body=patch, timeout=timeout)
@@ -695,7 +695,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}/permissions``; rate class ``read``.
         """
-        from ..models import PackPermissionList
+        from ...models import PackPermissionList
 
         return PackPermissionList.from_json(await self._call("getPackPermissions", (pack_id,), timeout=timeout))
 
@@ -711,7 +711,7 @@ class PacksOperations(OperationsBase):
 
         ``POST /packs/{packId}/permissions``; rate class ``write``.
         """
-        from ..models import AddPackPermissionResponse
+        from ...models import AddPackPermissionResponse
 
         return AddPackPermissionResponse.from_json(
             await self._call(
@@ -732,7 +732,7 @@ class PacksOperations(OperationsBase):
 
         ``DELETE /packs/{packId}/permissions``; rate class ``write``.
         """
-        from ..models import DeleteUserPackPermissionsResponse
+        from ...models import DeleteUserPackPermissionsResponse
 
         return DeleteUserPackPermissionsResponse.from_json(
             await self._call("deleteUserPackPermission", (pack_id,), timeout=timeout)
@@ -749,7 +749,7 @@ class PacksOperations(OperationsBase):
 
         ``DELETE /packs/{packId}/permissions/{permissionId}``; rate class ``write``.
         """
-        from ..models import DeletePackPermissionResponse
+        from ...models import DeletePackPermissionResponse
 
         return DeletePackPermissionResponse.from_json(
             await self._call("deletePackPermission", (pack_id, permission_id), timeout=timeout)
@@ -768,7 +768,7 @@ class PacksOperations(OperationsBase):
         iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire: ``page_token``
         is ``pageToken``.
         """
-        from ..models import PackInvitationWithPack
+        from ...models import PackInvitationWithPack
 
         return self._paginate(
             "listUserPackInvitations",
@@ -794,7 +794,7 @@ class PacksOperations(OperationsBase):
         as you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``.
         """
-        from ..models import PackInvitation
+        from ...models import PackInvitation
 
         return self._paginate(
             "listPackInvitations",
@@ -818,7 +818,7 @@ class PacksOperations(OperationsBase):
 
         ``POST /packs/{packId}/invitations``; rate class ``write``.
         """
-        from ..models import CreatePackInvitationResponse
+        from ...models import CreatePackInvitationResponse
 
         return CreatePackInvitationResponse.from_json(
             await self._call(
@@ -838,7 +838,7 @@ class PacksOperations(OperationsBase):
 
         ``PUT /packs/{packId}/invitations/{invitationId}``; rate class ``write``.
         """
-        from ..models import UpdatePackInvitationResponse
+        from ...models import UpdatePackInvitationResponse
 
         return UpdatePackInvitationResponse.from_json(
             await self._call(
@@ -857,7 +857,7 @@ class PacksOperations(OperationsBase):
 
         ``DELETE /packs/{packId}/invitations/{invitationId}``; rate class ``write``.
         """
-        from ..models import DeletePackInvitationResponse
+        from ...models import DeletePackInvitationResponse
 
         return DeletePackInvitationResponse.from_json(
             await self._call("deletePackInvitation", (pack_id, invitation_id), timeout=timeout)
@@ -874,7 +874,7 @@ class PacksOperations(OperationsBase):
 
         ``POST /packs/invitations/{invitationId}/reply``; rate class ``write``.
         """
-        from ..models import HandlePackInvitationResponse
+        from ...models import HandlePackInvitationResponse
 
         return HandlePackInvitationResponse.from_json(
             await self._call(
@@ -892,7 +892,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}/makers``; rate class ``read``.
         """
-        from ..models import ListPackMakersResponse
+        from ...models import ListPackMakersResponse
 
         return ListPackMakersResponse.from_json(await self._call("listPackMakers", (pack_id,), timeout=timeout))
 
@@ -907,7 +907,7 @@ class PacksOperations(OperationsBase):
 
         ``POST /packs/{packId}/maker``; rate class ``write``. On the wire: ``login_id`` is ``loginId``.
         """
-        from ..models import AddPackMakerResponse
+        from ...models import AddPackMakerResponse
 
         return AddPackMakerResponse.from_json(
             await self._call("addPackMaker", (pack_id,), body=compact({"loginId": login_id}), timeout=timeout)
@@ -924,7 +924,7 @@ class PacksOperations(OperationsBase):
 
         ``DELETE /packs/{packId}/maker/{loginId}``; rate class ``write``.
         """
-        from ..models import DeletePackMakerResponse
+        from ...models import DeletePackMakerResponse
 
         return DeletePackMakerResponse.from_json(
             await self._call("deletePackMaker", (pack_id, login_id), timeout=timeout)
@@ -940,7 +940,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}/categories``; rate class ``read``.
         """
-        from ..models import ListPackCategoriesResponse
+        from ...models import ListPackCategoriesResponse
 
         return ListPackCategoriesResponse.from_json(await self._call("listPackCategories", (pack_id,), timeout=timeout))
 
@@ -956,7 +956,7 @@ class PacksOperations(OperationsBase):
         ``POST /packs/{packId}/category``; rate class ``write``. On the wire: ``category_name`` is
         ``categoryName``.
         """
-        from ..models import AddPackCategoryResponse
+        from ...models import AddPackCategoryResponse
 
         return AddPackCategoryResponse.from_json(
             await self._call(
@@ -975,7 +975,7 @@ class PacksOperations(OperationsBase):
 
         ``DELETE /packs/{packId}/category/{categoryName}``; rate class ``write``.
         """
-        from ..models import DeletePackCategoryResponse
+        from ...models import DeletePackCategoryResponse
 
         return DeletePackCategoryResponse.from_json(
             await self._call("deletePackCategory", (pack_id, category_name), timeout=timeout)
@@ -996,7 +996,7 @@ class PacksOperations(OperationsBase):
         ``POST /packs/{packId}/uploadAsset``; rate class ``write``. On the wire: ``pack_asset_type`` is
         ``packAssetType``, ``image_hash`` is ``imageHash``, ``mime_type`` is ``mimeType``.
         """
-        from ..models import PackAssetUploadInfo
+        from ...models import PackAssetUploadInfo
 
         return PackAssetUploadInfo.from_json(
             await self._call(
@@ -1028,7 +1028,7 @@ class PacksOperations(OperationsBase):
         ``POST /packs/{packId}/uploadSourceCode``; rate class ``write``. On the wire: ``payload_hash`` is
         ``payloadHash``, ``pack_version`` is ``packVersion``.
         """
-        from ..models import PackSourceCodeUploadInfo
+        from ...models import PackSourceCodeUploadInfo
 
         return PackSourceCodeUploadInfo.from_json(
             await self._call(
@@ -1052,7 +1052,7 @@ class PacksOperations(OperationsBase):
         ``POST /packs/{packId}/assets/{packAssetId}/assetType/{packAssetType}/uploadComplete``; rate class
         ``write``. Coda applies the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`.
         """
-        from ..models import PackAssetUploadCompleteResponse
+        from ...models import PackAssetUploadCompleteResponse
 
         return PackAssetUploadCompleteResponse.from_json(
             await self._call("packAssetUploadComplete", (pack_id, pack_asset_id, pack_asset_type), timeout=timeout)
@@ -1073,7 +1073,7 @@ class PacksOperations(OperationsBase):
         Coda applies the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. On the
         wire: ``code_hash`` is ``codeHash``.
         """
-        from ..models import PackSourceCodeUploadCompleteResponse
+        from ...models import PackSourceCodeUploadCompleteResponse
 
         return PackSourceCodeUploadCompleteResponse.from_json(
             await self._call(
@@ -1095,7 +1095,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}/versions/{packVersion}/sourceCode``; rate class ``read``.
         """
-        from ..models import PackSourceCodeInfo
+        from ...models import PackSourceCodeInfo
 
         return PackSourceCodeInfo.from_json(
             await self._call("getPackSourceCode", (pack_id, pack_version), timeout=timeout)
@@ -1134,7 +1134,7 @@ class PacksOperations(OperationsBase):
         ``sort_by`` is ``sortBy``, ``order_by`` is ``orderBy``, ``page_token`` is ``pageToken``,
         ``install_context`` is ``installContext``.
         """
-        from ..models import PackListing
+        from ...models import PackListing
 
         return self._paginate(
             "listPackListings",
@@ -1178,7 +1178,7 @@ class PacksOperations(OperationsBase):
         ``workspaceId``, ``doc_id`` is ``docId``, ``ingestion_id`` is ``ingestionId``, ``install_context``
         is ``installContext``, ``release_channel`` is ``releaseChannel``.
         """
-        from ..models import PackListingDetail
+        from ...models import PackListingDetail
 
         return PackListingDetail.from_json(
             await self._call(
@@ -1217,7 +1217,7 @@ class PacksOperations(OperationsBase):
         ``page_token`` is ``pageToken``, ``log_types`` is ``logTypes``, ``before_timestamp`` is
         ``beforeTimestamp``, ``after_timestamp`` is ``afterTimestamp``, ``request_ids`` is ``requestIds``.
         """
-        from ..models import parse_pack_log
+        from ...models import parse_pack_log
 
         return self._paginate(
             "listPackLogs",
@@ -1265,7 +1265,7 @@ class PacksOperations(OperationsBase):
         ``ingestionStatus``, ``only_execution_completions`` is ``onlyExecutionCompletions``, ``request_ids``
         is ``requestIds``.
         """
-        from ..models import parse_pack_log
+        from ...models import parse_pack_log
 
         return self._paginate(
             "listIngestionLogs",
@@ -1307,7 +1307,7 @@ class PacksOperations(OperationsBase):
         wire: ``page_token`` is ``pageToken``, ``before_timestamp`` is ``beforeTimestamp``,
         ``after_timestamp`` is ``afterTimestamp``.
         """
-        from ..models import parse_grouped_pack_log
+        from ...models import parse_grouped_pack_log
 
         return self._paginate(
             "listGroupedPackLogs",
@@ -1342,7 +1342,7 @@ class PacksOperations(OperationsBase):
         ``ingestion_execution_id`` is ``ingestionExecutionId``, ``before_timestamp`` is ``beforeTimestamp``,
         ``after_timestamp`` is ``afterTimestamp``.
         """
-        from ..models import parse_grouped_pack_log
+        from ...models import parse_grouped_pack_log
 
         return self._paginate(
             "listGroupedIngestionLogs",
@@ -1386,7 +1386,7 @@ class PacksOperations(OperationsBase):
         ``includeDeletedIngestions``, ``ingestion_execution_id`` is ``ingestionExecutionId``,
         ``ingestion_id`` is ``ingestionId``, ``ingestion_status`` is ``ingestionStatus``.
         """
-        from ..models import IngestionBatchExecution
+        from ...models import IngestionBatchExecution
 
         return self._paginate(
             "listIngestionBatchExecutions",
@@ -1426,7 +1426,7 @@ class PacksOperations(OperationsBase):
         size; ``page_token`` resumes a listing. On the wire: ``page_token`` is ``pageToken``,
         ``ingestion_id`` is ``ingestionId``, ``ingestion_status`` is ``ingestionStatus``.
         """
-        from ..models import IngestionParentItem
+        from ...models import IngestionParentItem
 
         return self._paginate(
             "listIngestionParentItems",
@@ -1453,7 +1453,7 @@ class PacksOperations(OperationsBase):
         ``GET /packs/{packId}/tenantId/{tenantId}/rootIngestionId/{rootIngestionId}/logs/{logId}``; rate
         class ``read``. On the wire: ``details_key`` is ``detailsKey``.
         """
-        from ..models import parse_pack_log_details
+        from ...models import parse_pack_log_details
 
         return parse_pack_log_details(
             await self._call(
@@ -1474,7 +1474,7 @@ class PacksOperations(OperationsBase):
 
         ``GET /packs/{packId}/featuredDocs``; rate class ``read``.
         """
-        from ..models import PackFeaturedDocsResponse
+        from ...models import PackFeaturedDocsResponse
 
         return PackFeaturedDocsResponse.from_json(await self._call("listPackFeaturedDocs", (pack_id,), timeout=timeout))
 
@@ -1489,7 +1489,7 @@ class PacksOperations(OperationsBase):
 
         ``PUT /packs/{packId}/featuredDocs``; rate class ``write``.
         """
-        from ..models import UpdatePackFeaturedDocsResponse
+        from ...models import UpdatePackFeaturedDocsResponse
 
         return UpdatePackFeaturedDocsResponse.from_json(
             await self._call("updatePackFeaturedDocs", (pack_id,), body=compact({"items": items}), timeout=timeout)
@@ -1519,7 +1519,7 @@ class PacksOperations(OperationsBase):
         is ``agentSessionId``, ``log_types`` is ``logTypes``, ``before_timestamp`` is ``beforeTimestamp``,
         ``after_timestamp`` is ``afterTimestamp``, ``request_ids`` is ``requestIds``.
         """
-        from ..models import parse_pack_log
+        from ...models import parse_pack_log
 
         return self._paginate(
             "listAgentSessionIds",
@@ -1563,7 +1563,7 @@ class PacksOperations(OperationsBase):
         ``agent_session_id`` is ``agentSessionId``, ``before_timestamp`` is ``beforeTimestamp``,
         ``after_timestamp`` is ``afterTimestamp``, ``request_ids`` is ``requestIds``.
         """
-        from ..models import parse_pack_log
+        from ...models import parse_pack_log
 
         return self._paginate(
             "listAgentLogs",
@@ -1597,7 +1597,7 @@ class PacksOperations(OperationsBase):
         ``GET /go/tenants/{tenantId}/agentInstances/{agentInstanceId}/logs/{logId}``; rate class ``read``.
         On the wire: ``details_key`` is ``detailsKey``.
         """
-        from ..models import parse_pack_log_details
+        from ...models import parse_pack_log_details
 
         return parse_pack_log_details(
             await self._call(

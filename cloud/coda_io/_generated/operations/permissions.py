@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..enums import AccessTypeNotNone
-from ..types import JSONMapping
-from ._base import OperationsBase, compact
+from ..._operation_base import OperationsBase, compact
+from ...enums import AccessTypeNotNone
+from ...types import JSONMapping
 
 if TYPE_CHECKING:
-    from ..models import (
+    from ...models import (
         AclMetadata,
         AclSettings,
         AddPermissionResult,
@@ -38,7 +38,7 @@ class PermissionsOperations(OperationsBase):
 
         ``GET /docs/{docId}/acl/metadata``; rate class ``read``.
         """
-        from ..models import AclMetadata
+        from ...models import AclMetadata
 
         return AclMetadata.from_json(await self._call("getSharingMetadata", (doc_id,), timeout=timeout))
 
@@ -56,7 +56,7 @@ class PermissionsOperations(OperationsBase):
         pages as you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``.
         """
-        from ..models import Permission
+        from ...models import Permission
 
         return self._paginate(
             "getPermissions",
@@ -82,7 +82,7 @@ class PermissionsOperations(OperationsBase):
         ``POST /docs/{docId}/acl/permissions``; rate class ``write``. On the wire: ``suppress_email`` is
         ``suppressEmail``.
         """
-        from ..models import AddPermissionResult
+        from ...models import AddPermissionResult
 
         return AddPermissionResult.from_json(
             await self._call(
@@ -104,7 +104,7 @@ class PermissionsOperations(OperationsBase):
 
         ``DELETE /docs/{docId}/acl/permissions/{permissionId}``; rate class ``write``.
         """
-        from ..models import DeletePermissionResult
+        from ...models import DeletePermissionResult
 
         return DeletePermissionResult.from_json(
             await self._call("deletePermission", (doc_id, permission_id), timeout=timeout)
@@ -121,7 +121,7 @@ class PermissionsOperations(OperationsBase):
 
         ``GET /docs/{docId}/acl/principals/search``; rate class ``read``.
         """
-        from ..models import SearchPrincipalsResponse
+        from ...models import SearchPrincipalsResponse
 
         return SearchPrincipalsResponse.from_json(
             await self._call("searchPrincipals", (doc_id,), query={"query": query}, timeout=timeout)
@@ -137,7 +137,7 @@ class PermissionsOperations(OperationsBase):
 
         ``GET /docs/{docId}/acl/settings``; rate class ``read``.
         """
-        from ..models import AclSettings
+        from ...models import AclSettings
 
         return AclSettings.from_json(await self._call("getAclSettings", (doc_id,), timeout=timeout))
 
@@ -156,7 +156,7 @@ class PermissionsOperations(OperationsBase):
         ``allow_editors_to_change_permissions`` is ``allowEditorsToChangePermissions``, ``allow_copying`` is
         ``allowCopying``, ``allow_viewers_to_request_editing`` is ``allowViewersToRequestEditing``.
         """
-        from ..models import AclSettings
+        from ...models import AclSettings
 
         return AclSettings.from_json(
             await self._call(

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._base import OperationsBase
+from ..._operation_base import OperationsBase
 
 if TYPE_CHECKING:
-    from ..models import ApiLink, MutationStatus
+    from ...models import ApiLink, MutationStatus
 
 __all__ = ["MiscellaneousOperations"]
 
@@ -29,7 +29,7 @@ class MiscellaneousOperations(OperationsBase):
         ``GET /resolveBrowserLink``; rate class ``read``. On the wire: ``degrade_gracefully`` is
         ``degradeGracefully``.
         """
-        from ..models import ApiLink
+        from ...models import ApiLink
 
         return ApiLink.from_json(
             await self._call(
@@ -47,6 +47,6 @@ class MiscellaneousOperations(OperationsBase):
 
         ``GET /mutationStatus/{requestId}``; rate class ``read``.
         """
-        from ..models import MutationStatus
+        from ...models import MutationStatus
 
         return MutationStatus.from_json(await self._call("getMutationStatus", (request_id,), timeout=timeout))

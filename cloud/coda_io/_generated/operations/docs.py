@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..types import JSONMapping
-from ._base import OperationsBase, compact
+from ..._operation_base import OperationsBase, compact
+from ...types import JSONMapping
 
 if TYPE_CHECKING:
-    from ..models import Doc, DocDelete, DocumentCreationResult, DocUpdateResult
+    from ...models import Doc, DocDelete, DocumentCreationResult, DocUpdateResult
 
 __all__ = ["DocsOperations"]
 
@@ -43,7 +43,7 @@ class DocsOperations(OperationsBase):
         ``isStarred``, ``in_gallery`` is ``inGallery``, ``workspace_id`` is ``workspaceId``, ``folder_id``
         is ``folderId``, ``page_token`` is ``pageToken``.
         """
-        from ..models import Doc
+        from ...models import Doc
 
         return self._paginate(
             "listDocs",
@@ -79,7 +79,7 @@ class DocsOperations(OperationsBase):
         ``POST /docs``; rate class ``write``. On the wire: ``source_doc`` is ``sourceDoc``, ``folder_id`` is
         ``folderId``, ``initial_page`` is ``initialPage``.
         """
-        from ..models import DocumentCreationResult
+        from ...models import DocumentCreationResult
 
         return DocumentCreationResult.from_json(
             await self._call(
@@ -108,7 +108,7 @@ class DocsOperations(OperationsBase):
 
         ``GET /docs/{docId}``; rate class ``read``.
         """
-        from ..models import Doc
+        from ...models import Doc
 
         return Doc.from_json(await self._call("getDoc", (doc_id,), timeout=timeout))
 
@@ -122,7 +122,7 @@ class DocsOperations(OperationsBase):
 
         ``DELETE /docs/{docId}``; rate class ``write``.
         """
-        from ..models import DocDelete
+        from ...models import DocDelete
 
         return DocDelete.from_json(await self._call("deleteDoc", (doc_id,), timeout=timeout))
 
@@ -138,7 +138,7 @@ class DocsOperations(OperationsBase):
 
         ``PATCH /docs/{docId}``; rate class ``write``. On the wire: ``icon_name`` is ``iconName``.
         """
-        from ..models import DocUpdateResult
+        from ...models import DocUpdateResult
 
         return DocUpdateResult.from_json(
             await self._call(

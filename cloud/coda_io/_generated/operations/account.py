@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._base import OperationsBase
+from ..._operation_base import OperationsBase
 
 if TYPE_CHECKING:
-    from ..models import User
+    from ...models import User
 
 __all__ = ["AccountOperations"]
 
@@ -26,6 +26,6 @@ class AccountOperations(OperationsBase):
 
         ``GET /whoami``; rate class ``read``.
         """
-        from ..models import User
+        from ...models import User
 
         return User.from_json(await self._call("whoami", (), timeout=timeout))

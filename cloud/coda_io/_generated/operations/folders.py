@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ._base import OperationsBase, compact
+from ..._operation_base import OperationsBase, compact
 
 if TYPE_CHECKING:
-    from ..models import DeleteFolderResult, Folder
+    from ...models import DeleteFolderResult, Folder
 
 __all__ = ["FoldersOperations"]
 
@@ -34,7 +34,7 @@ class FoldersOperations(OperationsBase):
         ``limit`` is the page size; ``page_token`` resumes a listing. On the wire: ``workspace_id`` is
         ``workspaceId``, ``is_starred`` is ``isStarred``, ``page_token`` is ``pageToken``.
         """
-        from ..models import Folder
+        from ...models import Folder
 
         return self._paginate(
             "listFolders",
@@ -58,7 +58,7 @@ class FoldersOperations(OperationsBase):
 
         ``POST /folders``; rate class ``write``. On the wire: ``workspace_id`` is ``workspaceId``.
         """
-        from ..models import Folder
+        from ...models import Folder
 
         return Folder.from_json(
             await self._call(
@@ -79,7 +79,7 @@ class FoldersOperations(OperationsBase):
 
         ``GET /folders/{folderId}``; rate class ``read``.
         """
-        from ..models import Folder
+        from ...models import Folder
 
         return Folder.from_json(await self._call("getFolder", (folder_id,), timeout=timeout))
 
@@ -93,7 +93,7 @@ class FoldersOperations(OperationsBase):
 
         ``DELETE /folders/{folderId}``; rate class ``write``.
         """
-        from ..models import DeleteFolderResult
+        from ...models import DeleteFolderResult
 
         return DeleteFolderResult.from_json(await self._call("deleteFolder", (folder_id,), timeout=timeout))
 
@@ -109,7 +109,7 @@ class FoldersOperations(OperationsBase):
 
         ``PATCH /folders/{folderId}``; rate class ``write``.
         """
-        from ..models import Folder
+        from ...models import Folder
 
         return Folder.from_json(
             await self._call(

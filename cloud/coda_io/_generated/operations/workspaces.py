@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..enums import WorkspaceUserRole
-from ._base import OperationsBase, compact
+from ..._operation_base import OperationsBase, compact
+from ...enums import WorkspaceUserRole
 
 if TYPE_CHECKING:
-    from ..models import ChangeRoleResult, GetWorkspaceRoleActivity, WorkspaceUser
+    from ...models import ChangeRoleResult, GetWorkspaceRoleActivity, WorkspaceUser
 
 __all__ = ["WorkspacesOperations"]
 
@@ -35,7 +35,7 @@ class WorkspacesOperations(OperationsBase):
         pages as you iterate; ``page_token`` resumes a listing. On the wire: ``included_roles`` is
         ``includedRoles``, ``page_token`` is ``pageToken``.
         """
-        from ..models import WorkspaceUser
+        from ...models import WorkspaceUser
 
         return self._paginate(
             "listWorkspaceMembers",
@@ -60,7 +60,7 @@ class WorkspacesOperations(OperationsBase):
         ``POST /workspaces/{workspaceId}/users/role``; rate class ``write``. On the wire: ``new_role`` is
         ``newRole``.
         """
-        from ..models import ChangeRoleResult
+        from ...models import ChangeRoleResult
 
         return ChangeRoleResult.from_json(
             await self._call(
@@ -78,7 +78,7 @@ class WorkspacesOperations(OperationsBase):
 
         ``GET /workspaces/{workspaceId}/roles``; rate class ``read``.
         """
-        from ..models import GetWorkspaceRoleActivity
+        from ...models import GetWorkspaceRoleActivity
 
         return GetWorkspaceRoleActivity.from_json(
             await self._call("listWorkspaceRoleActivity", (workspace_id,), timeout=timeout)

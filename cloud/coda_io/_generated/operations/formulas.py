@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..enums import SortBy
-from ._base import OperationsBase
+from ..._operation_base import OperationsBase
+from ...enums import SortBy
 
 if TYPE_CHECKING:
-    from ..models import Formula
+    from ...models import Formula
 
 __all__ = ["FormulasOperations"]
 
@@ -35,7 +35,7 @@ class FormulasOperations(OperationsBase):
         you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``, ``sort_by`` is ``sortBy``.
         """
-        from ..models import Formula
+        from ...models import Formula
 
         return self._paginate(
             "listFormulas",
@@ -58,6 +58,6 @@ class FormulasOperations(OperationsBase):
 
         ``GET /docs/{docId}/formulas/{formulaIdOrName}``; rate class ``read``.
         """
-        from ..models import Formula
+        from ...models import Formula
 
         return Formula.from_json(await self._call("getFormula", (doc_id, formula_id_or_name), timeout=timeout))

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ._base import OperationsBase
+from ..._operation_base import OperationsBase
 
 if TYPE_CHECKING:
-    from ..models import Column, ColumnDetail
+    from ...models import Column, ColumnDetail
 
 __all__ = ["ColumnsOperations"]
 
@@ -35,7 +35,7 @@ class ColumnsOperations(OperationsBase):
         that fetches pages as you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On
         the wire: ``page_token`` is ``pageToken``, ``visible_only`` is ``visibleOnly``.
         """
-        from ..models import Column
+        from ...models import Column
 
         return self._paginate(
             "listColumns",
@@ -59,7 +59,7 @@ class ColumnsOperations(OperationsBase):
 
         ``GET /docs/{docId}/tables/{tableIdOrName}/columns/{columnIdOrName}``; rate class ``read``.
         """
-        from ..models import ColumnDetail
+        from ...models import ColumnDetail
 
         return ColumnDetail.from_json(
             await self._call("getColumn", (doc_id, table_id_or_name, column_id_or_name), timeout=timeout)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..enums import (
+from ..._operation_base import OperationsBase
+from ...enums import (
     AnalyticsScale,
     DocAnalyticsOrderBy,
     PackAnalyticsOrderBy,
@@ -18,10 +19,9 @@ from ..enums import (
     PackFormulaType,
     SortDirection,
 )
-from ._base import OperationsBase
 
 if TYPE_CHECKING:
-    from ..models import (
+    from ...models import (
         AnalyticsLastUpdatedResponse,
         DocAnalyticsItem,
         DocAnalyticsSummary,
@@ -61,7 +61,7 @@ class AnalyticsOperations(OperationsBase):
         is ``sinceDate``, ``until_date`` is ``untilDate``, ``page_token`` is ``pageToken``, ``order_by`` is
         ``orderBy``.
         """
-        from ..models import DocAnalyticsItem
+        from ...models import DocAnalyticsItem
 
         return self._paginate(
             "listDocAnalytics",
@@ -99,7 +99,7 @@ class AnalyticsOperations(OperationsBase):
         pages as you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``since_date`` is ``sinceDate``, ``until_date`` is ``untilDate``, ``page_token`` is ``pageToken``.
         """
-        from ..models import PageAnalyticsItem
+        from ...models import PageAnalyticsItem
 
         return self._paginate(
             "listPageAnalytics",
@@ -126,7 +126,7 @@ class AnalyticsOperations(OperationsBase):
         ``isPublished``, ``since_date`` is ``sinceDate``, ``until_date`` is ``untilDate``, ``workspace_id``
         is ``workspaceId``.
         """
-        from ..models import DocAnalyticsSummary
+        from ...models import DocAnalyticsSummary
 
         return DocAnalyticsSummary.from_json(
             await self._call(
@@ -166,7 +166,7 @@ class AnalyticsOperations(OperationsBase):
         ``untilDate``, ``page_token`` is ``pageToken``, ``order_by`` is ``orderBy``, ``is_published`` is
         ``isPublished``.
         """
-        from ..models import PackAnalyticsItem
+        from ...models import PackAnalyticsItem
 
         return self._paginate(
             "listPackAnalytics",
@@ -204,7 +204,7 @@ class AnalyticsOperations(OperationsBase):
         ``packIds``, ``workspace_id`` is ``workspaceId``, ``is_published`` is ``isPublished``,
         ``since_date`` is ``sinceDate``, ``until_date`` is ``untilDate``.
         """
-        from ..models import PackAnalyticsSummary
+        from ...models import PackAnalyticsSummary
 
         return PackAnalyticsSummary.from_json(
             await self._call(
@@ -244,7 +244,7 @@ class AnalyticsOperations(OperationsBase):
         ``packFormulaTypes``, ``since_date`` is ``sinceDate``, ``until_date`` is ``untilDate``,
         ``page_token`` is ``pageToken``, ``order_by`` is ``orderBy``.
         """
-        from ..models import PackFormulaAnalyticsItem
+        from ...models import PackFormulaAnalyticsItem
 
         return self._paginate(
             "listPackFormulaAnalytics",
@@ -273,6 +273,6 @@ class AnalyticsOperations(OperationsBase):
 
         ``GET /analytics/updated``; rate class ``analytics``.
         """
-        from ..models import AnalyticsLastUpdatedResponse
+        from ...models import AnalyticsLastUpdatedResponse
 
         return AnalyticsLastUpdatedResponse.from_json(await self._call("getAnalyticsLastUpdated", (), timeout=timeout))

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._base import OperationsBase, compact
+from ..._operation_base import OperationsBase, compact
 
 if TYPE_CHECKING:
-    from ..models import AddGoLinkResult
+    from ...models import AddGoLinkResult
 
 __all__ = ["GoLinksOperations"]
 
@@ -34,7 +34,7 @@ class GoLinksOperations(OperationsBase):
         ``destination_url`` is ``destinationUrl``, ``url_pattern`` is ``urlPattern``, ``creator_email`` is
         ``creatorEmail``.
         """
-        from ..models import AddGoLinkResult
+        from ...models import AddGoLinkResult
 
         return AddGoLinkResult.from_json(
             await self._call(

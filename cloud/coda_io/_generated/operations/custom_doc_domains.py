@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._base import OperationsBase, compact
+from ..._operation_base import OperationsBase, compact
 
 if TYPE_CHECKING:
-    from ..models import (
+    from ...models import (
         AddCustomDocDomainResponse,
         CustomDocDomainList,
         CustomDocDomainProviderResponse,
@@ -33,7 +33,7 @@ class CustomDocDomainsOperations(OperationsBase):
 
         ``GET /docs/{docId}/domains``; rate class ``read``.
         """
-        from ..models import CustomDocDomainList
+        from ...models import CustomDocDomainList
 
         return CustomDocDomainList.from_json(await self._call("listCustomDocDomains", (doc_id,), timeout=timeout))
 
@@ -49,7 +49,7 @@ class CustomDocDomainsOperations(OperationsBase):
         ``POST /docs/{docId}/domains``; rate class ``write``. On the wire: ``custom_doc_domain`` is
         ``customDocDomain``.
         """
-        from ..models import AddCustomDocDomainResponse
+        from ...models import AddCustomDocDomainResponse
 
         return AddCustomDocDomainResponse.from_json(
             await self._call(
@@ -68,7 +68,7 @@ class CustomDocDomainsOperations(OperationsBase):
 
         ``DELETE /docs/{docId}/domains/{customDocDomain}``; rate class ``write``.
         """
-        from ..models import DeleteCustomDocDomainResponse
+        from ...models import DeleteCustomDocDomainResponse
 
         return DeleteCustomDocDomainResponse.from_json(
             await self._call("deleteCustomDocDomain", (doc_id, custom_doc_domain), timeout=timeout)
@@ -85,7 +85,7 @@ class CustomDocDomainsOperations(OperationsBase):
 
         ``PATCH /docs/{docId}/domains/{customDocDomain}``; rate class ``write``.
         """
-        from ..models import UpdateCustomDocDomainResponse
+        from ...models import UpdateCustomDocDomainResponse
 
         return UpdateCustomDocDomainResponse.from_json(
             await self._call("updateCustomDocDomain", (doc_id, custom_doc_domain), body=compact({}), timeout=timeout)
@@ -101,7 +101,7 @@ class CustomDocDomainsOperations(OperationsBase):
 
         ``GET /domains/provider/{customDocDomain}``; rate class ``read``.
         """
-        from ..models import CustomDocDomainProviderResponse
+        from ...models import CustomDocDomainProviderResponse
 
         return CustomDocDomainProviderResponse.from_json(
             await self._call("getCustomDocDomainProvider", (custom_doc_domain,), timeout=timeout)

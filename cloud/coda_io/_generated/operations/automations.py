@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..types import JSONMapping
-from ._base import OperationsBase
+from ..._operation_base import OperationsBase
+from ...types import JSONMapping
 
 if TYPE_CHECKING:
-    from ..models import WebhookTriggerResult
+    from ...models import WebhookTriggerResult
 
 __all__ = ["AutomationsOperations"]
 
@@ -32,7 +32,7 @@ class AutomationsOperations(OperationsBase):
         asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. ``payload`` is the JSON object
         handed to the automation rule; it is sent as the JSON body.
         """
-        from ..models import WebhookTriggerResult
+        from ...models import WebhookTriggerResult
 
         return WebhookTriggerResult.from_json(
             await self._call("triggerWebhookAutomation", (doc_id, rule_id), body=payload or {}, timeout=timeout)

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..types import JSONMapping, JSONObject
+from .types import JSONMapping, JSONObject
 
 __all__ = ["OperationsBase", "compact", "json_object"]
 

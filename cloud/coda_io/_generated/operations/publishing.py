@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..enums import DocPublishMode
-from ._base import OperationsBase, compact
+from ..._operation_base import OperationsBase, compact
+from ...enums import DocPublishMode
 
 if TYPE_CHECKING:
-    from ..models import DocCategoryList, PublishResult, UnpublishResult
+    from ...models import DocCategoryList, PublishResult, UnpublishResult
 
 __all__ = ["PublishingOperations"]
 
@@ -28,7 +28,7 @@ class PublishingOperations(OperationsBase):
 
         ``GET /categories``; rate class ``read``.
         """
-        from ..models import DocCategoryList
+        from ...models import DocCategoryList
 
         return DocCategoryList.from_json(await self._call("listCategories", (), timeout=timeout))
 
@@ -49,7 +49,7 @@ class PublishingOperations(OperationsBase):
         ``request_id`` to :meth:`wait_for_mutation`. On the wire: ``earn_credit`` is ``earnCredit``,
         ``category_names`` is ``categoryNames``.
         """
-        from ..models import PublishResult
+        from ...models import PublishResult
 
         return PublishResult.from_json(
             await self._call(
@@ -78,6 +78,6 @@ class PublishingOperations(OperationsBase):
 
         ``DELETE /docs/{docId}/publish``; rate class ``write``.
         """
-        from ..models import UnpublishResult
+        from ...models import UnpublishResult
 
         return UnpublishResult.from_json(await self._call("unpublishDoc", (doc_id,), timeout=timeout))

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..enums import ContentFormat, PageContentOutputFormat
-from ..types import JSONMapping
-from ._base import OperationsBase, compact
+from ..._operation_base import OperationsBase, compact
+from ...enums import ContentFormat, PageContentOutputFormat
+from ...types import JSONMapping
 
 if TYPE_CHECKING:
-    from ..models import (
+    from ...models import (
         Page,
         PageContentDeleteResult,
         PageContentExportStatusResponse,
@@ -44,7 +44,7 @@ class PagesOperations(OperationsBase):
         iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire: ``page_token``
         is ``pageToken``.
         """
-        from ..models import Page
+        from ...models import Page
 
         return self._paginate(
             "listPages", (doc_id,), query={}, limit=limit, page_token=page_token, build=Page.from_json, timeout=timeout
@@ -69,7 +69,7 @@ class PagesOperations(OperationsBase):
         ``iconName``, ``image_url`` is ``imageUrl``, ``parent_page_id`` is ``parentPageId``,
         ``page_content`` is ``pageContent``.
         """
-        from ..models import PageCreateResult
+        from ...models import PageCreateResult
 
         return PageCreateResult.from_json(
             await self._call(
@@ -100,7 +100,7 @@ class PagesOperations(OperationsBase):
 
         ``GET /docs/{docId}/pages/{pageIdOrName}``; rate class ``read``.
         """
-        from ..models import Page
+        from ...models import Page
 
         return Page.from_json(await self._call("getPage", (doc_id, page_id_or_name), timeout=timeout))
 
@@ -124,7 +124,7 @@ class PagesOperations(OperationsBase):
         is ``iconName``, ``image_url`` is ``imageUrl``, ``is_hidden`` is ``isHidden``, ``content_update`` is
         ``contentUpdate``.
         """
-        from ..models import PageUpdateResult
+        from ...models import PageUpdateResult
 
         return PageUpdateResult.from_json(
             await self._call(
@@ -156,7 +156,7 @@ class PagesOperations(OperationsBase):
         ``DELETE /docs/{docId}/pages/{pageIdOrName}``; rate class ``write_doc_content``. Coda applies the
         change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`.
         """
-        from ..models import PageDeleteResult
+        from ...models import PageDeleteResult
 
         return PageDeleteResult.from_json(await self._call("deletePage", (doc_id, page_id_or_name), timeout=timeout))
 
@@ -176,7 +176,7 @@ class PagesOperations(OperationsBase):
         fetches pages as you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the
         wire: ``page_token`` is ``pageToken``, ``content_format`` is ``contentFormat``.
         """
-        from ..models import PageContentItem
+        from ...models import PageContentItem
 
         return self._paginate(
             "listPageContent",
@@ -202,7 +202,7 @@ class PagesOperations(OperationsBase):
         applies the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. On the wire:
         ``element_ids`` is ``elementIds``.
         """
-        from ..models import PageContentDeleteResult
+        from ...models import PageContentDeleteResult
 
         return PageContentDeleteResult.from_json(
             await self._call(
@@ -226,7 +226,7 @@ class PagesOperations(OperationsBase):
         ``POST /docs/{docId}/pages/{pageIdOrName}/export``; rate class ``write``. On the wire:
         ``output_format`` is ``outputFormat``.
         """
-        from ..models import PageContentExportStatusResponse
+        from ...models import PageContentExportStatusResponse
 
         return PageContentExportStatusResponse.from_json(
             await self._call(
@@ -249,7 +249,7 @@ class PagesOperations(OperationsBase):
 
         ``GET /docs/{docId}/pages/{pageIdOrName}/export/{requestId}``; rate class ``read``.
         """
-        from ..models import PageContentExportStatusResponse
+        from ...models import PageContentExportStatusResponse
 
         return PageContentExportStatusResponse.from_json(
             await self._call("getPageContentExportStatus", (doc_id, page_id_or_name, request_id), timeout=timeout)

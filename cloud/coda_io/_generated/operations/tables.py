@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..enums import SortBy, TableType
-from ._base import OperationsBase
+from ..._operation_base import OperationsBase
+from ...enums import SortBy, TableType
 
 if TYPE_CHECKING:
-    from ..models import Table
+    from ...models import Table
 
 __all__ = ["TablesOperations"]
 
@@ -37,7 +37,7 @@ class TablesOperations(OperationsBase):
         iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire: ``page_token``
         is ``pageToken``, ``sort_by`` is ``sortBy``, ``table_types`` is ``tableTypes``.
         """
-        from ..models import Table
+        from ...models import Table
 
         return self._paginate(
             "listTables",
@@ -62,7 +62,7 @@ class TablesOperations(OperationsBase):
         ``GET /docs/{docId}/tables/{tableIdOrName}``; rate class ``read``. On the wire:
         ``use_updated_table_layouts`` is ``useUpdatedTableLayouts``.
         """
-        from ..models import Table
+        from ...models import Table
 
         return Table.from_json(
             await self._call(

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..enums import RowsSortBy, ValueFormat
-from ..types import JSONMapping
-from ._base import OperationsBase, compact
+from ..._operation_base import OperationsBase, compact
+from ...enums import RowsSortBy, ValueFormat
+from ...types import JSONMapping
 
 if TYPE_CHECKING:
-    from ..models import (
+    from ...models import (
         PushButtonResult,
         Row,
         RowDeleteResult,
@@ -53,7 +53,7 @@ class RowsOperations(OperationsBase):
         ``valueFormat``, ``visible_only`` is ``visibleOnly``, ``page_token`` is ``pageToken``,
         ``sync_token`` is ``syncToken``.
         """
-        from ..models import Row
+        from ...models import Row
 
         return self._paginate(
             "listRows",
@@ -88,7 +88,7 @@ class RowsOperations(OperationsBase):
         asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. On the wire: ``disable_parsing``
         is ``disableParsing``, ``key_columns`` is ``keyColumns``.
         """
-        from ..models import RowsUpsertResult
+        from ...models import RowsUpsertResult
 
         return RowsUpsertResult.from_json(
             await self._call(
@@ -114,7 +114,7 @@ class RowsOperations(OperationsBase):
         asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. On the wire: ``row_ids`` is
         ``rowIds``.
         """
-        from ..models import RowsDeleteResult
+        from ...models import RowsDeleteResult
 
         return RowsDeleteResult.from_json(
             await self._call(
@@ -137,7 +137,7 @@ class RowsOperations(OperationsBase):
         ``GET /docs/{docId}/tables/{tableIdOrName}/rows/{rowIdOrName}``; rate class ``read``. On the wire:
         ``use_column_names`` is ``useColumnNames``, ``value_format`` is ``valueFormat``.
         """
-        from ..models import RowDetail
+        from ...models import RowDetail
 
         return RowDetail.from_json(
             await self._call(
@@ -164,7 +164,7 @@ class RowsOperations(OperationsBase):
         the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`. On the wire:
         ``disable_parsing`` is ``disableParsing``.
         """
-        from ..models import RowUpdateResult
+        from ...models import RowUpdateResult
 
         return RowUpdateResult.from_json(
             await self._call(
@@ -189,7 +189,7 @@ class RowsOperations(OperationsBase):
         ``DELETE /docs/{docId}/tables/{tableIdOrName}/rows/{rowIdOrName}``; rate class ``write``. Coda
         applies the change asynchronously: pass ``request_id`` to :meth:`wait_for_mutation`.
         """
-        from ..models import RowDeleteResult
+        from ...models import RowDeleteResult
 
         return RowDeleteResult.from_json(
             await self._call("deleteRow", (doc_id, table_id_or_name, row_id_or_name), timeout=timeout)
@@ -210,7 +210,7 @@ class RowsOperations(OperationsBase):
         class ``write``. Coda applies the change asynchronously: pass ``request_id`` to
         :meth:`wait_for_mutation`.
         """
-        from ..models import PushButtonResult
+        from ...models import PushButtonResult
 
         return PushButtonResult.from_json(
             await self._call(

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from cloud.common.pagination import AsyncPaginator
 
-from ..enums import SortBy
-from ._base import OperationsBase
+from ..._operation_base import OperationsBase
+from ...enums import SortBy
 
 if TYPE_CHECKING:
-    from ..models import Control
+    from ...models import Control
 
 __all__ = ["ControlsOperations"]
 
@@ -35,7 +35,7 @@ class ControlsOperations(OperationsBase):
         you iterate; ``limit`` is the page size; ``page_token`` resumes a listing. On the wire:
         ``page_token`` is ``pageToken``, ``sort_by`` is ``sortBy``.
         """
-        from ..models import Control
+        from ...models import Control
 
         return self._paginate(
             "listControls",
@@ -58,6 +58,6 @@ class ControlsOperations(OperationsBase):
 
         ``GET /docs/{docId}/controls/{controlIdOrName}``; rate class ``read``.
         """
-        from ..models import Control
+        from ...models import Control
 
         return Control.from_json(await self._call("getControl", (doc_id, control_id_or_name), timeout=timeout))
