@@ -708,12 +708,14 @@ class S3Client(StorageClient):
         progress: ProgressCallback | None = None,
         timeout: float | None = None,
     ) -> bool:
-        """Download to ``local_path`` through a temp file beside it, renamed into place only
-        when complete and verified.
+        """Download to ``local_path`` (the transfer engine's ranged download).
 
-        The first GET asks for the first ``part_size`` bytes; if the object is larger, the
-        rest comes as parallel ranged GETs (``max_concurrency`` at a time, each pinned to the
-        first answer's ETag) written at their offsets.  ``timeout`` bounds each request.
+        The first GET asks for the first ``part_size`` bytes; an object that fits is checked
+        (its checksum or MD5 ETag) and written in one go.  A larger one comes as parallel
+        ranged GETs (``max_concurrency`` at a time, each pinned to the first answer's ETag)
+        written at their offsets into a temp file, checked against the ETag (the MD5, or the
+        multipart ETag from the ranges' MD5s) and renamed into place; a whole-object
+        mismatch downloads it again.  ``timeout`` bounds the whole call.
         """
         self._check(bucket, object_name)
         raw = await self._get_client("download_file")

@@ -48,11 +48,9 @@ from cloud.common.exceptions import (
 )
 from cloud.common.files import (
     DEFAULT_CONTENT_TYPE,
-    atomic_destination,
-    check_destination,
+    AtomicDestination,
     guess_content_type,
     read_small_file,
-    write_file_atomically,
 )
 from cloud.common.integrity import OrderedDigest, md5_of
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
@@ -64,6 +62,7 @@ from cloud.common.retry import RetryPolicy
 from cloud.common.transfer_engine import (
     SegmentProgress,
     WholeObjectMismatch,
+    download_in_ranges,
     repeat_on_mismatch,
     upload_blocks,
     upload_in_parts,
@@ -944,67 +943,25 @@ class AzureBlobClient(StorageClient):
         progress: ProgressCallback | None = None,
         timeout: float | None = None,
     ) -> bool:
-        """Download the blob into a temp file beside ``local_path``, renamed into place
-        once complete and verified.
+        """Download the blob into ``local_path`` (the transfer engine's ranged download).
 
-        A blob that fits in one range (``block_size``) takes one request, is checked in
-        memory against its Content-MD5 (when it has one) and written in one go.  A larger
-        one is read in parallel ranges, each written at its offset as it arrives (no extra
-        copy; at most ``max_concurrency`` ranges in memory).  Its integrity check is one
-        per request: the blob's Content-MD5, when present, hashed over the ranges in order
-        as they land (a range waits for its turn, never re-read from disk); otherwise, with
-        ranges of at most 4 MiB, each range's own MD5 from the service."""
+        A blob that fits in one range (``block_size``) takes one request, is checked against
+        its Content-MD5 (when it has one) and written in one go.  A larger one is read in
+        parallel ranges pinned to the first answer's ETag, each written at its offset as it
+        arrives (at most ``max_concurrency`` ranges in memory) into a temp file renamed into
+        place once complete and verified: the blob's Content-MD5, hashed over the ranges in
+        order as they land, or, for a blob without one, each range of at most 4 MiB against
+        the MD5 the service sends for it.  A whole-blob mismatch downloads it again."""
         self._check(bucket, object_name)
-        replacing = check_destination(local_path)
-        op = "download_file"
-        blob = await self._open_blob(op, bucket, object_name, timeout)
-        first, step = await self._first_range(op, blob, 0, self.block_size, etag=None, timeout=timeout, whole=True)
-        head, total, etag, expected = first.data, max(first.total, 0), first.etag, first.md5
-        del first
-        if len(head) >= total:  # checked against its Content-MD5 by _fetch
-            await write_file_atomically(local_path, head, replacing=replacing)
-            if progress is not None and head:
-                progress(len(head))
-            return True
-        validate = expected is None
-        start_at = len(head)
-        heads = [head]
-        del head
-        trackers: dict[int, SegmentProgress] = {}  # progress reported once, even for a repeat
-
-        async def transfer() -> None:
-            async with atomic_destination(local_path) as dest:
-                # A repeat (the whole blob did not match its MD5) reads the first range again too.
-                first_data = (
-                    heads.pop()
-                    if heads
-                    else (await self._fetch(op, blob, 0, start_at, etag=etag, timeout=timeout)).data
-                )
-                await dest.truncate(total)
-                digest = OrderedDigest(hashlib.md5(usedforsecurity=False)) if expected is not None else None
-                if digest is not None:
-                    await digest.add(0, first_data)
-                await dest.write_at(first_data, 0)
-                trackers.setdefault(0, SegmentProgress(progress)).advance(start_at)
-                del first_data
-
-                async def fetch(start: int) -> None:
-                    length = min(step, total - start)
-                    chunk = await self._fetch(op, blob, start, length, etag=etag, timeout=timeout, validate=validate)
-                    data = chunk.data
-                    del chunk
-                    if len(data) != length:
-                        raise TransportError(f"short read: got {len(data)} of {length} bytes")
-                    await dest.write_at(data, start)
-                    if digest is not None:
-                        await digest.add(start, data)
-                    trackers.setdefault(start, SegmentProgress(progress)).advance(length)
-
-                await _run_parallel(range(start_at, total, step), fetch, self.max_concurrency, self._fail_in(op))
-                if digest is not None and digest.sink.digest() != expected:
-                    raise self._fail(_md5_mismatch(bucket, object_name), op)
-
-        await repeat_on_mismatch(self._runner, op, transfer)
+        blob = await self._open_blob("download_file", bucket, object_name, timeout)
+        await download_in_ranges(
+            local_path,
+            lambda: _RangedRead(self, blob, bucket, object_name),
+            concurrency=self.max_concurrency,
+            progress=progress,
+            runner=self._runner,
+            operation="download_file",
+        )
         return True
 
     # -- deletes and copies ------------------------------------------------------------------
@@ -1355,6 +1312,58 @@ class _OneRetryLayerTransport(AioHttpTransport):  # type: ignore[misc]
         await super().open()
         if self.session is not None:
             self.session._retry_connection = False
+
+
+class _RangedRead:
+    """One attempt at downloading a blob in ranges (the transfer engine's primitives):
+    ranges pinned to the first answer's ETag, hashed in order into the blob's Content-MD5
+    when it has one, otherwise each of at most 4 MiB checked against its own MD5."""
+
+    def __init__(self, client: AzureBlobClient, blob: BlobClient, bucket: str, name: str) -> None:
+        self.client = client
+        self.blob = blob
+        self.bucket = bucket
+        self.name = name
+        self.range_size = client.block_size
+        self.etag: str | None = None
+        self.expected: bytes | None = None
+        self.digest: OrderedDigest[Any] | None = None
+
+    async def first(self) -> tuple[bytes, int]:
+        """The first range (checked against the Content-MD5 when it is the whole blob)."""
+        first, self.range_size = await self.client._first_range(
+            "download_file", self.blob, 0, self.client.block_size, etag=None, timeout=None, whole=True
+        )
+        self.etag, self.expected = first.etag, first.md5
+        if self.expected is not None:
+            self.digest = OrderedDigest(hashlib.md5(usedforsecurity=False))
+            await self.digest.add(0, first.data)
+        return first.data, max(first.total, 0)
+
+    async def fetch(self, dest: AtomicDestination, offset: int, length: int, progress: SegmentProgress) -> None:
+        """One range, written at its offset and hashed in its turn."""
+        chunk = await self.client._fetch(
+            "download_file",
+            self.blob,
+            offset,
+            length,
+            etag=self.etag,
+            timeout=None,
+            validate=self.expected is None,
+        )
+        data = chunk.data
+        del chunk
+        if len(data) != length:
+            raise TransportError(f"short read: got {len(data)} of {length} bytes")
+        await dest.write_at(data, offset)
+        if self.digest is not None:
+            await self.digest.add(offset, data)
+        progress.advance(length)
+
+    async def finish(self, dest: AtomicDestination, total: int) -> None:
+        """The ranges against the blob's Content-MD5 (when it has one)."""
+        if self.digest is not None and self.digest.sink.digest() != self.expected:
+            raise self.client._fail(_md5_mismatch(self.bucket, self.name), "download_file")
 
 
 class _BlockUpload(Generic[X, B]):
