@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import pickle
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -228,6 +229,9 @@ def test_models_are_immutable_comparable_and_constructible() -> None:
     with pytest.raises(TypeError):
         models.Doc(nonsense=1)  # type: ignore[call-arg]
     assert "Plan" in repr(doc)
+    odd = models.Doc.from_json({"id": "d-2", "type": "brandNewKind", "workspace": {"id": "ws-1"}, "extra": [1]})
+    again = pickle.loads(pickle.dumps(odd))
+    assert again == odd and again.raw == odd.raw and again.type == "brandNewKind" and not again.type.known
 
 
 def test_naive_and_odd_datetimes_become_aware() -> None:
