@@ -485,6 +485,9 @@ LEGACY_RETURNS: dict[str, str] = {
 }
 
 MODEL_RESERVED = {"raw", "from_json", "known"}
+
+# Hand-written behaviour mixed into a generated model (classes of cloud/coda_io/_modelbase.py).
+MODEL_MIXINS: dict[str, str] = {"Row": "RowCells"}
 GENERATED = PACKAGE / "_generated"
 
 
@@ -871,7 +874,7 @@ def render_models(gen: ModelGen) -> str:
         "import datetime as _dt",
         "from typing import ClassVar, TypeAlias, cast",
         "",
-        "from .._modelbase import CodaEnum, CodaModel, FieldTable, LazyConverter",
+        "from .._modelbase import CodaEnum, CodaModel, FieldTable, LazyConverter, RowCells",
         "from ..types import JSONObject",
         "",
         "__all__ = [",
@@ -891,6 +894,8 @@ def render_models(gen: ModelGen) -> str:
         lines.append("")
     for m in models:
         base = m.base or "CodaModel"
+        if m.name in MODEL_MIXINS:
+            base += ", " + MODEL_MIXINS[m.name]
         where = f"schema ``{m.schema}``" if "." not in m.schema and m.schema in gen.schemas else f"``{m.schema}``"
         lines += ["", f"class {m.name}({base}):", f'    """Coda\'s {where}."""', ""]
         fields = ", ".join(f"({f.attr!r}, {f.wire!r}, {_literal(f.spec)}, {_literal(f.default)})" for f in m.fields)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import FrozenInstanceError
 from datetime import date, datetime, timezone
 from enum import Enum
@@ -38,7 +38,16 @@ else:
         return lambda obj: obj
 
 
-__all__ = ["CodaEnum", "CodaModel", "FieldTable", "LazyConverter", "compile_spec", "parse_date", "parse_datetime"]
+__all__ = [
+    "CodaEnum",
+    "CodaModel",
+    "FieldTable",
+    "LazyConverter",
+    "RowCells",
+    "compile_spec",
+    "parse_date",
+    "parse_datetime",
+]
 
 M = TypeVar("M", bound="CodaModel")
 FieldTable = tuple[tuple[str, str, object, object], ...]
@@ -144,6 +153,30 @@ class CodaModel:
         state = self.__dict__
         parts = ", ".join(f"{attr}={state.get(attr)!r}" for attr, _w, _s, _d in type(self)._fields_)
         return f"{type(self).__name__}({parts})"
+
+
+class RowCells:
+    """Cell access on rows (mixed into ``Row`` and ``RowDetail``): ``row["c-tuVwxYz"]`` is
+    ``row.values["c-tuVwxYz"]``, keyed as ``values`` is (column ids, or names when listed with
+    ``use_column_names=True``).  For cells by name *or* id whatever the listing, see
+    :meth:`~cloud.coda_io.CodaClient.iter_rows`."""
+
+    __slots__ = ()
+
+    values: Mapping[str, object]
+
+    def __getitem__(self, key: str) -> object:
+        return self.values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.values
+
+    def get(self, key: str, default: object = None) -> object:
+        """The cell under ``key``, ``default`` when the row has none."""
+        return self.values.get(key, default)
 
 
 def _default(marker: object) -> object:

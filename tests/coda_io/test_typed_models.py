@@ -219,6 +219,10 @@ def test_rich_row_values_are_typed() -> None:
     assert isinstance(price, models.CurrencyValue) and price.amount == 9 and price.type == "MonetaryAmount"
     assert row.values["c-name"] == "Ann" and row.values["c-tags"] == ["a", "b"]
     assert row.created_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+    assert row["c-name"] == "Ann" and "c-tags" in row and list(row) == ["c-price", "c-name", "c-tags"]
+    assert row.get("c-missing") is None
+    with pytest.raises(KeyError):
+        row["c-missing"]
 
 
 def test_models_are_immutable_comparable_and_constructible() -> None:

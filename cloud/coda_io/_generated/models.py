@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import ClassVar, TypeAlias, cast
 
-from .._modelbase import CodaEnum, CodaModel, FieldTable, LazyConverter
+from .._modelbase import CodaEnum, CodaModel, FieldTable, LazyConverter, RowCells
 from ..types import JSONObject
 
 __all__ = [
@@ -3141,7 +3141,7 @@ class RowValue(LinkedDataObject):
     table_url: str = ""
 
 
-class Row(CodaModel):
+class Row(CodaModel, RowCells):
     """Coda's schema ``Row``."""
 
     _fields_: ClassVar[FieldTable] = (
