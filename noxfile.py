@@ -73,5 +73,5 @@ def examples(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks; writes benchmarks/RESULTS.md (``-- --quick`` for a smoke run)."""
     _npm_ci(session)
-    session.install("-e", ".[all,test]", "aioboto3", "s3fs", "obstore")
+    session.install("-e", ".[all,test]", "aioboto3", "s3fs", "obstore", "awscli")
     session.run("python", "-m", "benchmarks.run", *session.posargs)

@@ -29,13 +29,14 @@ from pathlib import Path
 from benchmarks.backends import Emulators
 from benchmarks.harness import ROOT, Context, Section
 
-CASES = ["bulk", "large", "list", "sync", "imports", "coda"]
+CASES = ["bulk", "large", "list", "sync", "imports", "cli", "coda"]
 MODULES = {
     "bulk": "case_bulk",
     "large": "case_large",
     "list": "case_list",
     "sync": "case_sync",
     "imports": "case_imports",
+    "cli": "case_cli",
     "coda": "case_coda",
 }
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "RESULTS.md"

@@ -267,8 +267,15 @@ def _coda_commands(coda: argparse.ArgumentParser) -> None:
     coda.set_defaults(handler=None, coda_parser=coda)
 
 
+def _skip_cli_only_imports() -> None:
+    """httpx (which aiobotocore imports when it is installed) loads its own command line,
+    click, rich and pygments (~50 ms) in ``import httpx``; this process never runs it."""
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return its exit code."""
+    _skip_cli_only_imports()
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments:

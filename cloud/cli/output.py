@@ -92,7 +92,8 @@ class Output:
 
     @property
     def progress_enabled(self) -> bool:
-        """Whether progress bars are drawn: stderr is a terminal and not ``--quiet``."""
+        """Whether progress bars are drawn: stderr is a terminal, not ``--quiet``, and rich
+        (the ``cli`` extra) is installed."""
         if self.quiet:
             return False
         try:
@@ -100,7 +101,11 @@ class Output:
                 return False
         except (AttributeError, OSError, ValueError):  # no real file (captured, closed)
             return False
-        return os.environ.get("TERM", "") != "dumb"
+        if os.environ.get("TERM", "") == "dumb":
+            return False
+        import importlib.util
+
+        return importlib.util.find_spec("rich") is not None
 
     @contextmanager
     def json_array(self) -> Iterator[_ArrayWriter]:

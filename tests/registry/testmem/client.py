@@ -13,9 +13,10 @@ import anyio.to_thread
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
 from cloud.common.enums import CloudProvider
-from cloud.common.exceptions import ConfigurationError, ConflictError, NotFoundError
+from cloud.common.exceptions import ConfigurationError, ConflictError, NotFoundError, PreconditionFailedError
 from cloud.common.files import atomic_destination, guess_content_type, open_local_file
 from cloud.common.models import ObjectMetadata
+from cloud.common.objects import RangeStream
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.sync import SyncClient
 from cloud.common.types import ProgressCallback, StrPath
@@ -74,7 +75,8 @@ class TestMemClient(StorageClient):
             raise NotFoundError(f"bucket {bucket!r} does not exist", code="NoSuchBucket", provider="test-mem") from None
 
     def _object(self, bucket: str, name: str) -> _Object:
-        check_object_name(name)
+        self._check(bucket, name)
+        self.stats.record_request()  # one "request" per object read, write or listing page
         found = self._bucket(bucket).get(name)
         if found is None:
             raise NotFoundError(f"no object {name!r} in {bucket!r}", code="NoSuchKey", provider="test-mem")
@@ -95,10 +97,11 @@ class TestMemClient(StorageClient):
     def _store(
         self, bucket: str, name: str, data: bytes, content_type: str | None, metadata: Mapping[str, str] | None
     ) -> _Object:
-        check_object_name(name)
-        objects = self._bucket(bucket)
+        self._check(bucket, name)
         kind = check_content_type(content_type) if content_type is not None else "application/octet-stream"
         obj = _Object(data, kind, normalize_metadata(metadata))
+        self.stats.record_request()
+        objects = self._bucket(bucket)
         objects[name] = obj
         self.stats.add_sent(len(data))
         return obj
@@ -234,6 +237,34 @@ class TestMemClient(StorageClient):
         for offset in range(0, len(data), chunk_size):
             yield data[offset : offset + chunk_size]
 
+    async def _open_range(
+        self,
+        bucket: str,
+        object_name: str,
+        offset: int,
+        length: int | None,
+        *,
+        version: str | None = None,
+        timeout: float | None = None,
+    ) -> RangeStream:
+        """The primitive of :meth:`open`: one "GET" of a range, the bytes taken at once."""
+        self._check(bucket, object_name)
+        obj = self._object(bucket, object_name)
+        meta = self._meta(bucket, object_name, obj)
+        if version is not None and meta.etag != version:
+            raise PreconditionFailedError(
+                f"{bucket}/{object_name} changed", code="ConditionNotMet", provider="test-mem"
+            )
+        start = min(offset, meta.size)
+        span = meta.size - start if length is None else max(0, min(length, meta.size - start))
+        data = obj.data[start : start + span]
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for at in range(0, len(data), DEFAULT_CHUNK_SIZE):
+                yield data[at : at + DEFAULT_CHUNK_SIZE]
+
+        return RangeStream(meta, length=span, version=meta.etag, chunks=chunks(), close=lambda: None)
+
     async def stat(self, bucket: str, object_name: str, *, timeout: float | None = None) -> ObjectMetadata:
         """Describe one object."""
         return self._meta(bucket, object_name, self._object(bucket, object_name))
@@ -253,7 +284,8 @@ class TestMemClient(StorageClient):
         timeout: float | None = None,
     ) -> None:
         """Copy an object with its content type and metadata."""
-        check_object_name(dest_name)
+        self._check(source_bucket, source_name)
+        self._check(dest_bucket, dest_name)
         obj = self._object(source_bucket, source_name)
         self._bucket(dest_bucket)[dest_name] = _Object(obj.data, obj.content_type, dict(obj.metadata))
 
@@ -275,6 +307,7 @@ class TestMemClient(StorageClient):
 
         async def fetch(token: str | None) -> Page[ObjectMetadata]:
             objects = self._bucket(bucket)
+            self.stats.record_request()
             items: list[ObjectMetadata] = []
             seen: set[str] = set()
             for name in sorted(n for n in objects if n.startswith(prefix) and (token is None or n > token)):
