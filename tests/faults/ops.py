@@ -11,6 +11,9 @@ Every case ends in one of two ways, and both are checked the same way everywhere
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from cloud.common.exceptions import CloudError
@@ -102,3 +105,17 @@ def check_download(op: str, data: bytes, got: bytes, error: BaseException | None
         assert isinstance(error, CloudError), f"untyped error {type(error).__name__}: {error!r}"
         if op == "download_file":
             assert not out.exists() or list(out.iterdir()) == [], "a failed download left a file behind"
+
+
+@contextlib.contextmanager
+def unconfigured_logging() -> Iterator[None]:
+    """Logging as in a program that configured none: a WARNING (or worse) record that no
+    handler takes is printed on stderr by ``logging.lastResort``.  pytest's own capture
+    handlers are set aside meanwhile, so ``capfd`` sees what a user would see."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers.clear()
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved

@@ -10,8 +10,10 @@ A *fault plan* is a list of :class:`Rule`\\ s.  A rule matches requests (method,
 the path, a regex on the raw query, a header that must be present, any predicate), may
 let the first ``skip`` matches through, and then applies its fault ``times`` times (or
 forever).  Every matching request is counted in ``rule.hits`` whether or not the fault
-fired (``rule.fired``), so tests can see that a request was retried.  The first rule
-still armed applies its fault; every matching rule counts the request.
+fired (``rule.fired``), so tests can see that a request was retried; ``rule.landed``
+counts the faults that took effect where asked (a flip at an offset inside the body, a
+cut or stall before the body's end).  The first rule still armed applies its fault;
+every matching rule counts the request.
 
 Faults (see each class): :class:`Reset` (TCP RST before forwarding, after part of the
 request body went upstream, before the response, or after part of the response body),
@@ -47,6 +49,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -132,12 +135,14 @@ class FlipRequest:
 @dataclass(frozen=True)
 class Status:
     """Answer with ``status`` and ``body`` without forwarding (the request body is read and
-    dropped, the connection stays usable).  ``retry_after`` adds a ``Retry-After``."""
+    dropped, the connection stays usable).  ``retry_after`` adds a ``Retry-After``,
+    ``headers`` any other headers (e.g. Azure's ``x-ms-error-code``)."""
 
     status: int = 503
     body: bytes = XML_503
     content_type: str = "application/xml"
     retry_after: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,9 @@ class Rule:
     ``query`` (regex searched in the raw query string), ``header`` (must be present),
     ``when`` (any predicate): all given ones must hold.  The first ``skip`` matching
     requests pass untouched; the fault then applies to the next ``times`` ones (``None``:
-    to every later one).  ``hits`` counts every matching request, ``fired`` the faults.
+    to every later one).  ``hits`` counts every matching request, ``fired`` the faults,
+    ``landed`` the faults that took effect as asked (a flip, cut or mid-body stall at an
+    offset inside the body; any other fault as soon as it fires).
     """
 
     fault: Fault
@@ -196,6 +203,7 @@ class Rule:
     times: int | None = 1
     hits: int = 0
     fired: int = 0
+    landed: int = 0
 
     def matches(self, request: ProxiedRequest) -> bool:
         if self.method is not None and request.method.upper() != self.method.upper():
@@ -249,7 +257,7 @@ class FaultProxy:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.port = 0
 
     @property
@@ -280,8 +288,8 @@ class FaultProxy:
             entries = list(self.log)
         return sum(1 for entry in entries if probe.matches(entry.request))
 
-    def _choose(self, request: ProxiedRequest) -> Fault | None:
-        chosen: Fault | None = None
+    def _choose(self, request: ProxiedRequest) -> Rule | None:
+        chosen: Rule | None = None
         with self._lock:
             for rule in self.rules:
                 if not rule.matches(request):
@@ -289,8 +297,15 @@ class FaultProxy:
                 rule.hits += 1
                 if chosen is None and rule.armed:
                     rule.fired += 1
-                    chosen = rule.fault
+                    chosen = rule
+            if chosen is not None and _lands_when_fired(chosen.fault):
+                chosen.landed += 1
         return chosen
+
+    def _landed(self, rule: Rule | None) -> None:
+        if rule is not None:
+            with self._lock:
+                rule.landed += 1
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -349,7 +364,7 @@ class FaultProxy:
     async def _client_connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         try:
             while True:
                 head = await _read_head(reader)
@@ -365,7 +380,7 @@ class FaultProxy:
             with self._lock:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             if not writer.is_closing():
                 writer.close()
             with contextlib.suppress(Exception):
@@ -377,7 +392,8 @@ class FaultProxy:
         method, target, version = request_line.split(" ", 2)
         path, _, query = target.partition("?")
         request = ProxiedRequest(method, target, path, query, headers)
-        fault = self._choose(request)
+        rule = self._choose(request)
+        fault = rule.fault if rule is not None else None
         entry = LogEntry(method, target, request, fault=type(fault).__name__ if fault is not None else None)
         with self._lock:
             self.log.append(entry)
@@ -417,6 +433,7 @@ class FaultProxy:
             sent = 0
             async for piece in body.pieces():
                 if isinstance(fault, FlipRequest) and sent <= fault.offset < sent + len(piece):
+                    self._landed(rule)
                     flipped = bytearray(piece)
                     flipped[fault.offset - sent] ^= 0xFF
                     piece = bytes(flipped)
@@ -445,13 +462,16 @@ class FaultProxy:
                 await _drain_response(up_reader, method, status, up_headers)
                 _reset(writer)
                 raise _Closed
-            return await self._relay(fault, method, status_line, status, up_headers, up_reader, writer, keep_alive)
+            return await self._relay(
+                rule, fault, method, status_line, status, up_headers, up_reader, writer, keep_alive
+            )
         finally:
             if not up_writer.is_closing():
                 up_writer.close()
 
     async def _relay(
         self,
+        rule: Rule | None,
         fault: Fault | None,
         method: str,
         status_line: str,
@@ -489,10 +509,12 @@ class FaultProxy:
         if framing != "none":
             async for piece in _response_body(up_reader, framing, length):
                 if isinstance(fault, FlipResponse) and sent <= fault.offset < sent + len(piece):
+                    self._landed(rule)
                     flipped = bytearray(piece)
                     flipped[fault.offset - sent] ^= 0xFF
                     piece = bytes(flipped)
                 if stall_at is not None and sent <= stall_at < sent + len(piece):
+                    self._landed(rule)
                     before, piece = piece[: stall_at - sent], piece[stall_at - sent :]
                     _write_body(writer, before, framing)
                     sent += len(before)
@@ -500,6 +522,8 @@ class FaultProxy:
                     await asyncio.sleep(fault.seconds)  # type: ignore[union-attr]
                     stall_at = None
                 if cut is not None and sent + len(piece) >= cut:
+                    if sent + len(piece) > cut or (framing == "length" and length is not None and cut < length):
+                        self._landed(rule)  # cut before the body's end
                     _write_body(writer, piece[: cut - sent], framing)
                     await writer.drain()
                     await _flushed(writer)
@@ -530,15 +554,21 @@ class FaultProxy:
             f"HTTP/1.1 {fault.status} {reason}",
             f"Content-Type: {fault.content_type}",
             f"Content-Length: {len(fault.body)}",
-            "x-ms-error-code: ServerBusy",
-            "x-amz-request-id: FAULTPROXY",
         ]
+        lines += [f"{key}: {value}" for key, value in fault.headers]
         if fault.retry_after is not None:
             lines.append(f"Retry-After: {fault.retry_after}")
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         if method.upper() != "HEAD":
             writer.write(fault.body)
         await writer.drain()
+
+
+def _lands_when_fired(fault: Fault) -> bool:
+    """Whether ``fault`` takes effect as soon as it fires (not at a body offset)."""
+    if isinstance(fault, (FlipRequest, FlipResponse, Truncate)):
+        return False
+    return not (isinstance(fault, (Reset, Stall)) and fault.response_bytes is not None)
 
 
 # -- HTTP/1.1 helpers --------------------------------------------------------------------------

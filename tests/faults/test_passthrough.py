@@ -14,7 +14,7 @@ import pytest
 from tests.faults.conftest import LARGE, SMALL, Backend, new_name, payload
 from tests.faults.ops import DOWNLOADS, UPLOADS, download_outcome, upload_outcome
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.asyncio(loop_scope="module")]
 
 SIZES = {"small": SMALL, "large": LARGE}
 
