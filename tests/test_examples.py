@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
+import httpx
 import pytest
 
 import cloud
@@ -74,6 +77,7 @@ def test_every_example_is_tested() -> None:
             "quickstart_gcs.py",
             "quickstart_local.py",
             "quickstart_s3.py",
+            "storage_service.py",
             "sync_facade.py",
         ]
     )
@@ -191,3 +195,112 @@ def test_coda_rows_to_csv(coda_fake: tuple[str, str], tmp_path: Path) -> None:
     target = tmp_path / "tasks.csv"
     run_example("coda_rows_to_csv.py", "doc-seed", "grid-tasks", "-o", target, "--base-url", base_url, env=env)
     assert target.read_text(encoding="utf-8") == done.stdout
+
+
+def _storage_service() -> Any:
+    spec = importlib.util.spec_from_file_location("storage_service_example", EXAMPLES / "storage_service.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_storage_service_self_check() -> None:
+    out = run_example("storage_service.py").stdout
+    assert "PUT 201" in out and "GET 200 262144 text/plain 262144" in out and "GET missing 404" in out
+
+
+async def test_storage_service_streams_objects_with_moto(moto_server: Emulator) -> None:
+    from cloud.aws import S3Client
+    from cloud.common.models import CloudCredentials
+
+    service = _storage_service()
+    s3 = S3Client(
+        endpoint_url=moto_server.url,
+        region="us-east-1",
+        credentials=CloudCredentials(access_key_id="testing", secret_access_key="testing"),
+        part_size=5 * 1024 * 1024,
+    )
+    bucket = unique("ex-svc")
+    await s3.ensure_bucket(bucket)
+    app = service.create_app(s3)
+    data = os.urandom(12 * 1024 * 1024 + 5)  # a multipart upload, streamed
+
+    async def body() -> AsyncIterator[bytes]:
+        for i in range(0, len(data), 100_000):
+            yield data[i : i + 100_000]
+
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as http:
+            put = await http.put(f"/objects/{bucket}/a/big.bin", content=body(), headers={"content-type": "x/y"})
+            assert put.status_code == 201 and put.json()["size"] == len(data)
+            stored = await s3.stat(bucket, "a/big.bin")
+            assert stored.size == len(data) and stored.content_type == "x/y"
+            assert stored.etag is not None and stored.etag.endswith("-3")  # three parts
+
+            got = await http.get(f"/objects/{bucket}/a/big.bin")
+            assert got.status_code == 200 and got.content == data
+            assert got.headers["content-length"] == str(len(data)) and got.headers["content-type"] == "x/y"
+            assert got.headers["etag"] == f'"{stored.etag}"'
+
+            part = await http.get(f"/objects/{bucket}/a/big.bin", headers={"range": "bytes=-10"})
+            assert part.status_code == 206 and part.content == data[-10:]
+            assert part.headers["content-range"] == f"bytes {len(data) - 10}-{len(data) - 1}/{len(data)}"
+
+            requests = s3.stats.requests
+            missing = await http.get(f"/objects/{bucket}/a/absent.bin")
+            assert missing.status_code == 404 and "content-length" in missing.headers
+            assert s3.stats.requests == requests + 1, "the 404 must come from the one GET"
+            assert (await http.get(f"/objects/{unique('nobucket')}/x")).status_code == 404
+            assert (await http.get(f"/objects/{bucket}/a/../x")).status_code in (400, 404)
+
+            # A PUT whose body breaks stores nothing.
+            async def broken() -> AsyncIterator[bytes]:
+                yield b"x" * 11_000_000  # two parts: the multipart upload has begun
+                raise ConnectionResetError("client went away")
+
+            with pytest.raises(ConnectionResetError):
+                await http.put(f"/objects/{bucket}/a/broken.bin", content=broken())
+            assert not await s3.object_exists(bucket, "a/broken.bin")
+            raw = await s3._get_client()
+            assert (await raw.list_multipart_uploads(Bucket=bucket)).get("Uploads", []) == []
+
+        # A client that disconnects after the first bytes: the download stops there.
+        sent: list[dict[str, Any]] = []
+        first_body = anyio.Event()
+
+        async def receive() -> dict[str, Any]:
+            await first_body.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+            if message["type"] == "http.response.body" and message.get("body"):
+                first_body.set()
+                await anyio.sleep(0.05)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": f"/objects/{bucket}/a/big.bin",
+            "raw_path": f"/objects/{bucket}/a/big.bin".encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [],
+            "client": ("127.0.0.1", 50000),
+            "server": ("svc", 80),
+        }
+        before = s3.stats.bytes_received
+        with anyio.fail_after(30):
+            await app(scope, receive, send)
+        assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+        pulled = s3.stats.bytes_received - before
+        assert pulled < 4 * 1024 * 1024, f"{pulled} bytes read for a client that left"
+        await anyio.sleep(0.2)
+        assert s3.stats.bytes_received - before == pulled
+    finally:
+        await s3.delete_bucket(bucket, force=True)
+        await s3.aclose()

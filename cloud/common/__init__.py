@@ -5,6 +5,7 @@ from __future__ import annotations
 from .base import CloudClient, ComputeClient, ServerlessClient, StorageClient
 from .enums import CloudProvider, ResourceState, ResourceType
 from .models import CloudCredentials, CloudResource, ObjectMetadata, TransferResult
+from .objects import ObjectReader, ObjectWriter, SyncObjectReader, SyncObjectWriter
 from .pagination import AsyncPaginator, Page
 from .retry import RetryPolicy
 from .stats import ClientStats
@@ -19,6 +20,8 @@ __all__ = [
     "CloudResource",
     "ComputeClient",
     "ObjectMetadata",
+    "ObjectReader",
+    "ObjectWriter",
     "Page",
     "ResourceState",
     "ResourceType",
@@ -26,6 +29,8 @@ __all__ = [
     "ServerlessClient",
     "StorageClient",
     "SyncClient",
+    "SyncObjectReader",
+    "SyncObjectWriter",
     "SyncPaginator",
     "TransferResult",
 ]

@@ -19,9 +19,11 @@ from .enums import CloudProvider, ResourceState
 from .exceptions import CloudError, ConfigurationError, ConflictError, NotFoundError
 from .files import local_file_error
 from .models import CloudResource, ObjectMetadata, TransferResult
+from .objects import ObjectReader, ObjectWriter, RangeStream
 from .pagination import AsyncPaginator
 from .stats import ClientStats
 from .types import ProgressCallback, ResultCallback, StrPath
+from .validation import check_object_name
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -207,6 +209,70 @@ class StorageClient(CloudClient):
         timeout: float | None = None,
     ) -> AsyncIterator[bytes]:
         """Stream the object's content in chunks of at most ``chunk_size`` bytes."""
+
+    def open(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        timeout: float | None = None,
+    ) -> ObjectReader:
+        """Open the object for reading: ``async with client.open(bucket, name) as r:``.
+
+        Entering sends one GET (``NotFoundError`` there, before any byte is served); its
+        response headers give ``r.size`` (bytes this reader returns), ``r.content_type``,
+        ``r.etag`` and ``r.metadata``.  Read with ``await r.read(n)`` or ``async for chunk
+        in r``; ``start``/``end`` select ``data[start:end]`` (Python slice rules).  A whole
+        object is verified against its stored checksum at its end (``IntegrityError``).
+        Leaving the ``async with`` or cancelling the reader closes the HTTP response at
+        once.  The sync facade returns a seekable, file-like :class:`SyncObjectReader`.
+        Names are checked here, before any I/O.  See :class:`ObjectReader`.
+        """
+        self._check(bucket, object_name)
+        return ObjectReader(self, bucket, object_name, start=start, end=end, timeout=timeout)
+
+    def open_write(
+        self,
+        bucket: str,
+        object_name: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ObjectWriter:
+        """Open the object for writing: ``async with client.open_write(bucket, name) as w:
+        await w.write(data)``.
+
+        The bytes stream into :meth:`upload_stream` (parts, blocks or a resumable session;
+        memory bounded by the part size); the object is stored when the ``async with``
+        exits cleanly and discarded (nothing committed, no parts left) on an exception or a
+        cancellation.  The sync facade returns a writable :class:`SyncObjectWriter`.
+        Names, content type and metadata are checked here, before any I/O.  See
+        :class:`ObjectWriter`.
+        """
+        self._check(bucket, object_name)
+        return ObjectWriter(self, bucket, object_name, content_type=content_type, metadata=metadata, timeout=timeout)
+
+    def _check(self, bucket: str, object_name: str) -> None:
+        """Refuse a bad bucket or object name before any I/O (providers add their rules)."""
+        check_object_name(object_name)
+
+    async def _open_range(
+        self,
+        bucket: str,
+        object_name: str,
+        offset: int,
+        length: int | None,
+        *,
+        version: str | None = None,
+        timeout: float | None = None,
+    ) -> RangeStream:
+        """The provider's primitive under :meth:`open`: one GET of ``length`` bytes at
+        ``offset`` (``None``: to the end; from 0, the whole object, verified at its end),
+        pinned to ``version`` when given.  See :class:`~cloud.common.objects.RangeStream`."""
+        raise ConfigurationError(f"{type(self).__name__} cannot open objects as streams")
 
     @abstractmethod
     async def stat(self, bucket: str, object_name: str, *, timeout: float | None = None) -> ObjectMetadata:

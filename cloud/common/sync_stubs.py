@@ -31,7 +31,11 @@ _RETURN_REWRITES = [
     (re.compile(r"^AsyncPaginator\[(.*)\]$"), r"SyncPaginator[\1]"),
     (re.compile(r"^AsyncIterator\[(.*)\]$"), r"Iterator[\1]"),
     (re.compile(r"^AsyncGenerator\[(.*), None\]$"), r"Iterator[\1]"),
+    (re.compile(r"^ObjectReader$"), "SyncObjectReader"),
+    (re.compile(r"^ObjectWriter$"), "SyncObjectWriter"),
 ]
+# The blocking forms the rewrites above name, and where they come from.
+_SYNC_FORMS = {name: f"from cloud.common.objects import {name}" for name in ("SyncObjectReader", "SyncObjectWriter")}
 
 
 def _module_imports(module_name: str) -> dict[str, str]:
@@ -107,6 +111,9 @@ def _collect(annotation: str, names: dict[str, str], imports: set[str]) -> None:
     for match in _IDENT.findall(annotation):
         head = match.split(".")[0]
         if head in vars(builtins) or head in ("None", "SyncPaginator", "Iterator"):
+            continue
+        if head in _SYNC_FORMS:
+            imports.add(_SYNC_FORMS[head])
             continue
         if head not in names:
             raise LookupError(f"cannot find where {head!r} comes from")
