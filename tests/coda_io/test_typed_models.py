@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import keyword
 import pickle
+import subprocess
+import sys
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -243,3 +245,12 @@ def test_naive_and_odd_datetimes_become_aware() -> None:
     assert models.parse_datetime("2024-05-06T07:08:09.1234567+02:00") is not None
     assert models.parse_datetime("yesterday") is None
     assert models.parse_date("2024-05-06") == date(2024, 5, 6) and models.parse_date("x") is None
+
+
+def test_importing_the_client_loads_no_model_and_no_pandas() -> None:
+    code = (
+        "import sys, cloud.coda_io as c; print('cloud.coda_io._generated.models' in sys.modules, 'pandas' in sys.modules);"
+        " c.Doc; print('cloud.coda_io._generated.models' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False", "True"]
