@@ -83,17 +83,16 @@ def translate(exc: BaseException, operation: str, *, secrets: list[str]) -> Clou
     refined by :data:`COMPUTE_ERROR_CODES` when the service named a listed code."""
     err = translate_s3(exc, operation, secrets=secrets)
     cls = COMPUTE_ERROR_CODES.get(err.code or "") if isinstance(err, APIError) else None
-    if isinstance(err, APIError) and cls is not None:
-        if type(err) is not cls:
-            kwargs: dict[str, Any] = {
-                "status_code": err.status_code,
-                "code": err.code,
-                "request_id": err.request_id,
-                "body": err.body,
-            }
-            if cls is RateLimitError:
-                kwargs["retry_after"] = getattr(err, "retry_after", None)
-            return cls(err.message, **kwargs)
+    if isinstance(err, APIError) and cls is not None and type(err) is not cls:
+        kwargs: dict[str, Any] = {
+            "status_code": err.status_code,
+            "code": err.code,
+            "request_id": err.request_id,
+            "body": err.body,
+        }
+        if cls is RateLimitError:
+            kwargs["retry_after"] = getattr(err, "retry_after", None)
+        return cls(err.message, **kwargs)
     return err
 
 

@@ -6,17 +6,50 @@ descriptions)."""
 from __future__ import annotations
 
 import importlib
+import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from .harness import ComputeHarness, ServerlessHarness
 
-BACKENDS = ["aws"]
+BACKENDS = ["aws", "gcp"]
 
 _SHARED: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def google_fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
+    """The Google fake and a service-account key file whose ``token_uri`` is the fake's."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from .fakes.gcp import PROJECT, GoogleFake
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    fake = GoogleFake(public_key=key.public_key())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path = tmp_path_factory.mktemp("gcp") / "service-account.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": PROJECT,
+                "private_key_id": "fake-key-1",
+                "private_key": pem.decode(),
+                "client_email": f"tests@{PROJECT}.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": f"{fake.server.url}/token",
+            }
+        )
+    )
+    try:
+        yield fake, str(path)
+    finally:
+        assert not fake.server.rejections, fake.server.rejections
+        fake.server.stop()
 
 
 @pytest.fixture(params=BACKENDS)
