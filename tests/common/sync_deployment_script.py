@@ -4,6 +4,7 @@
 parent; the process forks while they are mid-call, and each child hammers the client from 16
 threads.  ``exit S3_URL AZURE_CONNECTION_STRING``: clients never closed and partly consumed
 iterators held at module level; the interpreter must then exit promptly and quietly.
+``exit-busy``: the same, with daemon threads still calling the clients at exit.
 
 Every problem is printed on stdout and makes the exit code non-zero; stderr must stay empty.
 """
@@ -15,7 +16,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from cloud.common.exceptions import NotFoundError
@@ -49,6 +50,7 @@ else:
     CLOSED = s3_client(sys.argv[2])
     AZURE = SyncAzureBlobClient(connection_string=sys.argv[3])
 BUCKET = f"deploy-{uuid.uuid4().hex[:12]}"
+HELD: list[Iterator[Any]] = []  # half-consumed iterators of the parent
 
 
 def problem(message: str) -> None:
@@ -98,6 +100,17 @@ def run_threads(count: int, target: Callable[[int], None]) -> list[str]:
 
 
 def child() -> int:
+    # The parent's half-consumed iterators cannot go on here, and must not hang either.
+    try:
+        next(HELD[0])
+    except RuntimeError:
+        pass
+    else:
+        problem("a parent's iterator went on in the child")
+        return 1
+    for iterator in HELD:
+        iterator.close()
+
     def work(worker: int) -> None:
         first_call_in_child()
         hammer(worker, CALLS)
@@ -124,6 +137,9 @@ def wait_for(pid: int, seconds: float) -> int:
 def fork_scenario() -> int:
     CLIENT.ensure_bucket(BUCKET)
     CLIENT.put_bytes(BUCKET, "parent", PARENT_DATA)
+    HELD[:] = [CLIENT.open_read(BUCKET, "parent", chunk_size=4), iter(CLIENT.iter_objects(BUCKET))]
+    for iterator in HELD:
+        next(iterator)
     stop = threading.Event()
     parent_failures: list[str] = []
 
@@ -145,8 +161,10 @@ def fork_scenario() -> int:
         if pid == 0:
             sys.exit(child())
         started = time.monotonic()
-        codes.append(wait_for(pid, 60))
+        codes.append(wait_for(pid, 30))
         print(f"child {pid}: exit code {codes[-1]} after {time.monotonic() - started:.1f} s", flush=True)
+        if codes[-1] == -1:
+            break
     stop.set()
     for thread in busy:
         thread.join()
@@ -160,7 +178,7 @@ def fork_scenario() -> int:
 
 
 def exit_scenario() -> None:
-    global LISTING, READER, CLOSED_LISTING, CLOSED_READER, AZURE_LISTING, AZURE_READER
+    global LISTING, READER, CLOSED_LISTING, CLOSED_READER, AZURE_LISTING, AZURE_READER, FILES
     big = os.urandom(512 * 1024)
     for client in (CLIENT, AZURE):
         client.ensure_bucket(BUCKET)
@@ -175,12 +193,34 @@ def exit_scenario() -> None:
     AZURE_READER = AZURE.open_read(BUCKET, "big", chunk_size=1024)
     for iterator in (LISTING, READER, CLOSED_LISTING, CLOSED_READER, AZURE_LISTING, AZURE_READER):
         next(iterator)
+    FILES = [CLIENT.open(BUCKET, "big"), AZURE.open(BUCKET, "big")]
+    for file in FILES:
+        file.read(1000)
     CLOSED.close()
+    if MODE == "exit-busy":
+        start_busy_daemon_threads()
     print("ok", flush=True)
-    # Exit with the clients open and the iterators half consumed.
+    # Exit with the clients open, the iterators half consumed (and calls in flight).
 
 
-if MODE == "exit":
+def start_busy_daemon_threads() -> None:
+    def busy(work: Callable[[], object]) -> None:
+        try:
+            while True:
+                work()
+        except BaseException:
+            return  # ended at exit
+
+    for work in (
+        lambda: CLIENT.object_exists(BUCKET, "big"),
+        lambda: b"".join(CLIENT.open_read(BUCKET, "big", chunk_size=4096)),
+        lambda: list(AZURE.iter_objects(BUCKET)),
+    ):
+        threading.Thread(target=busy, args=(work,), daemon=True).start()
+    time.sleep(0.3)
+
+
+if MODE.startswith("exit"):
     exit_scenario()
 else:
     sys.exit(fork_scenario())

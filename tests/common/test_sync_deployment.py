@@ -49,3 +49,7 @@ def test_exit_with_open_clients_and_half_consumed_iterators_is_prompt_and_quiet(
     moto_server: Emulator, azurite: Emulator
 ) -> None:
     run_script("exit", moto_server.url, azurite.extra["connection_string"], seconds=20)
+
+
+def test_exit_with_daemon_threads_mid_call_is_prompt_and_quiet(moto_server: Emulator, azurite: Emulator) -> None:
+    run_script("exit-busy", moto_server.url, azurite.extra["connection_string"], seconds=20)
