@@ -526,8 +526,14 @@ class ObjectWriter:
             )
 
     def _check_open(self) -> None:
-        if self._state != "open":
-            raise ValueError(f"I/O operation on a {self._state} ObjectWriter")
+        if self._state == "open":
+            return
+        task = self._task
+        if self._state == "aborted" and task is not None and task.done() and not task.cancelled():
+            failure = task.exception()
+            if failure is not None and not isinstance(failure, _Aborted):
+                raise failure  # the upload failed: that, again, not a vaguer error
+        raise ValueError(f"I/O operation on an ObjectWriter that is {self._state}, not open")
 
     async def write(self, data: bytes | bytearray | memoryview) -> int:
         """Queue ``data`` for the upload (a copy is taken) and return its length; waits while

@@ -258,3 +258,24 @@ def test_sync_writer_dropped_without_close_is_aborted() -> None:
         assert isinstance(reader, io.RawIOBase)
         del reader
         gc.collect()
+
+
+async def test_an_upload_failure_is_raised_by_write_and_by_commit() -> None:
+    class Failing(LocalStorageClient):
+        async def upload_stream(self, bucket: str, object_name: str, chunks: Any, **options: Any) -> bool:
+            async for _ in chunks:
+                raise PreconditionFailedError("the service refused the upload")
+            return True
+
+    client = Failing()
+    await client.ensure_bucket("b")
+    writer = client.open_write("b", "w")
+    await writer.open()
+    with pytest.raises(PreconditionFailedError):
+        for _ in range(10):  # the queue takes a few before the failure is seen
+            await writer.write(b"x" * 10)
+            await anyio.sleep(0.01)
+    with pytest.raises(PreconditionFailedError):
+        await writer.commit()
+    await writer.abort()
+    assert not writer.committed and not await client.object_exists("b", "w")
