@@ -10,7 +10,7 @@ import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime, timezone
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import anyio
 from aiobotocore.config import AioConfig
@@ -29,18 +29,14 @@ from cloud.common.exceptions import (
     IntegrityError,
     NotFoundError,
     PermissionDeniedError,
-    TransportError,
 )
-from cloud.common.files import AtomicDestination, guess_content_type, read_small_file
-from cloud.common.integrity import MultipartETag
+from cloud.common.files import guess_content_type, read_small_file
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
 from cloud.common.transfer_engine import (
-    SegmentProgress,
-    WholeObjectMismatch,
     download_in_ranges,
     plan_ranges,
     upload_blocks,
@@ -58,13 +54,14 @@ from cloud.common.validation import (
 
 from . import timestamps
 from .errors import translate
+from .parts import MultipartCopy, MultipartUpload
+from .ranges import READ_CHUNK, RangedGet, total_size
 from .transfer import (
     ChecksumKind,
     DownloadVerifier,
     check_upload_response,
     checksum_params,
     file_parts,
-    md5_based_etag,
     request_body,
 )
 from .validation import check_bucket_name, check_endpoint_url, check_region, is_aws_endpoint
@@ -93,7 +90,6 @@ DEFAULT_MAX_CONCURRENCY = 10
 
 _DELETE_BATCH = 1000
 _LIST_PAGE_MAX = 1000
-_READ_CHUNK = MiB
 _MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 _PRESIGN_METHODS = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object", "DELETE": "delete_object"}
 _ABORT_TIMEOUT = 60.0
@@ -547,7 +543,7 @@ class S3Client(StorageClient):
         """Upload ``parts`` in parallel as one multipart upload (the engine aborts it on any
         failure)."""
 
-        async def begin() -> _MultipartUpload:
+        async def begin() -> MultipartUpload:
             create: dict[str, Any] = {
                 "Bucket": bucket,
                 "Key": object_name,
@@ -557,7 +553,7 @@ class S3Client(StorageClient):
             if self._checksum == "crc32":
                 create["ChecksumAlgorithm"] = "CRC32"
             started = await self._request(operation, "create_multipart_upload", create, timeout=timeout)
-            return _MultipartUpload(self, operation, bucket, object_name, started["UploadId"], conditions, progress)
+            return MultipartUpload(self, operation, bucket, object_name, started["UploadId"], conditions, progress)
 
         return await upload_in_parts(
             parts,
@@ -721,117 +717,13 @@ class S3Client(StorageClient):
         raw = await self._get_client("download_file")
         await download_in_ranges(
             local_path,
-            lambda: _RangedGet(self, raw, bucket, object_name),
+            lambda: RangedGet(self, raw, bucket, object_name),
             concurrency=self.max_concurrency,
             progress=progress,
             runner=self._runner,
             operation="download_file",
         )
         return True
-
-    async def _verify_ranges(
-        self,
-        bucket: str,
-        object_name: str,
-        etag: str | None,
-        dest: AtomicDestination,
-        total: int,
-        digests: Mapping[int, bytes],
-        response: Mapping[str, Any],
-    ) -> None:
-        """Check an object downloaded in ranges of ``part_size`` against its ETag: the MD5 of
-        the content, or S3's multipart ETag (the MD5 of its parts' MD5s).  With ranges that
-        are the upload's parts (the same part size), the ranges' own MD5s, taken as they
-        arrived, decide; otherwise the finished temp file is hashed once.  ETags that are
-        not MD5-based (KMS or customer keys) cannot be checked this way and are left as is."""
-        if etag is None or not md5_based_etag(response, aws=self._aws):
-            return
-        parts = etag.rsplit("-", 1)
-        if len(parts) == 2 and parts[1].isdigit():
-            count = int(parts[1])
-            if count == len(digests):
-                joined = b"".join(digests[offset] for offset in sorted(digests))
-                if hashlib.md5(joined, usedforsecurity=False).hexdigest() == parts[0]:
-                    return
-            head = await self._request(
-                "download_file",
-                "head_object",
-                # No If-Match: some stores answer a part's HEAD with the part's own ETag.
-                {"Bucket": bucket, "Key": object_name, "PartNumber": 1},
-            )
-            part_size = int(head.get("ContentLength") or 0)
-            if part_size <= 0 or (part_size == self.part_size and count == len(digests)):
-                raise _etag_mismatch(bucket, object_name)
-            multipart = MultipartETag(part_size)
-            await dest.hash_into(multipart.update, total)
-            got = multipart.hexdigest()
-        else:
-            md5 = hashlib.md5(usedforsecurity=False)
-            await dest.hash_into(md5.update, total)
-            got = md5.hexdigest()
-        if got != etag:
-            raise _etag_mismatch(bucket, object_name)
-
-    async def _fetch_range(
-        self,
-        client: Any,
-        dest: AtomicDestination | None,
-        bucket: str,
-        object_name: str,
-        offset: int,
-        length: int | None,
-        etag: str | None,
-        tracker: SegmentProgress,
-        *,
-        first: bool = False,
-    ) -> _Range:
-        """GET ``length`` bytes at ``offset`` (``None``: the whole object) into ``dest`` at the
-        same offset (``None``: into memory, returned as ``data``); return the object's total
-        size, its ETag, the bytes received and their MD5.  A first answer that holds the
-        whole object is checked against its checksum or MD5 ETag.  Retried whole by the
-        runner (a retry restarts the range and its MD5)."""
-        params = self._get_params(
-            bucket, object_name, f"bytes={offset}-{offset + length - 1}" if length is not None else None
-        )
-        if etag is not None:
-            params["IfMatch"] = f'"{etag}"'
-        response = await client.get_object(**params)
-        body = response["Body"]
-        total = _total_size(response)
-        # The whole object came back: it fit in the range, or the store ignored the range.
-        whole = first and (
-            length is None or not response.get("ContentRange") or (total is not None and total <= length)
-        )
-        verifier = DownloadVerifier(response, aws=self._aws) if whole else None
-        md5 = hashlib.md5(usedforsecurity=False)
-        position = 0
-        kept: list[bytes] = []
-        try:
-            while True:
-                chunk: bytes = await body.read(_READ_CHUNK)
-                if not chunk:
-                    break
-                if dest is None:
-                    kept.append(chunk)
-                else:
-                    await dest.write_at(chunk, offset + position)
-                md5.update(chunk)
-                position += len(chunk)
-                if verifier is not None:
-                    verifier.update(chunk)
-                self.stats.add_received(len(chunk))
-                tracker.advance(position)
-        finally:
-            body.close()
-        if verifier is not None:
-            verifier.finish()
-        expected = response.get("ContentLength")
-        if isinstance(expected, int) and position != expected:
-            raise TransportError(f"the response ended after {position} of {expected} bytes")
-        if total is None:
-            total = position
-        data = kept[0] if len(kept) == 1 else b"".join(kept)
-        return _Range(total, plain_etag(response.get("ETag")), position, md5.digest(), response, data)
 
     # -- deletes and copies ----------------------------------------------------------------
 
@@ -932,7 +824,7 @@ class S3Client(StorageClient):
         """Copy a large object with parallel ``UploadPartCopy`` requests."""
         part_size = _part_size_for(source.size, self.part_size)
 
-        async def begin() -> _MultipartCopy:
+        async def begin() -> MultipartCopy:
             create: dict[str, Any] = {
                 "Bucket": dest_bucket,
                 "Key": dest_name,
@@ -940,7 +832,7 @@ class S3Client(StorageClient):
                 "Metadata": dict(source.metadata),
             }
             started = await self._request("copy_object", "create_multipart_upload", create, timeout=timeout)
-            return _MultipartCopy(self, "copy_object", dest_bucket, dest_name, started["UploadId"], source)
+            return MultipartCopy(self, "copy_object", dest_bucket, dest_name, started["UploadId"], source)
 
         await upload_in_parts(
             plan_ranges(0, source.size, part_size), begin, concurrency=self.max_concurrency, max_parts=MAX_PARTS
@@ -1070,7 +962,7 @@ class S3Client(StorageClient):
             try:
                 while True:
                     with self._runner.errors("open"), anyio.fail_after(limit):
-                        chunk: bytes = await body.read(_READ_CHUNK)
+                        chunk: bytes = await body.read(READ_CHUNK)
                     if not chunk:
                         break
                     if verifier is not None:
@@ -1083,7 +975,7 @@ class S3Client(StorageClient):
             finally:
                 body.close()
 
-        meta = self._metadata(bucket, object_name, response, size=_total_size(response) or 0)
+        meta = self._metadata(bucket, object_name, response, size=total_size(response) or 0)
         length_sent = response.get("ContentLength")
         return RangeStream(
             meta,
@@ -1138,169 +1030,6 @@ class _OneRetryLayerSession(AIOHTTPSession):  # type: ignore[misc]
         session = await super()._get_session(proxy_url)
         session._retry_connection = False
         return session
-
-
-class _MultipartUpload:
-    """One S3 multipart upload, as the transfer engine drives it."""
-
-    def __init__(
-        self,
-        client: S3Client,
-        operation: str,
-        bucket: str,
-        key: str,
-        upload_id: str,
-        conditions: Mapping[str, str],
-        progress: ProgressCallback | None,
-    ) -> None:
-        self.client = client
-        self.operation = operation
-        self.bucket = bucket
-        self.key = key
-        self.upload_id = upload_id
-        self.conditions = conditions
-        self.progress = progress
-
-    async def send_part(self, number: int, data: bytes) -> dict[str, Any]:
-        """UploadPart with the part's checksum; S3's answer is checked against it."""
-        params: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": self.key,
-            "UploadId": self.upload_id,
-            "PartNumber": number,
-            "Body": request_body(data),
-            "ContentLength": len(data),
-            **(await checksum_params(self.client._checksum, data)),
-        }
-        response = await self.client._request(self.operation, "upload_part", params)
-        part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
-        if "ChecksumCRC32" in params:
-            part["ChecksumCRC32"] = response.get("ChecksumCRC32") or params["ChecksumCRC32"]
-        self.client.stats.add_sent(len(data))
-        if self.progress is not None:
-            self.progress(len(data))
-        return part
-
-    async def commit(self, parts: list[dict[str, Any]]) -> dict[str, Any]:
-        """CompleteMultipartUpload (not retried when it carries a condition)."""
-        complete: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": self.key,
-            "UploadId": self.upload_id,
-            "MultipartUpload": {"Parts": parts},
-            **self.conditions,
-        }
-        return await self.client._request(
-            self.operation, "complete_multipart_upload", complete, idempotent=not self.conditions
-        )
-
-    async def abort(self) -> None:
-        """AbortMultipartUpload, best effort."""
-        await self.client._abort_upload(self.bucket, self.key, self.upload_id)
-
-
-class _MultipartCopy(_MultipartUpload):
-    """A multipart upload whose parts are ranges of another object (UploadPartCopy)."""
-
-    def __init__(
-        self, client: S3Client, operation: str, bucket: str, key: str, upload_id: str, source: ObjectMetadata
-    ) -> None:
-        super().__init__(client, operation, bucket, key, upload_id, {}, None)
-        self.source = source
-
-    async def send_part(self, number: int, span: tuple[int, int]) -> dict[str, Any]:  # type: ignore[override]
-        """UploadPartCopy of ``span`` (offset, length), pinned to the source's ETag."""
-        offset, length = span
-        params: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": self.key,
-            "UploadId": self.upload_id,
-            "PartNumber": number,
-            "CopySource": {"Bucket": self.source.bucket, "Key": self.source.name},
-            "CopySourceRange": f"bytes={offset}-{offset + length - 1}",
-        }
-        if self.source.etag:
-            params["CopySourceIfMatch"] = f'"{self.source.etag}"'
-        response = await self.client._request(self.operation, "upload_part_copy", params)
-        return {"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]}
-
-
-class _RangedGet:
-    """One attempt at downloading an S3 object in ranges of ``part_size`` (the transfer
-    engine's primitives): ranged GETs pinned to the first answer's ETag, each range's MD5
-    kept for the whole-object check against the ETag."""
-
-    def __init__(self, client: S3Client, raw: Any, bucket: str, key: str) -> None:
-        self.client = client
-        self.raw = raw
-        self.bucket = bucket
-        self.key = key
-        self.range_size = client.part_size
-        self.etag: str | None = None
-        self.response: Mapping[str, Any] = {}
-        self.digests: dict[int, bytes] = {}
-
-    async def first(self) -> tuple[bytes, int]:
-        """The first ``part_size`` bytes (an empty object, which S3 refuses any range of,
-        whole), with the object's size."""
-        s3 = self.client
-        nothing = SegmentProgress(None)  # the engine reports the first range's progress
-        try:
-            got = await s3._runner.call(
-                "download_file",
-                lambda: s3._fetch_range(
-                    self.raw, None, self.bucket, self.key, 0, self.range_size, None, nothing, first=True
-                ),
-            )
-        except BadRequestError as exc:
-            if exc.status_code != 416:
-                raise
-            got = await s3._runner.call(
-                "download_file",
-                lambda: s3._fetch_range(self.raw, None, self.bucket, self.key, 0, None, None, nothing, first=True),
-            )
-        self.etag, self.response = got.etag, got.response
-        self.digests[0] = got.md5
-        return got.data, got.total
-
-    async def fetch(self, dest: AtomicDestination, offset: int, length: int, progress: SegmentProgress) -> None:
-        """One ranged GET streamed into ``dest`` at ``offset``."""
-        s3 = self.client
-        got = await s3._runner.call(
-            "download_file",
-            lambda: s3._fetch_range(self.raw, dest, self.bucket, self.key, offset, length, self.etag, progress),
-        )
-        self.digests[offset] = got.md5
-
-    async def finish(self, dest: AtomicDestination, total: int) -> None:
-        """The ranges against the object's ETag."""
-        with self.client._runner.errors("download_file"):
-            await self.client._verify_ranges(self.bucket, self.key, self.etag, dest, total, self.digests, self.response)
-
-
-class _Range(NamedTuple):
-    """What one ranged GET of a download brought."""
-
-    total: int
-    etag: str | None
-    received: int
-    md5: bytes
-    response: Mapping[str, Any]
-    data: bytes
-
-
-def _etag_mismatch(bucket: str, name: str) -> IntegrityError:
-    return WholeObjectMismatch(f"the content read from {bucket}/{name} does not match its ETag (corrupted in transit?)")
-
-
-def _total_size(response: Mapping[str, Any]) -> int | None:
-    content_range = response.get("ContentRange")
-    if isinstance(content_range, str) and "/" in content_range:
-        total = content_range.rsplit("/", 1)[1]
-        if total.isdigit():
-            return int(total)
-    length = response.get("ContentLength")
-    return length if isinstance(length, int) else None
 
 
 async def _chain_secrets(client: Any) -> tuple[str, ...]:
