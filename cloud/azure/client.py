@@ -6,11 +6,10 @@ import base64
 import hashlib
 import math
 import os
-import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -19,7 +18,6 @@ from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.core.pipeline.transport import AioHttpTransport, AsyncHttpResponse, AsyncHttpTransport, HttpRequest
 from azure.storage.blob import (
-    BlobBlock,
     BlobProperties,
     BlobSasPermissions,
     ContentSettings,
@@ -33,7 +31,7 @@ from azure.storage.blob.aio import BlobClient, BlobPrefix, BlobServiceClient, Co
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
 from cloud.common.bulk import map_bounded
-from cloud.common.chunks import STREAM_BODY_FROM, rechunk, stream_views
+from cloud.common.chunks import rechunk
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
     APIError,
@@ -48,11 +46,10 @@ from cloud.common.exceptions import (
 )
 from cloud.common.files import (
     DEFAULT_CONTENT_TYPE,
-    AtomicDestination,
     guess_content_type,
     read_small_file,
 )
-from cloud.common.integrity import OrderedDigest, md5_of
+from cloud.common.integrity import md5_of
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
@@ -60,8 +57,6 @@ from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.redaction import redact, redact_url
 from cloud.common.retry import RetryPolicy
 from cloud.common.transfer_engine import (
-    SegmentProgress,
-    WholeObjectMismatch,
     download_in_ranges,
     repeat_on_mismatch,
     upload_blocks,
@@ -78,6 +73,7 @@ from cloud.common.validation import (
     slice_bounds,
 )
 
+from .blocks import BlockUpload
 from .config import (
     account_name_from_url,
     check_account_key,
@@ -87,6 +83,7 @@ from .config import (
     settings_from_environment,
 )
 from .errors import error_code_of, from_status, translate
+from .ranges import RangedRead, md5_mismatch
 
 __all__ = ["AzureBlobClient", "AzureCredential"]
 
@@ -689,8 +686,8 @@ class AzureBlobClient(StorageClient):
         memory; ``release`` gets each block's data back once it is staged (or failed)."""
         blob = await self._open_blob(operation, bucket, name, timeout)
 
-        async def begin() -> _BlockUpload[X, B]:
-            return _BlockUpload(self, operation, blob, load, release, content_type, metadata, progress)
+        async def begin() -> BlockUpload[X, B]:
+            return BlockUpload(self, operation, blob, load, release, content_type, metadata, progress)
 
         return await upload_in_parts(
             items,
@@ -885,7 +882,7 @@ class AzureBlobClient(StorageClient):
 
                 await _run_parallel(range(offset + got, stop, step), fill, self.max_concurrency, self._fail_in(op))
                 if expected is not None and await md5_of(buffer) != expected:
-                    raise self._fail(_md5_mismatch(bucket, object_name), op)
+                    raise self._fail(md5_mismatch(bucket, object_name), op)
                 return bytes(buffer)
 
             data = await repeat_on_mismatch(self._runner, op, assemble)
@@ -932,7 +929,7 @@ class AzureBlobClient(StorageClient):
             for i in range(0, len(chunk.data), chunk_size):
                 yield chunk.data[i : i + chunk_size]
         if expected is not None and offset == total and digest.digest() != expected:
-            raise self._fail(_md5_mismatch(bucket, object_name), op)
+            raise self._fail(md5_mismatch(bucket, object_name), op)
 
     async def download_file(
         self,
@@ -956,7 +953,7 @@ class AzureBlobClient(StorageClient):
         blob = await self._open_blob("download_file", bucket, object_name, timeout)
         await download_in_ranges(
             local_path,
-            lambda: _RangedRead(self, blob, bucket, object_name),
+            lambda: RangedRead(self, blob, bucket, object_name),
             concurrency=self.max_concurrency,
             progress=progress,
             runner=self._runner,
@@ -1286,7 +1283,7 @@ class AzureBlobClient(StorageClient):
                     self.stats.add_received(len(chunk))
                     yield chunk
                 if digest is not None and digest.digest() != expected:
-                    raise self._fail(_md5_mismatch(bucket, object_name), "open")
+                    raise self._fail(md5_mismatch(bucket, object_name), "open")
                 finished = True
             finally:
                 if not finished:  # cancelled, broken or abandoned: the connection goes now
@@ -1314,146 +1311,6 @@ class _OneRetryLayerTransport(AioHttpTransport):  # type: ignore[misc]
             self.session._retry_connection = False
 
 
-class _RangedRead:
-    """One attempt at downloading a blob in ranges (the transfer engine's primitives):
-    ranges pinned to the first answer's ETag, hashed in order into the blob's Content-MD5
-    when it has one, otherwise each of at most 4 MiB checked against its own MD5."""
-
-    def __init__(self, client: AzureBlobClient, blob: BlobClient, bucket: str, name: str) -> None:
-        self.client = client
-        self.blob = blob
-        self.bucket = bucket
-        self.name = name
-        self.range_size = client.block_size
-        self.etag: str | None = None
-        self.expected: bytes | None = None
-        self.digest: OrderedDigest[Any] | None = None
-
-    async def first(self) -> tuple[bytes, int]:
-        """The first range (checked against the Content-MD5 when it is the whole blob)."""
-        first, self.range_size = await self.client._first_range(
-            "download_file", self.blob, 0, self.client.block_size, etag=None, timeout=None, whole=True
-        )
-        self.etag, self.expected = first.etag, first.md5
-        if self.expected is not None:
-            self.digest = OrderedDigest(hashlib.md5(usedforsecurity=False))
-            await self.digest.add(0, first.data)
-        return first.data, max(first.total, 0)
-
-    async def fetch(self, dest: AtomicDestination, offset: int, length: int, progress: SegmentProgress) -> None:
-        """One range, written at its offset and hashed in its turn."""
-        chunk = await self.client._fetch(
-            "download_file",
-            self.blob,
-            offset,
-            length,
-            etag=self.etag,
-            timeout=None,
-            validate=self.expected is None,
-        )
-        data = chunk.data
-        del chunk
-        if len(data) != length:
-            raise TransportError(f"short read: got {len(data)} of {length} bytes")
-        await dest.write_at(data, offset)
-        if self.digest is not None:
-            await self.digest.add(offset, data)
-        progress.advance(length)
-
-    async def finish(self, dest: AtomicDestination, total: int) -> None:
-        """The ranges against the blob's Content-MD5 (when it has one)."""
-        if self.digest is not None and self.digest.sink.digest() != self.expected:
-            raise self.client._fail(_md5_mismatch(self.bucket, self.name), "download_file")
-
-
-class _BlockUpload(Generic[X, B]):
-    """One upload in blocks, as the transfer engine drives it: Put Block per part, Put
-    Block List to commit."""
-
-    def __init__(
-        self,
-        client: AzureBlobClient,
-        operation: str,
-        blob: BlobClient,
-        load: Callable[[X], Awaitable[tuple[B, bytes]]],
-        release: Callable[[B], None] | None,
-        content_type: str,
-        metadata: dict[str, str],
-        progress: ProgressCallback | None,
-    ) -> None:
-        self.client = client
-        self.operation = operation
-        self.blob = blob
-        self.load: Callable[[X], Awaitable[tuple[B, bytes]]] = load
-        self.release: Callable[[B], None] | None = release
-        self.content_type = content_type
-        self.metadata = metadata
-        self.progress = progress
-        self.prefix = uuid.uuid4().hex
-        self.whole = OrderedDigest(hashlib.md5(usedforsecurity=False))
-        self.staged = False
-
-    async def send_part(self, number: int, item: X) -> str:
-        """Load the block, hash it into the whole blob's MD5 in order, stage it with its
-        own MD5 (checked by the service); the block's buffer is released afterwards."""
-        index = number - 1
-        data, md5 = await self.load(item)
-        try:
-            await self.whole.add(index, data, end=number)
-            block_id = f"{self.prefix}-{index:06d}"
-            size = len(data)
-
-            async def send() -> None:
-                # The aio pipeline streams an async iterable body, though the hints list
-                # only sync ones.
-                body: Any = stream_views(data) if size >= STREAM_BODY_FROM else bytes(data)
-                self.staged = True
-                await self.blob.stage_block(block_id, body, length=size, transactional_content_md5=md5)
-
-            await self.client._call(self.operation, send, timeout=None)
-        finally:
-            if self.release is not None:
-                self.release(data)
-        self.client.stats.add_sent(size)
-        if self.progress is not None:
-            self.progress(size)
-        return block_id
-
-    async def commit(self, block_ids: list[str]) -> dict[str, Any]:
-        """Put Block List with the whole blob's MD5 as its Content-MD5."""
-        settings = ContentSettings(content_type=self.content_type, content_md5=bytearray(self.whole.sink.digest()))
-
-        async def commit() -> dict[str, Any]:
-            return await self.blob.commit_block_list(
-                [BlobBlock(block_id) for block_id in block_ids], content_settings=settings, metadata=self.metadata
-            )
-
-        return await self.client._call(self.operation, commit, timeout=None)
-
-    async def abort(self) -> None:
-        """Discard the staged blocks where the API allows: a blob that does not exist yet is
-        committed empty (which drops every uncommitted block) and deleted.  An existing
-        blob is left as it is (re-committing it would change it); the service drops its
-        uncommitted blocks after a week."""
-        if not self.staged:
-            return
-        try:
-            try:
-                await self.blob.get_blob_properties()
-                return
-            except ResourceNotFoundError:
-                pass
-            await self.blob.commit_block_list([])
-            await self.blob.delete_blob()
-        except Exception as exc:
-            self.client._runner.logger.warning(
-                "could not discard the uncommitted blocks of %r: %s",
-                self.blob.blob_name,
-                type(exc).__name__,
-                extra={"provider": "azure", "operation": self.operation},
-            )
-
-
 def _close_response(stream: Any) -> None:
     """Close the aiohttp response under an azure-core stream (best effort)."""
     internal = getattr(getattr(stream, "response", None), "internal_response", None)
@@ -1469,12 +1326,6 @@ def _total_size(props: BlobProperties, offset: int, got: int) -> int:
         if tail.isdigit():
             return int(tail)
     return offset + got
-
-
-def _md5_mismatch(bucket: str, name: str) -> IntegrityError:
-    return WholeObjectMismatch(
-        f"the content read from {bucket}/{name} does not match its Content-MD5 (corrupted in transit?)"
-    )
 
 
 def _env_proxy_applies(account_url: str) -> bool:
