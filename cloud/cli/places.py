@@ -32,6 +32,7 @@ __all__ = [
     "UsageError",
     "has_objects",
     "local_bucket",
+    "missing_bucket",
     "missing_local",
     "one_object",
     "parse_target",
@@ -225,11 +226,32 @@ def missing_local(target: Target) -> NotFoundError:
     return NotFoundError(f"no such file or folder: {target.path}", code="NotFound", provider="local")
 
 
-async def has_objects(client: StorageClient, bucket: str, prefix: str) -> bool:
-    """Whether anything is listed under ``prefix`` (a missing bucket raises)."""
-    async for _ in client.iter_objects(bucket, prefix, page_size=1):
-        return True
+async def has_objects(client: StorageClient, bucket: str, prefix: str, *, doing: str = "") -> bool:
+    """Whether anything is listed under ``prefix``.  A missing bucket raises
+    :class:`NotFoundError`; with ``doing`` (``"copy from s3://b/x"``) its message names what
+    the command was doing rather than the listing call that found out."""
+    try:
+        async for _ in client.iter_objects(bucket, prefix, page_size=1):
+            return True
+    except NotFoundError as exc:
+        if not doing:
+            raise
+        raise missing_bucket(exc, doing, bucket) from exc
     return False
+
+
+def missing_bucket(exc: NotFoundError, doing: str, bucket: str) -> NotFoundError:
+    """The error of a missing bucket, worded as the command's failure: ``[aws.copy] cannot
+    copy to s3://b/x: the bucket 'b' does not exist``."""
+    verb, _, rest = doing.partition(" ")
+    hint = " (create it with cloud mb)" if rest.startswith("to ") else ""
+    return NotFoundError(
+        f"cannot {doing}: the bucket {bucket!r} does not exist{hint}",
+        code=exc.code or "NoSuchBucket",
+        provider=exc.provider,
+        operation=verb,
+        status_code=exc.status_code,
+    )
 
 
 async def one_object(clients: Clients, target: Target) -> tuple[StorageClient, str, str]:
@@ -270,12 +292,16 @@ async def source_place(clients: Clients, target: Target, *, recursive: bool) -> 
     if not key or key.endswith("/"):
         if not recursive:
             raise UsageError(f"{target.text} is a bucket or folder: use -r to copy it")
+        await has_objects(client, target.bucket, key, doing=f"copy from {target.text}")
         return Remote(client, target.bucket, key), None
-    if recursive and await has_objects(client, target.bucket, key + "/"):
+    doing = f"copy from {target.text}"
+    if recursive and await has_objects(client, target.bucket, key + "/", doing=doing):
         return Remote(client, target.bucket, key), None
     meta = await stat_or_none(client, target.bucket, key)
     if meta is not None:
         return Remote(client, target.bucket), meta
-    if not recursive and await has_objects(client, target.bucket, key + "/"):
+    if not recursive and await has_objects(client, target.bucket, key + "/", doing=doing):
         raise UsageError(f"{target.text} is a folder: use -r to copy it")
-    raise NotFoundError(f"no object or folder at {target.text}", code="NoSuchKey", provider=target.scheme)
+    raise NotFoundError(
+        f"no object or folder at {target.text}", code="NoSuchKey", provider=registry.for_scheme(target.scheme).name
+    )

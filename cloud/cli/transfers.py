@@ -20,7 +20,17 @@ from cloud.transfer import (
 )
 
 from .output import Output, TransferDisplay, human_size, shown
-from .places import Clients, Target, UsageError, has_objects, local_bucket, missing_local, parse_target, source_place
+from .places import (
+    Clients,
+    Target,
+    UsageError,
+    has_objects,
+    local_bucket,
+    missing_bucket,
+    missing_local,
+    parse_target,
+    source_place,
+)
 from .runner import Context, command, describe_error
 
 __all__ = ["cp", "sync"]
@@ -56,18 +66,12 @@ def _dest_folder(clients: Clients, target: Target) -> Place:
 async def _check_dest_bucket(dest: Place, verb: str, target: Target) -> None:
     """A missing destination bucket fails once, before any file, naming the command's
     operation (not the listing call used to find out)."""
-    if not isinstance(dest, Remote):
-        return
-    try:
-        await has_objects(dest.client, dest.bucket, dest.prefix)
-    except NotFoundError as exc:
-        raise NotFoundError(
-            f"cannot {verb} to {target.text}: the bucket {dest.bucket!r} does not exist (create it with cloud mb)",
-            code=exc.code or "NoSuchBucket",
-            provider=exc.provider,
-            operation=verb,
-            status_code=exc.status_code,
-        ) from exc
+    if isinstance(dest, Remote):
+        await has_objects(dest.client, dest.bucket, dest.prefix, doing=f"{verb} to {target.text}")
+
+
+_WRITES = frozenset({"upload_file", "upload_stream", "put_bytes", "copy_object"})
+"""Operations whose 404 means the destination bucket is missing (the source was found)."""
 
 
 def _prepare_local(dest: Place) -> None:
@@ -123,7 +127,10 @@ async def _copy_items(
             on_item_done=done,
         )
     if len(items) == 1 and not results[0].ok and results[0].error is not None and single:
-        raise results[0].error  # one object: its error is the command's error
+        error = results[0].error  # one object: its error is the command's error
+        if isinstance(error, NotFoundError) and isinstance(dest, Remote) and error.operation in _WRITES:
+            raise missing_bucket(error, f"{verb} to {shown(results[0].destination)}", dest.bucket) from error
+        raise error
     for result in results:
         if not result.ok:
             assert result.error is not None
@@ -219,7 +226,7 @@ async def _source_folder(clients: Clients, target: Target) -> Remote:
         return Remote(clients.local(root), bucket, key)
     client = clients.for_target(target)
     # Fails early with NotFoundError when the bucket does not exist.
-    await has_objects(client, target.bucket, target.key)
+    await has_objects(client, target.bucket, target.key, doing=f"sync from {target.text}")
     return Remote(client, target.bucket, target.key)
 
 
