@@ -31,6 +31,7 @@ from cloud.common.exceptions import (
     PermissionDeniedError,
 )
 from cloud.common.files import guess_content_type, read_small_file
+from cloud.common.http_ranges import range_header
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
@@ -628,7 +629,7 @@ class S3Client(StorageClient):
             offset, length = slice_bounds(start, end, size)
             if length == 0:
                 return b""
-            byte_range = f"bytes={offset}-{offset + length - 1}"
+            byte_range = range_header(offset, length)
         elif start is not None and start < 0:
             byte_range = f"bytes={start}"  # suffix range: the last -start bytes
         else:
@@ -636,7 +637,7 @@ class S3Client(StorageClient):
             if end is not None and end <= offset:
                 await self.stat(bucket, object_name, timeout=timeout)  # still NotFoundError if missing
                 return b""
-            byte_range = f"bytes={offset}-{end - 1}" if end is not None else (f"bytes={offset}-" if offset else None)
+            byte_range = range_header(offset, None if end is None else end - offset)
         client = await self._get_client("get_bytes")
         params = self._get_params(bucket, object_name, byte_range)
 
@@ -946,10 +947,7 @@ class S3Client(StorageClient):
         """The primitive of :meth:`open`: one GET (ranged unless the whole object is read,
         pinned to the ETag ``version``) whose headers describe the object; its body comes in
         chunks of up to 1 MiB, checked like :meth:`open_read` when it is the whole object."""
-        if length is not None:
-            byte_range: str | None = f"bytes={offset}-{offset + length - 1}"
-        else:
-            byte_range = f"bytes={offset}-" if offset else None
+        byte_range = range_header(offset, length)
         params = self._get_params(bucket, object_name, byte_range)
         if version is not None:
             params["IfMatch"] = f'"{version}"'

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cloud.common.exceptions import BadRequestError, IntegrityError, TransportError
 from cloud.common.files import AtomicDestination
+from cloud.common.http_ranges import range_header, total_from_content_range
 from cloud.common.integrity import MultipartETag
 from cloud.common.models import plain_etag
 from cloud.common.transfer_engine import SegmentProgress, WholeObjectMismatch
@@ -38,11 +39,9 @@ class RangeResult(NamedTuple):
 
 def total_size(response: Mapping[str, Any]) -> int | None:
     """The object's size from a GET's ``Content-Range`` (else its ``Content-Length``)."""
-    content_range = response.get("ContentRange")
-    if isinstance(content_range, str) and "/" in content_range:
-        total = content_range.rsplit("/", 1)[1]
-        if total.isdigit():
-            return int(total)
+    total = total_from_content_range(response.get("ContentRange"))
+    if total is not None:
+        return total
     length = response.get("ContentLength")
     return length if isinstance(length, int) else None
 
@@ -65,7 +64,7 @@ async def get_range(
     size, its ETag, the bytes received and their MD5.  A first answer that holds the whole
     object is checked against its checksum or MD5 ETag.  One attempt: the runner retries it
     whole (a retry restarts the range and its MD5)."""
-    params = s3._get_params(bucket, key, f"bytes={offset}-{offset + length - 1}" if length is not None else None)
+    params = s3._get_params(bucket, key, range_header(offset, length))
     if etag is not None:
         params["IfMatch"] = f'"{etag}"'
     response = await raw.get_object(**params)

@@ -49,6 +49,7 @@ from cloud.common.files import (
     guess_content_type,
     read_small_file,
 )
+from cloud.common.http_ranges import range_header, total_from_content_range
 from cloud.common.integrity import md5_of
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.objects import RangeStream
@@ -737,10 +738,7 @@ class AzureBlobClient(StorageClient):
             # body itself (3 tries, 1 s sleeps, invisible to our policy and stats) and then
             # hides the cause in a status-less HttpResponseError.
             conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=etag)} if etag else {}
-            if length is not None:
-                byte_range: str | None = f"bytes={offset}-{offset + length - 1}"
-            else:
-                byte_range = f"bytes={offset}-" if offset else None
+            byte_range = range_header(offset, length)
             try:
                 _, stream = await blob._client.blob.download(
                     range=byte_range, range_get_content_md5=validate or None, cls=deserialize_blob_stream, **conditions
@@ -1236,10 +1234,7 @@ class AzureBlobClient(StorageClient):
         ``version``), whose headers describe the blob; its body is streamed as it arrives,
         the whole blob checked against its Content-MD5 when it has one."""
         blob = await self._open_blob("open", bucket, object_name, timeout)
-        if length is not None:
-            byte_range: str | None = f"bytes={offset}-{offset + length - 1}"
-        else:
-            byte_range = f"bytes={offset}-" if offset else None
+        byte_range = range_header(offset, length)
         conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=version)} if version else {}
 
         async def get() -> Any:
@@ -1320,12 +1315,8 @@ def _close_response(stream: Any) -> None:
 
 
 def _total_size(props: BlobProperties, offset: int, got: int) -> int:
-    content_range = getattr(props, "content_range", None)
-    if content_range and "/" in content_range:
-        tail = content_range.rsplit("/", 1)[1].strip()
-        if tail.isdigit():
-            return int(tail)
-    return offset + got
+    total = total_from_content_range(getattr(props, "content_range", None))
+    return offset + got if total is None else total
 
 
 def _env_proxy_applies(account_url: str) -> bool:

@@ -43,6 +43,7 @@ from cloud.common.files import (
     read_small_file,
     write_file_atomically,
 )
+from cloud.common.http_ranges import range_header, total_from_content_range
 from cloud.common.models import ObjectMetadata
 from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
@@ -1358,10 +1359,7 @@ class GCSClient(StorageClient):
         (``x-goog-meta-*`` for user metadata); its body comes in blocks of up to 1 MiB, the
         whole object checked like :meth:`open_read` (CRC32C, else MD5)."""
         storage = await self._open()
-        if length is not None:
-            byte_range: str | None = f"bytes={offset}-{offset + length - 1}"
-        else:
-            byte_range = f"bytes={offset}-" if offset else None
+        byte_range = range_header(offset, length)
         params = {"alt": "media"}
         if version is not None:
             params["ifGenerationMatch"] = version
@@ -1378,10 +1376,7 @@ class GCSClient(StorageClient):
         response = await self._runner.call("open", attempt, timeout=timeout)
         headers = response.headers
         sent = response.content_length or 0
-        total = offset + sent
-        content_range = headers.get("Content-Range", "")
-        if "/" in content_range and content_range.rsplit("/", 1)[1].strip().isdigit():
-            total = int(content_range.rsplit("/", 1)[1])
+        total = total_from_content_range(headers.get("Content-Range")) or offset + sent
         expected = self._expected_hashes(response) if byte_range is None else {}
         received = Checksums.for_expected(expected)
         etag = headers.get("ETag") or _server_hashes(headers).get("md5")
