@@ -15,7 +15,7 @@ import pytest
 
 from .harness import ComputeHarness, ServerlessHarness
 
-BACKENDS = ["aws", "gcp"]
+BACKENDS = ["aws", "gcp", "azure"]
 
 _SHARED: dict[str, Any] = {}
 
@@ -47,6 +47,19 @@ def google_fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any,
     )
     try:
         yield fake, str(path)
+    finally:
+        assert not fake.server.rejections, fake.server.rejections
+        fake.server.stop()
+
+
+@pytest.fixture(scope="session")
+def azure_fake() -> Iterator[Any]:
+    """The Azure Resource Manager fake."""
+    from .fakes.azure import AzureFake
+
+    fake = AzureFake()
+    try:
+        yield fake
     finally:
         assert not fake.server.rejections, fake.server.rejections
         fake.server.stop()
