@@ -148,8 +148,10 @@ class Status:
 @dataclass(frozen=True)
 class Stall:
     """Send nothing for ``seconds``: before anything is forwarded (``response_bytes=None``;
-    the request is read first, then forwarded after the stall), or after the response
-    headers and ``response_bytes`` bytes of its body (the rest follows after the stall)."""
+    the request is read first, then forwarded after the stall, unless the client left), or
+    after the response headers and ``response_bytes`` bytes of its body (the rest follows
+    after the stall; the proxy reads the whole answer from upstream first, so the upstream
+    is never held during a stall)."""
 
     seconds: float
     response_bytes: int | None = None
@@ -462,9 +464,14 @@ class FaultProxy:
                 await _drain_response(up_reader, method, status, up_headers)
                 _reset(writer)
                 raise _Closed
-            return await self._relay(
-                rule, fault, method, status_line, status, up_headers, up_reader, writer, keep_alive
-            )
+            framing, length = _response_framing(method, status, up_headers)
+            answer: AsyncIterator[bytes] = _response_body(up_reader, framing, length)
+            if isinstance(fault, Stall):
+                # Take the whole answer first and let the upstream go: a single-threaded
+                # emulator (the GCS one) would otherwise serve nobody during the stall.
+                answer = _replay([piece async for piece in answer])
+                up_writer.close()
+            return await self._relay(rule, fault, status_line, up_headers, framing, length, answer, writer, keep_alive)
         finally:
             if not up_writer.is_closing():
                 up_writer.close()
@@ -473,16 +480,15 @@ class FaultProxy:
         self,
         rule: Rule | None,
         fault: Fault | None,
-        method: str,
         status_line: str,
-        status: int,
         up_headers: list[tuple[str, str]],
-        up_reader: asyncio.StreamReader,
+        framing: str,
+        length: int | None,
+        body: AsyncIterator[bytes],
         writer: asyncio.StreamWriter,
         keep_alive: bool,
     ) -> bool:
         """Send the upstream response to the client, applying ``fault``."""
-        framing, length = _response_framing(method, status, up_headers)
         out = [status_line]
         for key, value in up_headers:
             lower = key.lower()
@@ -507,7 +513,7 @@ class FaultProxy:
         stall_at = fault.response_bytes if isinstance(fault, Stall) else None
         sent = 0
         if framing != "none":
-            async for piece in _response_body(up_reader, framing, length):
+            async for piece in body:
                 if isinstance(fault, FlipResponse) and sent <= fault.offset < sent + len(piece):
                     self._landed(rule)
                     flipped = bytearray(piece)
@@ -737,6 +743,11 @@ async def _drain_response(
     if framing != "none":
         async for _ in _response_body(reader, framing, length):
             pass
+
+
+async def _replay(pieces: list[bytes]) -> AsyncIterator[bytes]:
+    for piece in pieces:
+        yield piece
 
 
 def _write_body(writer: asyncio.StreamWriter, piece: bytes, framing: str) -> None:

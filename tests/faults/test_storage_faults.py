@@ -40,6 +40,10 @@ MID_RESPONSE = {"small": 100_000, "large": 700_000}
 smallest is a 1 MiB window of Azure's ``open_read``)."""
 
 
+STALL_BOUND = 4.5
+"""A one-off 6 s stall under ``timeout=2`` ends (a timeout, or a retry that succeeds)
+well before the stall would have."""
+
 REDUCED = [("get_bytes", "small"), ("download_file", "large"), ("open_read", "large")]
 """The op/size pairs of the faults that behave alike across them (each op once, and both
 the single-request and the ranged/streamed paths)."""
@@ -261,25 +265,34 @@ async def test_download_persistent_mid_body_reset(
 async def test_download_stall_before_response(backend: Backend, op: str, size: str, tmp_path: Path) -> None:
     """A one-off stall longer than ``timeout=2``: a retry that succeeds, or a timeout."""
     data, name = await seeded(backend, size)
-    backend.proxy.add(Stall(4), **backend.download_request(name))
+    backend.proxy.add(Stall(6), **backend.download_request(name))
+    started = time.monotonic()
     error = await download_outcome(backend, op, name, data, tmp_path, timeout=2)
+    elapsed = time.monotonic() - started
     assert error is None or isinstance(error, RequestTimeoutError), f"expected a timeout, got {error!r}"
+    assert elapsed < STALL_BOUND, f"a 6 s stall under timeout=2 took {elapsed:.1f}s"
 
 
 @pytest.mark.parametrize("op", DOWNLOADS)
 async def test_download_stall_mid_body(backend: Backend, op: str, tmp_path: Path) -> None:
     data, name = await seeded(backend, "large")
-    backend.proxy.add(Stall(4, response_bytes=MID_RESPONSE["large"]), **backend.download_request(name))
+    backend.proxy.add(Stall(6, response_bytes=MID_RESPONSE["large"]), **backend.download_request(name))
+    started = time.monotonic()
     error = await download_outcome(backend, op, name, data, tmp_path, timeout=2)
+    elapsed = time.monotonic() - started
     assert error is None or isinstance(error, RequestTimeoutError), f"expected a timeout, got {error!r}"
+    assert elapsed < STALL_BOUND, f"a 6 s stall under timeout=2 took {elapsed:.1f}s"
 
 
 @pytest.mark.parametrize("op", ["put_bytes", "upload_file"])
 async def test_upload_stall(backend: Backend, op: str, tmp_path: Path) -> None:
     data, name = payload(LARGE), new_name()
-    backend.proxy.add(Stall(4), **backend.upload_request(name, op, True))
+    backend.proxy.add(Stall(6), **backend.upload_request(name, op, True))
+    started = time.monotonic()
     error = await upload_outcome(backend, op, name, data, tmp_path, timeout=2)
+    elapsed = time.monotonic() - started
     assert error is None or isinstance(error, RequestTimeoutError), f"expected a timeout, got {error!r}"
+    assert elapsed < STALL_BOUND, f"a 6 s stall under timeout=2 took {elapsed:.1f}s"
 
 
 @pytest.mark.parametrize("op", ["get_bytes", "put_bytes"])
