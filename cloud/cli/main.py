@@ -223,9 +223,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read Coda docs: whoami, docs, tables, rows, export.  The API token comes from CODA_API_TOKEN.",
     )
     _coda_commands(coda)
-    from .compute import add_commands as _compute_commands  # argparse only
-
-    _compute_commands(commands, _Parser)
     return parser
 
 
@@ -290,7 +287,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     handler: str | None = getattr(args, "handler", None)
     if handler is None:
-        sub: argparse.ArgumentParser = getattr(args, "group_parser", None) or getattr(args, "coda_parser", parser)
+        sub: argparse.ArgumentParser = getattr(args, "coda_parser", parser)
         sub.print_help(sys.stderr)
         return 2
     if handler == "cloud.cli.storage:ls":
