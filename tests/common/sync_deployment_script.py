@@ -100,17 +100,6 @@ def run_threads(count: int, target: Callable[[int], None]) -> list[str]:
 
 
 def child() -> int:
-    # The parent's half-consumed iterators cannot go on here, and must not hang either.
-    try:
-        next(HELD[0])
-    except RuntimeError:
-        pass
-    else:
-        problem("a parent's iterator went on in the child")
-        return 1
-    for iterator in HELD:
-        iterator.close()
-
     def work(worker: int) -> None:
         first_call_in_child()
         hammer(worker, CALLS)
@@ -118,6 +107,16 @@ def child() -> int:
     failures = run_threads(THREADS, work)
     for failure in failures[:10]:
         problem(failure)
+    # The parent's half-consumed iterators cannot go on here, and must not hang either.
+    try:
+        next(HELD[0])
+    except RuntimeError:
+        pass
+    else:
+        failures.append("a parent's iterator went on in the child")
+        problem(failures[-1])
+    for iterator in HELD:
+        iterator.close()
     return 1 if failures else 0
 
 
