@@ -25,7 +25,8 @@ DEFAULT_TRANSFER_CONCURRENCY = 8  # cloud.transfer.DEFAULT_TRANSFER_CONCURRENCY 
 
 _DESCRIPTION = (
     "One command for S3 (s3://), Google Cloud Storage (gs://), Azure Blob (az://), local folders "
-    "(paths or file://), memory:// and Coda (cloud coda ...).  Exit codes: 0 success, 1 failure "
+    "(paths or file://), memory://, Coda (cloud coda ...) and the instances and functions of AWS, GCP "
+    "and Azure (cloud compute ..., cloud functions ...).  Exit codes: 0 success, 1 failure "
     "(or partial failure), 2 usage error."
 )
 
@@ -223,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read Coda docs: whoami, docs, tables, rows, export.  The API token comes from CODA_API_TOKEN.",
     )
     _coda_commands(coda)
+    from .compute import add_commands as _compute_commands  # argparse only
+
+    _compute_commands(commands, _Parser)
     return parser
 
 
@@ -287,7 +291,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     handler: str | None = getattr(args, "handler", None)
     if handler is None:
-        sub: argparse.ArgumentParser = getattr(args, "coda_parser", parser)
+        sub: argparse.ArgumentParser = getattr(args, "group_parser", None) or getattr(args, "coda_parser", None) or parser
         sub.print_help(sys.stderr)
         return 2
     if handler == "cloud.cli.storage:ls":
