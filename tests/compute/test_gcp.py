@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
 from cloud.common.enums import ResourceState
-from cloud.common.exceptions import AuthenticationError, ConfigurationError, NotFoundError, PermissionDeniedError
+from cloud.common.exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RequestTimeoutError,
+)
 from cloud.common.models import CloudCredentials
+from cloud.common.retry import RetryPolicy
 from cloud.gcp import CloudFunctionsClient, ComputeEngineClient
 
 from .fakes.gcp import PROJECT, TOKEN, GoogleFake
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+FAST_RETRY = RetryPolicy(max_attempts=4, sleep=_no_sleep)
 
 
 @pytest.fixture
@@ -91,3 +106,28 @@ def test_bad_construction_is_configuration_error() -> None:
             ComputeEngineClient(**kwargs)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError):
         CloudFunctionsClient(location="../x")
+
+
+async def test_one_retry_policy_and_one_deadline(google_fake: tuple[GoogleFake, str]) -> None:
+    fake, key_file = google_fake
+    fake.add_instance("europe-west1-b", "retried", {})
+    async with ComputeEngineClient(
+        project=PROJECT, api_root=fake.server.url, service_account_file=key_file, retry=FAST_RETRY
+    ) as gce:
+        fake.faults[:] = [503, 429]
+        assert (await gce.get_instance("europe-west1-b/retried")).name == "retried"
+        assert (
+            gce.stats.retries == 2 and gce.stats.errors["ServerError"] == 1 and gce.stats.errors["RateLimitError"] == 1
+        )
+        fake.delay = 0.3
+        try:
+            started = anyio.current_time()
+            with pytest.raises(RequestTimeoutError):
+                await gce.get_instance("europe-west1-b/retried", timeout=0.1)
+            assert anyio.current_time() - started < 0.3
+        finally:
+            fake.delay = 0.0
+        fake.faults[:] = [403]
+        with pytest.raises(PermissionDeniedError):  # not retryable: one attempt
+            await gce.start_instance("europe-west1-b/retried")
+        assert gce.stats.retries == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import itertools
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -71,6 +72,8 @@ class GoogleFake:
         self.fail_next: set[str] = set()
         self.received: dict[str, list[bytes]] = {}
         self.ids = itertools.count(1000)
+        self.faults: list[int] = []  # statuses to answer API requests with, once each, first
+        self.delay = 0.0  # seconds every API answer waits
         self.server = FakeServer(self.handle)
 
     # -- arranging --------------------------------------------------------------------------
@@ -128,6 +131,12 @@ class GoogleFake:
             return self._function_endpoint(request)
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             return self._error(401, "Request is missing required authentication credential.", compute=True)
+        if self.delay:
+            time.sleep(self.delay)
+        with self.lock:
+            fault = self.faults.pop(0) if self.faults else None
+        if fault is not None:
+            return self._error(fault, "injected fault", compute=request.raw_path.startswith("/compute/"))
         if request.raw_path.startswith("/compute/v1/"):
             method, params, body = self.compute.match(request)
             return self._compute(method, params)
