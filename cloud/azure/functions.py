@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import httpx
+from azure.core.credentials_async import AsyncTokenCredential
 
 from cloud.common.base import ServerlessClient, encode_payload
 from cloud.common.enums import CloudProvider, ResourceState, ResourceType
@@ -56,7 +57,7 @@ class AzureFunctionsClient(ARMClient, ServerlessClient):
         subscription_id: str | None = None,
         resource_group: str | None = None,
         function_app: str | None = None,
-        credential: Any = None,
+        credential: AsyncTokenCredential | None = None,
         base_url: str | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,

@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from azure.core.credentials_async import AsyncTokenCredential
+
 from cloud.common.base import ComputeClient
 from cloud.common.enums import CloudProvider, ResourceState, ResourceType
 from cloud.common.exceptions import ConfigurationError
@@ -58,7 +60,7 @@ class AzureVMClient(ARMClient, ComputeClient):
         *,
         subscription_id: str | None = None,
         resource_group: str | None = None,
-        credential: Any = None,
+        credential: AsyncTokenCredential | None = None,
         base_url: str | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
