@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import anyio
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobBlock, ContentSettings
 from azure.storage.blob.aio import BlobClient
@@ -103,8 +104,18 @@ class BlockUpload(Generic[X, B]):
                 return
             except ResourceNotFoundError:
                 pass
-            await self.blob.commit_block_list([])
-            await self.blob.delete_blob()
+            # A Put Block whose request was cancelled by the failure may still land after a
+            # discard: look again, a few times, until no uncommitted block is left.
+            for attempt in range(1, 5):
+                await self.blob.commit_block_list([])
+                await self.blob.delete_blob()
+                await anyio.sleep(0.1 * attempt)
+                try:
+                    _, uncommitted = await self.blob.get_block_list("uncommitted")
+                except ResourceNotFoundError:
+                    return
+                if not uncommitted:
+                    return
         except Exception as exc:
             self.client._runner.logger.warning(
                 "could not discard the uncommitted blocks of %r: %s",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
+import aiohttp
 import anyio
 import anyio.to_thread
 from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
@@ -752,12 +753,11 @@ class AzureBlobClient(StorageClient):
                 _, stream = await blob._client.blob.download(cls=deserialize_blob_stream, **conditions)
             finished = False
             try:
-                parts = [part async for part in stream]
+                data = await _read_body(stream)
                 finished = True
             finally:
                 if not finished:  # cancelled or broken: give the connection back now
                     _close_response(stream)
-            data = parts[0] if len(parts) == 1 else b"".join(parts)
             headers = stream.response.headers
             expected = headers.get("Content-Length")
             if expected is not None and expected.isdigit() and int(expected) != len(data):
@@ -1266,13 +1266,10 @@ class AzureBlobClient(StorageClient):
             finished = False
             try:
                 while True:
-                    try:
-                        with self._runner.errors("open"), anyio.fail_after(limit):
-                            chunk: bytes = await stream.__anext__()
-                    except StopAsyncIteration:
-                        break
+                    with self._runner.errors("open"), anyio.fail_after(limit):
+                        chunk = await _read_some(stream)
                     if not chunk:
-                        continue
+                        break
                     if digest is not None:
                         digest.update(chunk)
                     self.stats.add_received(len(chunk))
@@ -1304,6 +1301,26 @@ class _OneRetryLayerTransport(AioHttpTransport):  # type: ignore[misc]
         await super().open()
         if self.session is not None:
             self.session._retry_connection = False
+
+
+async def _read_body(stream: Any) -> bytes:
+    """The whole body under an azure-core stream, read from aiohttp itself: azure-core's own
+    generator logs "Incomplete download." to the user's stderr when a body breaks off."""
+    try:
+        body: bytes = await stream.response.internal_response.read()
+    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
+        raise TransportError(f"the response body broke off ({type(exc).__name__})") from exc
+    return body
+
+
+async def _read_some(stream: Any) -> bytes:
+    """The next piece of the body under an azure-core stream (``b""`` at its end), read from
+    aiohttp itself, as :func:`_read_body`."""
+    try:
+        piece: bytes = await stream.response.internal_response.content.readany()
+    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
+        raise TransportError(f"the response body broke off ({type(exc).__name__})") from exc
+    return piece
 
 
 def _close_response(stream: Any) -> None:

@@ -228,7 +228,8 @@ def translate(exc: BaseException, operation: str) -> CloudError | None:
     status = getattr(exc, "status_code", None)
     if isinstance(exc, HttpResponseError) and isinstance(status, int) and status >= 300:
         code = error_code_of(exc)
-        if code in _CORRUPTED_ON_THE_WAY:
+        if code in _CORRUPTED_ON_THE_WAY or (code == "InvalidOperation" and "md5" in str(exc).lower()):
+            # (Azurite answers a Content-MD5 mismatch with InvalidOperation "...contentMD5...")
             # The service refused a body whose MD5/CRC64 differs from the one we sent with it.
             return IntegrityError(
                 f"{operation}: the service received other bytes than were sent ({code}); nothing was stored"
