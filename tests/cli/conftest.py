@@ -172,9 +172,7 @@ def emulator_env(request: pytest.FixtureRequest, names: list[str]) -> dict[str, 
     return env
 
 
-@pytest.fixture(params=CLI_BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> CliBackend:
-    """One storage backend (local folders, or an emulator)."""
+def _make_backend(request: pytest.FixtureRequest, tmp_path: Path) -> CliBackend:
     name: str = request.param
     if name == "local":
         root = tmp_path / "store"
@@ -182,6 +180,18 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> CliBackend:
         return CliBackend("local", "file", local_root=root)
     scheme = {"s3": "s3", "gcs": "gs", "azure": "az"}[name]
     return CliBackend(name, scheme, emulator_env(request, [name]))
+
+
+@pytest.fixture(params=CLI_BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> CliBackend:
+    """One storage backend (local folders, or an emulator)."""
+    return _make_backend(request, tmp_path)
+
+
+@pytest.fixture(params=[b for b in CLI_BACKENDS if b != "local"])
+def cloud_backend(request: pytest.FixtureRequest, tmp_path: Path) -> CliBackend:
+    """One cloud storage backend (an emulator): for what only cloud schemes have."""
+    return _make_backend(request, tmp_path)
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ def _bucket_name(backend: CliBackend, bucket: str) -> str:
     return Path(bucket).name if backend.local_root is not None else bucket.split("://", 1)[1]
 
 
-def test_ls_scheme_lists_buckets(backend: CliBackend) -> None:
-    if backend.local_root is not None:
-        pytest.skip("a local folder lists its files; buckets are listed for cloud schemes")
+def test_ls_scheme_lists_buckets(cloud_backend: CliBackend) -> None:
+    backend = cloud_backend  # a local folder lists its files; buckets are listed for cloud schemes
     first, second = backend.new_bucket(), backend.new_bucket()
     for bucket in (first, second):
         assert backend.run("mb", bucket, "-q").code == 0
@@ -120,9 +119,8 @@ def test_summary_time_covers_the_whole_command(sample: Path, tmp_path: Path, mon
     assert plain.stdout.rstrip().endswith("deleted in 0.6s") or " in 0.7s" in plain.stdout or " in 0.8s" in plain.stdout
 
 
-def test_missing_destination_bucket_names_the_command(backend: CliBackend, sample: Path) -> None:
-    if backend.local_root is not None:
-        pytest.skip("a local destination folder is created")
+def test_missing_destination_bucket_names_the_command(cloud_backend: CliBackend, sample: Path) -> None:
+    backend = cloud_backend  # a local destination folder is created instead
     missing = f"{backend.scheme}://cli-missing-bucket-zz9"
     for args, verb in (
         (("cp", "-r", sample, f"{missing}/a"), "copy"),
