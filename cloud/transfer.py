@@ -419,18 +419,37 @@ async def copy_tree(
     on_item_done: ItemDoneCallback | None = None,
     timeout: float | None = None,
     filter: NameFilter | None = None,
+    dask: object = None,
 ) -> list[TransferResult]:
     """Copy every object under ``source`` to the same relative name under ``dest``.
 
     The source is listed lazily while copies run; see :func:`transfer` for the callbacks
     and results.  A destination :class:`LocalDir` is created if needed.  With ``filter``
-    (e.g. :func:`glob_filter`) only the relative names it accepts are copied.
+    (e.g. :func:`glob_filter`) only the relative names it accepts are copied.  With
+    ``dask`` (a scheduler address, a ``distributed.Client`` or a cluster), batches of
+    names go to the Dask workers, each copying with its own clients, and objects that
+    already match at the destination are skipped (see :mod:`cloud.fsspec.dask`; the
+    per-item callbacks other than ``on_result`` are not called then).
     """
 
     async def items() -> AsyncIterator[TransferItem]:
         async for meta in iter_tree(source):
             if _storable(meta.name, dest) and (filter is None or filter(meta.name)):
                 yield TransferItem.from_metadata(meta, meta.name)
+
+    if dask is not None:
+        from cloud.fsspec.dask import copy_on_dask
+
+        return await copy_on_dask(
+            source,
+            dest,
+            items(),
+            dask,
+            concurrency=concurrency,
+            progress=progress,
+            on_result=on_result,
+            timeout=timeout,
+        )
 
     return await transfer(
         source,
@@ -612,28 +631,44 @@ async def sync_tree(
     on_item_done: ItemDoneCallback | None = None,
     timeout: float | None = None,
     filter: NameFilter | None = None,
+    dask: object = None,
 ) -> SyncResult:
     """Make ``dest`` match ``source``: copy what is missing or differs (see
     :func:`compare_objects`), and with ``delete`` remove what the source does not have.
 
     With ``dry_run`` nothing is copied or deleted (the plan is returned).  As ``rclone``
     does, deletions are skipped when a copy failed.  ``filter``: see :func:`plan_sync`.
+    With ``dask`` the copies run on a Dask cluster as in :func:`copy_tree`.
     """
     plan = await plan_sync(source, dest, delete=delete, checksum=checksum, filter=filter)
     if dry_run:
         return SyncResult(plan, [], [])
-    results = await transfer(
-        source,
-        dest,
-        plan.copy,
-        concurrency=concurrency,
-        progress=progress,
-        on_result=on_result,
-        on_item_start=on_item_start,
-        on_item_progress=on_item_progress,
-        on_item_done=on_item_done,
-        timeout=timeout,
-    )
+    if dask is not None:
+        from cloud.fsspec.dask import copy_on_dask
+
+        results = await copy_on_dask(
+            source,
+            dest,
+            plan.copy,
+            dask,
+            concurrency=concurrency,
+            progress=progress,
+            on_result=on_result,
+            timeout=timeout,
+        )
+    else:
+        results = await transfer(
+            source,
+            dest,
+            plan.copy,
+            concurrency=concurrency,
+            progress=progress,
+            on_result=on_result,
+            on_item_start=on_item_start,
+            on_item_progress=on_item_progress,
+            on_item_done=on_item_done,
+            timeout=timeout,
+        )
     deleted: list[str] = []
     error: BaseException | None = None
     if plan.delete:
