@@ -557,3 +557,28 @@ async def test_content_md5_over_ranges_landing_out_of_order(
     ranged = [r for r in transport.requests if request_kind_is_range(r)]
     # The blob's Content-MD5 is the one check: no range asks for its own MD5 as well.
     assert len(ranged) == 9 and all("x-ms-range-get-content-md5" not in r.headers for r in ranged)
+
+
+async def test_a_cancelled_read_closes_its_response_at_once(
+    monkeypatch: pytest.MonkeyPatch, connection_string: str, container: str
+) -> None:
+    import cloud.azure.client as azure_client
+
+    reading: list[Any] = []
+    started = anyio.Event()
+
+    async def stuck(stream: Any) -> bytes:  # the body never arrives: the caller gives up
+        reading.append(stream)
+        started.set()
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async with AzureBlobClient(connection_string=connection_string) as client:
+        await client.put_bytes(container, "slow", b"x" * 1000)
+        monkeypatch.setattr(azure_client, "_read_body", stuck)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.get_bytes, container, "slow")
+            await started.wait()
+            tg.cancel_scope.cancel()
+        response = reading[0].response.internal_response
+        assert response.closed  # given back now, not when the client is closed
