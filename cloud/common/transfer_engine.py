@@ -38,12 +38,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ABORT_SECONDS",
     "PartUpload",
+    "RangedDownload",
+    "SegmentProgress",
     "WholeObjectMismatch",
     "download_in_ranges",
-    "repeat_on_mismatch",
-    "SegmentProgress",
     "fetch_ranges",
     "plan_ranges",
+    "repeat_on_mismatch",
     "upload_blocks",
     "upload_in_parts",
 ]
