@@ -118,6 +118,13 @@ def _parents() -> dict[str, _Parser]:
         help=f"how many files to copy at once (1-256, default {DEFAULT_TRANSFER_CONCURRENCY})",
     )
     transfer.add_argument("--dry-run", "-n", action="store_true", help="show what would be done; change nothing")
+    transfer.add_argument(
+        "--dask",
+        metavar="SCHEDULER_ADDRESS",
+        default=None,
+        help="copy on a Dask cluster (tcp://host:8786): workers copy batches with their own clients; "
+        "objects that already match are skipped (needs the [dask] extra)",
+    )
     return {"output": output, "connection": connection, "bulk": bulk, "transfer": transfer}
 
 

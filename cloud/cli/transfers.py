@@ -98,6 +98,19 @@ def _result_json(result: TransferResult) -> dict[str, object]:
     return out
 
 
+async def _copy_on_dask(
+    out: Output, source: Place, dest: Place, items: list[TransferItem], concurrency: int, verb: str, scheduler: str
+) -> list[TransferResult]:
+    """``--dask``: the copies run on the cluster; each result is printed as it comes back."""
+    from cloud.fsspec.dask import copy_on_dask
+
+    def done(result: TransferResult) -> None:
+        if result.ok:
+            out.line(f"{verb}: {shown(result.source)} -> {shown(result.destination)}")
+
+    return await copy_on_dask(source, dest, items, scheduler, concurrency=concurrency, on_result=done)
+
+
 async def _copy_items(
     out: Output,
     source: Place,
@@ -107,7 +120,10 @@ async def _copy_items(
     verb: str,
     *,
     single: bool = False,
+    dask: str | None = None,
 ) -> list[TransferResult]:
+    if dask is not None:
+        return await _copy_on_dask(out, source, dest, items, concurrency, verb, dask)
     total = sum(item.size or 0 for item in items)
     display = TransferDisplay(out.progress_enabled, total, len(items), verb)
 
@@ -199,7 +215,9 @@ async def cp(ctx: Context, clients: Clients, args: argparse.Namespace) -> int:
         return 0
     if single is None:
         _prepare_local(dest)
-    results = await _copy_items(out, source, dest, items, args.concurrency, "copy", single=single is not None)
+    results = await _copy_items(
+        out, source, dest, items, args.concurrency, "copy", single=single is not None, dask=args.dask
+    )
     copied, failed, size = _counts(results)
     seconds = time.monotonic() - started
     if out.json:
@@ -277,7 +295,7 @@ async def sync(ctx: Context, clients: Clients, args: argparse.Namespace) -> int:
             )
         return 0
     _prepare_local(dest)
-    results = await _copy_items(out, source, dest, plan.copy, args.concurrency, "copy")
+    results = await _copy_items(out, source, dest, plan.copy, args.concurrency, "copy", dask=args.dask)
     copied, failed, size = _counts(results)
     deleted: list[str] = []
     delete_error: str | None = None

@@ -119,3 +119,33 @@ async def test_copy_tree_s3_to_azure_on_dask(cluster: LocalCluster, moto_server:
         synced = await sync_tree(source, dest, dask=cluster.scheduler_address)
         assert synced.ok and len(synced.results) == 60
         assert await az.get_bytes(dst, "copy/007.bin") == b"changed"
+
+
+def _set_environment(env: dict[str, str]) -> None:
+    os.environ.update(env)
+
+
+def test_cli_cp_and_sync_with_dask(cluster: LocalCluster, request: pytest.FixtureRequest, tmp_path: Any) -> None:
+    from tests.cli.conftest import emulator_env, run_in_process
+
+    env = emulator_env(request, ["s3", "azure"])
+    with Client(cluster) as client:
+        client.run(_set_environment, env)  # the workers' own credentials, as on a real cluster
+    src, dst = f"s3://{new_bucket()}", f"az://{new_bucket()}"
+    assert run_in_process("mb", src, "-q", env=env).code == 0
+    assert run_in_process("mb", dst, "-q", env=env).code == 0
+    folder = tmp_path / "up"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"f{i:02d}.txt").write_text(f"file {i}")
+    assert run_in_process("cp", "-r", folder, f"{src}/in/", env=env).code == 0
+    copied = run_in_process(
+        "cp", "-r", f"{src}/in/", f"{dst}/out/", "--dask", cluster.scheduler_address, "--json", env=env
+    )
+    assert copied.code == 0, (copied.stderr, copied.stdout)
+    assert copied.json()["copied"] == 12 and copied.json()["failed"] == 0
+    (folder / "f03.txt").write_text("changed, longer")
+    assert run_in_process("cp", folder / "f03.txt", f"{src}/in/f03.txt", env=env).code == 0
+    synced = run_in_process("sync", f"{src}/in/", f"{dst}/out/", "--dask", cluster.scheduler_address, "--json", env=env)
+    assert synced.code == 0, synced.stderr
+    assert run_in_process("cat", f"{dst}/out/f03.txt", env=env).stdout == "changed, longer"
