@@ -4,7 +4,7 @@ async for the function apps, HTTP for the invocations)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
 import httpx
@@ -135,6 +135,8 @@ class AzureFunctionsClient(ARMClient, ServerlessClient):
         apps = self._pages("list_functions", apps_pager, lambda site: site, page_size=None, timeout=timeout)
         found_apps: list[Any] = []
         app_pages = apps.pages()
+        # the fetcher of the app being listed: it keeps that app's last server page while it is split
+        fetchers: dict[int, Callable[[str | None], Awaitable[Page[CloudResource]]]] = {}
 
         async def app_at(index: int) -> Any:
             while len(found_apps) <= index:
@@ -151,14 +153,17 @@ class AzureFunctionsClient(ARMClient, ServerlessClient):
             site = await app_at(index)
             if site is None:
                 return Page([], None)
-            group, app = _group_of(site), str(site.name)
-            functions = self._page_fetcher(
-                "list_functions",
-                lambda sdk: sdk.web_apps.list_functions(group, app, **options),
-                lambda f: self._resource(f, group, site),
-                page_size=page_size,
-                timeout=timeout,
-            )
+            functions = fetchers.get(index)
+            if functions is None:
+                group, app = _group_of(site), str(site.name)
+                fetchers.clear()  # only the app being listed keeps a page
+                functions = fetchers[index] = self._page_fetcher(
+                    "list_functions",
+                    lambda sdk: sdk.web_apps.list_functions(group, app, **options),
+                    lambda f: self._resource(f, group, site),
+                    page_size=page_size,
+                    timeout=timeout,
+                )
             page = await functions(inner or None)
             if page.next_token:
                 return Page(page.items, f"{index}|{page.next_token}")
