@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import importlib
 import os
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -104,6 +105,18 @@ def _rebuild(cls: type[CloudFileSystem], state: dict[str, Any]) -> CloudFileSyst
     return cls(**state)
 
 
+def _rebuild_around(cls: type[CloudFileSystem], provider: str, state: dict[str, Any]) -> CloudFileSystem:
+    """Unpickle a filesystem that was built around a client: a new client of the same
+    provider from its options, owned (and closed) by the new filesystem."""
+    found = registry.for_name(provider)
+    if found is None:
+        raise TypeError(f"no storage provider named {provider!r} in this process")
+    options = state["client_options"]
+    fs = cls(found.client_class()(**options), client_options=options, block_size=state.get("block_size"))
+    fs._owned = True
+    return fs
+
+
 class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[misc]
     """An ``fsspec`` async filesystem over a :class:`~cloud.common.base.StorageClient`.
 
@@ -164,6 +177,7 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
         """Read-ahead and write buffer size of :meth:`open` (``None``: fsspec's 5 MiB)."""
         self._root = ""
         self._owned = client is None
+        self._finalizer: Any = None
         if client is not None:
             if not isinstance(client, StorageClient):
                 raise TypeError(f"CloudFileSystem needs a StorageClient, not {type(client).__name__}")
@@ -213,7 +227,6 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
         if self._absolute_paths:
             self._root = os.path.abspath(str(built.get("root", "/"))).rstrip("/")
         self._client = None
-        self._finalizer: Any = None
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -280,17 +293,10 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
         state: dict[str, Any] = {"client_options": self._client_options}
         if self.block_size is not None:
             state["block_size"] = self.block_size
-        if self._owned:
+        if self._owned and type(self).scheme is not None:
             return _rebuild, (type(self), state)
         assert self._provider is not None
-        return _rebuild, (_CLASSES[self._provider_key()], state)
-
-    def _provider_key(self) -> str:
-        provider = self._provider
-        assert provider is not None
-        if provider.name == "local":
-            return "file" if self._client_options and self._client_options.get("root") else "memory"
-        return provider.scheme
+        return _rebuild_around, (type(self), self._provider.name, state)
 
     # -- paths -------------------------------------------------------------------------------
 
@@ -805,7 +811,7 @@ def register(claim: Iterable[str] = ()) -> None:
     ``register(claim=("s3", "gs", "az"))`` makes ``s3://`` (and ``gs://``, ``az://``) URLs
     open with our filesystem instead of s3fs, gcsfs or adlfs, for this process.  Claimable:
     ``s3``, ``s3a``, ``gs``, ``gcs``, ``az``.  :func:`release` gives them back."""
-    from fsspec import registry as fsspec_registry
+    fsspec_registry: Any = importlib.import_module("fsspec.registry")
 
     for protocol, path in PROTOCOLS.items():
         fsspec.register_implementation(protocol, path, clobber=True)
@@ -823,7 +829,7 @@ def register(claim: Iterable[str] = ()) -> None:
 
 def release(protocols: Iterable[str] | None = None) -> None:
     """Give claimed protocols (default: all) back to whatever served them before."""
-    from fsspec import registry as fsspec_registry
+    fsspec_registry: Any = importlib.import_module("fsspec.registry")
 
     for protocol in list(_claimed if protocols is None else protocols):
         if protocol not in _claimed:
