@@ -7,10 +7,13 @@ Inputs: ``openapi.json`` (Coda API v1, 1.5.0) and ``endpoints.tsv``, vendored in
 under ``spec/coda/`` (``spec/coda/SOURCE.md`` says where they come from), or ``$CODA_SPEC_DIR``.
 Outputs, all in ``cloud/coda_io/_generated/`` (only generated code that runs; the
 hand-written modules around it -- ``_table.py``, ``enums.py``, ``models.py``,
-``_operation_base.py``, ``_modelbase.py`` -- re-export or support it):
+``_operation_base.py``, ``_modelbase.py``, ``validation.py`` -- re-export, support or use it):
 
 * ``table.py``   -- one :class:`~cloud.coda_io.spec.OperationSpec` per operation (facts only);
 * ``enums.py``   -- ``Literal`` aliases for the spec's enumerations used in parameters;
+* ``rules.py``   -- the constraints checked before sending (enums, ``minimum``/``maximum``,
+  lengths, item counts, date formats), one :class:`~cloud.coda_io.validation.ParamRule` per
+  constrained parameter or top-level body field, enumerations taken from ``enums.py``;
 * ``models.py``  -- a class per component schema: models, ``CodaEnum`` enumerations, union
   aliases and their ``parse_*`` functions (what every operation returns);
 * ``operations/<tag>.py`` -- one mixin per tag with a coroutine method per operation;
@@ -230,6 +233,7 @@ class Param:
     annotation: str
     required: bool
     description: str = ""
+    rule: str | None = None  # ``ParamRule(...)`` source: what validation checks before sending
 
 
 @dataclass
@@ -256,6 +260,17 @@ class Operation:
     @property
     def name(self) -> str:
         return snake_case(self.operation_id)
+
+
+# Spec keywords checked before sending, and the ``ParamRule`` fields that hold them.
+RULE_BOUNDS = (
+    ("minimum", "minimum"),
+    ("maximum", "maximum"),
+    ("minLength", "min_length"),
+    ("maxLength", "max_length"),
+    ("minItems", "min_items"),
+    ("maxItems", "max_items"),
+)
 
 
 class Spec:
@@ -312,6 +327,32 @@ class Spec:
             return "float"
         imports.add("types:JSONMapping")
         return "JSONMapping"
+
+    def rule(self, schema: dict[str, Any], fallback_name: str) -> str | None:
+        """The ``ParamRule(...)`` (source) of a parameter or body field: its enum, bounds,
+        lengths, item counts and date format; ``None`` when it has none.  An enumeration that
+        :meth:`annotation` made a ``Literal`` alias is taken from that alias (``get_args``)."""
+        ref_name, node = self.ref(schema)
+        if "allOf" in node and len(node["allOf"]) == 1:
+            ref_name, node = self.ref(node["allOf"][0])
+        args: list[str] = []
+        if "enum" in node:
+            values = tuple(node["enum"])
+            alias = ref_name or pascal_case(fallback_name)
+            if all(isinstance(v, str) for v in values) and self.enums.get(alias) == values:
+                args.append(f"enum=get_args({alias})")
+            else:
+                args.append(f"enum={values!r}")
+        for key, keyword in RULE_BOUNDS:
+            if key in node:
+                args.append(f"{keyword}={node[key]!r}")
+        if node.get("format") in ("date", "date-time"):
+            args.append(f"format={node['format']!r}")
+        if node.get("type") == "array":
+            items = self.rule(node.get("items", {}), fallback_name)
+            if items is not None:
+                args.append(f"items={items}")
+        return f"ParamRule({', '.join(args)})" if args else None
 
     def parameter(self, raw: dict[str, Any]) -> dict[str, Any]:
         if "$ref" in raw:
@@ -388,6 +429,7 @@ def load_operations(spec_dir: Path) -> tuple[list[Operation], dict[str, tuple[st
                     name=snake_case(p["name"]),
                     annotation=annotation,
                     required=bool(p.get("required")) or p["in"] == "path",
+                    rule=spec.rule(p.get("schema", {}), p["name"]),
                 )
             path_params = [by_location["path"][wire] for wire in path_order]
             if set(by_location["path"]) != set(path_order):
@@ -412,6 +454,7 @@ def load_operations(spec_dir: Path) -> tuple[list[Operation], dict[str, tuple[st
                                 name=snake_case(wire),
                                 annotation=spec.annotation(prop, wire, imports),
                                 required=wire in required,
+                                rule=spec.rule(prop, wire),
                             )
                         )
             status, schema_name = spec.response_schema(op)
@@ -1025,6 +1068,52 @@ def render_enums(enums: dict[str, tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
+def render_rules(operations: list[Operation]) -> str:
+    entries: list[str] = []
+    for op in operations:
+        rules: dict[str, str] = {}
+        for p in [*op.path_params, *op.query_params, *op.body_fields]:
+            if p.wire in rules:
+                raise SystemExit(f"{op.operation_id}: two arguments are called {p.wire!r} on the wire")
+            if p.rule is not None:
+                rules[p.wire] = p.rule
+        if rules:
+            entries.append(f"        {op.operation_id!r}: {{")
+            entries += [f"            {wire!r}: {rule}," for wire, rule in rules.items()]
+            entries.append("        },")
+    aliases = sorted({name for entry in entries for name in re.findall(r"get_args\((\w+)\)", entry)})
+    lines = [
+        HEADER,
+        '"""What the client checks before sending: the constraints Coda\'s spec puts on parameters and',
+        "top-level body fields (enums, bounds, lengths, item counts, date formats), by operation.",
+        "",
+        "Read by :mod:`cloud.coda_io.validation` on the first check (not when the client is imported).",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from collections.abc import Mapping",
+        "from types import MappingProxyType",
+        *(["from typing import get_args"] if aliases else []),
+        "",
+        "from ..validation import ParamRule",
+        *([f"from .enums import {', '.join(aliases)}"] if aliases else []),
+    ]
+    lines += [
+        "",
+        '__all__ = ["RULES"]',
+        "",
+        "RULES: Mapping[str, Mapping[str, ParamRule]] = MappingProxyType(",
+        "    {",
+        *entries,
+        "    }",
+        ")",
+        '"""The rules by ``operationId``, then by name on the wire (unconstrained arguments left out)."""',
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def _doc(op: Operation) -> list[str]:
     rate = rate_class_note(op)
     lines = [DESCRIPTIONS[op.operation_id], ""]
@@ -1229,6 +1318,7 @@ def render_all(spec_dir: Path) -> dict[Path, str]:
     files: dict[Path, str] = {
         GENERATED / "table.py": render_table(operations),
         GENERATED / "enums.py": render_enums(enums),
+        GENERATED / "rules.py": render_rules(operations),
         GENERATED / "__init__.py": HEADER + '\n"""Code generated from Coda\'s OpenAPI document (only what runs)."""\n',
         GENERATED / "models.py": render_models(gen),
     }

@@ -5,7 +5,8 @@ than meant (``doc_ids=["a,b"]`` is two ids on the wire).  :func:`check_arguments
 :class:`~cloud.common.exceptions.ConfigurationError` first, for:
 
 - values outside an enum, below ``minimum`` / above ``maximum``, strings or arrays of the
-  wrong length (the facts of :data:`cloud.coda_io._rules.RULES`);
+  wrong length (the facts of :data:`cloud.coda_io._generated.rules.RULES`, generated from
+  the spec by ``tools/coda_codegen.py`` and loaded on the first check);
 - ``date`` parameters given anything but a :class:`~datetime.date` or ``YYYY-MM-DD``
   (a :class:`~datetime.datetime` is refused: which day it is depends on a time zone);
 - ``date-time`` parameters given anything but an aware datetime or an RFC 3339 string;
@@ -15,21 +16,49 @@ than meant (``doc_ids=["a,b"]`` is two ids on the wire).  :func:`check_arguments
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from cloud.common.exceptions import ConfigurationError
 
-from ._rules import RULES, ParamRule
 from .naming import snake_case
 from .spec import OperationSpec
 
-__all__ = ["check_arguments"]
+__all__ = ["ParamRule", "check_arguments"]
+
+
+@dataclass(frozen=True)
+class ParamRule:
+    """The checkable constraints of one parameter or body field (``None``: unconstrained)."""
+
+    enum: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    format: str | None = None
+    """``"date"`` or ``"date-time"``."""
+    items: ParamRule | None = None
+    """The rule of each item of an array."""
+
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 _NO_RULE = ParamRule()
+_NO_RULES: Mapping[str, ParamRule] = {}
+
+
+@functools.cache
+def _rules() -> Mapping[str, Mapping[str, ParamRule]]:
+    """The generated rules table, imported on the first check rather than with the client."""
+    from ._generated.rules import RULES
+
+    return RULES
 
 
 def check_arguments(
@@ -39,7 +68,7 @@ def check_arguments(
     body: Mapping[str, object] | None = None,
 ) -> None:
     """Raise :class:`ConfigurationError` if an argument of ``spec`` breaks the spec's rules."""
-    rules = RULES.get(spec.operation_id, {})
+    rules = _rules().get(spec.operation_id, _NO_RULES)
     for wire, value in zip(spec.path_params, path_args, strict=True):
         _check(spec, snake_case(wire), value, rules.get(wire, _NO_RULE))
     for wire, value in (query or {}).items():

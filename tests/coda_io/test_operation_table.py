@@ -40,7 +40,7 @@ def test_spec_is_the_expected_document() -> None:
 def test_generated_modules_match_the_spec() -> None:
     codegen = _codegen()
     files = codegen.render_all(spec_data.SPEC_DIR)
-    assert len(files) == 2 + 18 + 1 + 2  # table, enums; one mixin per tag + __init__; models + __init__
+    assert len(files) == 3 + 18 + 1 + 2  # table, enums, rules; one mixin per tag + __init__; models + __init__
     generated = ROOT / "cloud" / "coda_io" / "_generated"
     assert all(path.is_relative_to(generated) for path in files)  # generated code only there
     assert {p for p in generated.rglob("*.py")} == set(files)  # and nothing else there

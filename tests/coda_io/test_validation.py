@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -13,7 +15,8 @@ import httpx
 import pytest
 
 from cloud.coda_io import CodaClient, CodaRateLimits
-from cloud.coda_io._rules import RULES, ParamRule
+from cloud.coda_io._generated.rules import RULES
+from cloud.coda_io.validation import ParamRule
 from cloud.common.exceptions import BadRequestError, ConfigurationError, ValidationIssue
 
 from . import spec_data
@@ -62,6 +65,18 @@ def test_rules_table_equals_the_spec() -> None:
         assert wire not in expected.get(operation_id, {}), "a name used twice in one operation"
         expected.setdefault(operation_id, {})[wire] = rule
     assert {op: dict(rules) for op, rules in RULES.items()} == expected
+
+
+def test_rules_load_on_the_first_check() -> None:
+    script = (
+        "import sys\n"
+        "from cloud.coda_io._table import OPERATIONS_BY_ID\n"
+        "from cloud.coda_io.validation import check_arguments\n"
+        "assert 'cloud.coda_io._generated.rules' not in sys.modules\n"
+        "check_arguments(OPERATIONS_BY_ID['getDoc'], ('doc',))\n"
+        "assert 'cloud.coda_io._generated.rules' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
 
 
 # -- nothing invalid reaches the wire -------------------------------------------------------
