@@ -29,7 +29,7 @@ from pathlib import Path
 from benchmarks.backends import Emulators
 from benchmarks.harness import ROOT, Context, Section
 
-CASES = ["bulk", "large", "list", "sync", "imports", "cli", "coda"]
+CASES = ["bulk", "large", "list", "sync", "imports", "cli", "coda", "fsspec"]
 MODULES = {
     "bulk": "case_bulk",
     "large": "case_large",
@@ -38,6 +38,7 @@ MODULES = {
     "imports": "case_imports",
     "cli": "case_cli",
     "coda": "case_coda",
+    "fsspec": "case_fsspec",
 }
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "RESULTS.md"
 ANALYSIS_BEGIN = "<!-- analysis:begin -->"
