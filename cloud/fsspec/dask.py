@@ -17,7 +17,9 @@ sync``), so a re-run copies only what is missing.  A skipped item is a result wi
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib
+import multiprocessing.util
 import os
 import pickle
 import threading
@@ -91,13 +93,32 @@ _places_lock = threading.Lock()
 
 def _place(spec: PlaceSpec) -> Any:
     """This process's place (and client) for ``spec``, built once and reused by every batch;
-    all of them run on fsspec's I/O loop of this process."""
+    all of them run on fsspec's I/O loop of this process and are closed when it exits."""
     key = pickle.dumps(spec)
     with _places_lock:
         place = _places.get(key)
         if place is None:
+            if not _places:
+                atexit.register(_close_places)
+                # A worker started by multiprocessing leaves through os._exit: no atexit there.
+                multiprocessing.util.Finalize(None, _close_places, exitpriority=10)
             place = _places[key] = spec.build()
         return place
+
+
+def _close_places() -> None:
+    """Close every client this process built for batches (at exit).  Idempotent."""
+    with _places_lock:
+        places = list(_places.values())
+        _places.clear()
+    for place in places:
+        client = getattr(place, "client", None)
+        if client is None:
+            continue
+        try:
+            sync(get_loop(), client.aclose, timeout=5)
+        except Exception:
+            pass
 
 
 async def _matches(source: Any, dest: Any, item: Any) -> bool:
