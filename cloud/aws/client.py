@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import hashlib
 import math
 import os
@@ -13,9 +14,6 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 import anyio
-from aiobotocore.config import AioConfig
-from aiobotocore.httpsession import AIOHTTPSession
-from aiobotocore.session import AioSession, get_session
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
 from cloud.common.bulk import map_bounded
@@ -207,13 +205,17 @@ class S3Client(StorageClient):
             return self._client
 
     async def _open(self) -> None:
+        # The SDK loads here, on the first call, not when cloud.aws is imported.
+        from aiobotocore.config import AioConfig
+        from aiobotocore.session import AioSession, get_session
+
         options: dict[str, Any] = {
             "max_pool_connections": self.pool_size,
             # RetryPolicy (through OperationRunner) is the one retry loop.
             "retries": {"total_max_attempts": 1, "mode": "standard"},
             "user_agent_extra": "codomyrmex-cloud",
             "signature_version": "s3v4",  # also for presigned URLs (botocore may pick SigV2)
-            "http_session_cls": _OneRetryLayerSession,
+            "http_session_cls": _one_retry_layer_session(),
         }
         if not self._aws:
             # botocore >= 1.36 sends CRC32 checksums/aws-chunked bodies by default, which
@@ -1020,14 +1022,20 @@ def _response_date(response: Mapping[str, Any]) -> datetime:
     return datetime.now(timezone.utc)
 
 
-class _OneRetryLayerSession(AIOHTTPSession):  # type: ignore[misc]
-    """aiobotocore's HTTP session without aiohttp's own silent retry of a request whose
-    reused connection broke: our retry policy is the one retry layer, and counts it."""
+@functools.cache
+def _one_retry_layer_session() -> type[Any]:
+    """aiobotocore's HTTP session class, subclassed (on first use: aiobotocore loads with the
+    first client) to drop aiohttp's own silent retry of a request whose reused connection
+    broke: our retry policy is the one retry layer, and counts it."""
+    from aiobotocore.httpsession import AIOHTTPSession
 
-    async def _get_session(self, proxy_url: Any) -> Any:
-        session = await super()._get_session(proxy_url)
-        session._retry_connection = False
-        return session
+    class _OneRetryLayerSession(AIOHTTPSession):  # type: ignore[misc]
+        async def _get_session(self, proxy_url: Any) -> Any:
+            session = await super()._get_session(proxy_url)
+            session._retry_connection = False
+            return session
+
+    return _OneRetryLayerSession
 
 
 async def _chain_secrets(client: Any) -> tuple[str, ...]:

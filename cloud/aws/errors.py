@@ -12,11 +12,9 @@ tables.  Messages and bodies are built from the error's code and message only (n
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-import aiohttp
-import botocore.exceptions as bexc
+from typing import TYPE_CHECKING, Any
 
 from cloud.common.exceptions import (
     AlreadyExistsError,
@@ -202,52 +200,74 @@ _SENSITIVE_FIELDS = frozenset(
     }
 )
 
-BOTOCORE_ERRORS: tuple[tuple[type[BaseException], type[CloudError], str], ...] = (
-    # Order matters: subclasses first.
-    (bexc.ConnectTimeoutError, RequestTimeoutError, "could not connect in time"),
-    (bexc.ReadTimeoutError, RequestTimeoutError, "the service did not answer in time"),
-    (bexc.FlexibleChecksumError, TransportError, "downloaded data does not match the checksum S3 stored"),
-    (bexc.ChecksumError, TransportError, "downloaded data does not match the checksum S3 stored"),
-    (bexc.IncompleteReadError, TransportError, "the response ended early"),
-    (bexc.ResponseStreamingError, TransportError, "the connection failed while reading the response"),
-    (bexc.AwsChunkedWrapperError, TransportError, "the request body could not be streamed"),
-    (bexc.EndpointConnectionError, TransportError, "could not connect to the endpoint"),
-    (bexc.ConnectionClosedError, TransportError, "the connection was closed"),
-    (bexc.ConnectionError, TransportError, "connection failed"),
-    (bexc.HTTPClientError, TransportError, "HTTP transport failed"),
-    (
-        bexc.NoCredentialsError,
-        ConfigurationError,
-        "no AWS credentials found: pass credentials= or configure the AWS chain",
-    ),
-    (bexc.PartialCredentialsError, ConfigurationError, "incomplete AWS credentials"),
-    (bexc.CredentialRetrievalError, ConfigurationError, "AWS credentials could not be retrieved"),
-    (bexc.ProfileNotFound, ConfigurationError, "AWS profile not found"),
-    (bexc.NoRegionError, ConfigurationError, "no AWS region configured: pass region="),
-    (bexc.InvalidRegionError, ConfigurationError, "invalid AWS region"),
-    (bexc.ParamValidationError, ConfigurationError, "invalid request parameters"),
-    (bexc.ValidationError, ConfigurationError, "invalid request parameters"),
-    (bexc.UnknownEndpointError, ConfigurationError, "unknown endpoint"),
-    (bexc.InvalidEndpointConfigurationError, ConfigurationError, "invalid endpoint configuration"),
-    (bexc.EndpointResolutionError, ConfigurationError, "endpoint could not be resolved"),
-    (bexc.InvalidConfigError, ConfigurationError, "invalid botocore configuration"),
-    (bexc.MissingDependencyException, ConfigurationError, "a botocore optional dependency is missing"),
-    (bexc.BotoCoreError, CloudError, "botocore failed"),
-    # aiohttp errors that reach us outside botocore's wrappers (e.g. while streaming a body).
-    (aiohttp.ServerTimeoutError, RequestTimeoutError, "the service did not answer in time"),
-    (aiohttp.ClientError, TransportError, "HTTP transport failed"),
-    (asyncio.TimeoutError, RequestTimeoutError, "timed out"),
-)
-"""botocore/aiohttp exception class -> the class raised and a short message (first match wins)."""
+if TYPE_CHECKING:
+    import botocore.exceptions as bexc
+
+    BOTOCORE_ERRORS: tuple[tuple[type[BaseException], type[CloudError], str], ...]
+    """botocore/aiohttp exception class -> the class raised and a short message (first match wins)."""
+
+
+@functools.cache
+def _botocore_errors() -> tuple[tuple[type[BaseException], type[CloudError], str], ...]:
+    """:data:`BOTOCORE_ERRORS`, built on first use: botocore and aiohttp load with the
+    first client, not with this module."""
+    import aiohttp
+    import botocore.exceptions as bexc
+
+    return (
+        # Order matters: subclasses first.
+        (bexc.ConnectTimeoutError, RequestTimeoutError, "could not connect in time"),
+        (bexc.ReadTimeoutError, RequestTimeoutError, "the service did not answer in time"),
+        (bexc.FlexibleChecksumError, TransportError, "downloaded data does not match the checksum S3 stored"),
+        (bexc.ChecksumError, TransportError, "downloaded data does not match the checksum S3 stored"),
+        (bexc.IncompleteReadError, TransportError, "the response ended early"),
+        (bexc.ResponseStreamingError, TransportError, "the connection failed while reading the response"),
+        (bexc.AwsChunkedWrapperError, TransportError, "the request body could not be streamed"),
+        (bexc.EndpointConnectionError, TransportError, "could not connect to the endpoint"),
+        (bexc.ConnectionClosedError, TransportError, "the connection was closed"),
+        (bexc.ConnectionError, TransportError, "connection failed"),
+        (bexc.HTTPClientError, TransportError, "HTTP transport failed"),
+        (
+            bexc.NoCredentialsError,
+            ConfigurationError,
+            "no AWS credentials found: pass credentials= or configure the AWS chain",
+        ),
+        (bexc.PartialCredentialsError, ConfigurationError, "incomplete AWS credentials"),
+        (bexc.CredentialRetrievalError, ConfigurationError, "AWS credentials could not be retrieved"),
+        (bexc.ProfileNotFound, ConfigurationError, "AWS profile not found"),
+        (bexc.NoRegionError, ConfigurationError, "no AWS region configured: pass region="),
+        (bexc.InvalidRegionError, ConfigurationError, "invalid AWS region"),
+        (bexc.ParamValidationError, ConfigurationError, "invalid request parameters"),
+        (bexc.ValidationError, ConfigurationError, "invalid request parameters"),
+        (bexc.UnknownEndpointError, ConfigurationError, "unknown endpoint"),
+        (bexc.InvalidEndpointConfigurationError, ConfigurationError, "invalid endpoint configuration"),
+        (bexc.EndpointResolutionError, ConfigurationError, "endpoint could not be resolved"),
+        (bexc.InvalidConfigError, ConfigurationError, "invalid botocore configuration"),
+        (bexc.MissingDependencyException, ConfigurationError, "a botocore optional dependency is missing"),
+        (bexc.BotoCoreError, CloudError, "botocore failed"),
+        # aiohttp errors that reach us outside botocore's wrappers (e.g. while streaming a body).
+        (aiohttp.ServerTimeoutError, RequestTimeoutError, "the service did not answer in time"),
+        (aiohttp.ClientError, TransportError, "HTTP transport failed"),
+        (asyncio.TimeoutError, RequestTimeoutError, "timed out"),
+    )
+
+
+def __getattr__(name: str) -> object:
+    """``BOTOCORE_ERRORS`` (the table of botocore/aiohttp exception classes) on first access."""
+    if name == "BOTOCORE_ERRORS":
+        return _botocore_errors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def translate(exc: BaseException, operation: str, *, secrets: Iterable[str] = ()) -> CloudError | None:
     """Map a botocore/aiohttp exception raised by ``operation`` to our tree (``None`` if it
     is not a vendor error).  ``secrets`` are redacted from the message and body."""
+    import botocore.exceptions as bexc  # loaded already: the error came from a client
+
     secret_list = [s for s in secrets if s]
     if isinstance(exc, bexc.ClientError):
         return _from_client_error(exc, secret_list)
-    for vendor, cls, text in BOTOCORE_ERRORS:
+    for vendor, cls, text in _botocore_errors():
         if isinstance(exc, vendor):
             detail = redact(str(exc), secret_list)
             message = f"{text}: {detail}" if detail and detail != text else text

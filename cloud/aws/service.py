@@ -184,12 +184,12 @@ class AWSServiceClient:
         from aiobotocore.config import AioConfig
         from aiobotocore.session import AioSession, get_session
 
-        from .client import _chain_secrets, _OneRetryLayerSession
+        from .client import _chain_secrets, _one_retry_layer_session
 
         config = AioConfig(
             retries={"total_max_attempts": 1, "mode": "standard"},
             user_agent_extra="codomyrmex-cloud",
-            http_session_cls=_OneRetryLayerSession,
+            http_session_cls=_one_retry_layer_session(),
             # a synchronous invocation may run for up to 15 minutes; the whole-call
             # deadline (timeout=) is what bounds it
             read_timeout=900,

@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from botocore.utils import parse_timestamp as botocore_parse_timestamp
-
 __all__ = ["install", "parse_timestamp"]
 
 _MONTHS = {
@@ -42,6 +40,8 @@ def parse_timestamp(value: Any) -> datetime:
                 )
         except (ValueError, KeyError):
             pass  # an unusual spelling: botocore's parser decides
+    from botocore.utils import parse_timestamp as botocore_parse_timestamp  # loaded with the client
+
     return botocore_parse_timestamp(value)  # type: ignore[no-any-return]
 
 

@@ -10,15 +10,14 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
-from azure.core.exceptions import ResourceNotFoundError
-from azure.storage.blob import BlobBlock, ContentSettings
-from azure.storage.blob.aio import BlobClient
 
 from cloud.common.chunks import STREAM_BODY_FROM, stream_views
 from cloud.common.integrity import OrderedDigest
 from cloud.common.types import ProgressCallback
 
 if TYPE_CHECKING:
+    from azure.storage.blob.aio import BlobClient
+
     from .client import AzureBlobClient
 
 __all__ = ["BlockUpload"]
@@ -82,6 +81,8 @@ class BlockUpload(Generic[X, B]):
 
     async def commit(self, block_ids: list[str]) -> dict[str, Any]:
         """Put Block List with the whole blob's MD5 as its Content-MD5."""
+        from azure.storage.blob import BlobBlock, ContentSettings  # loaded with the client
+
         settings = ContentSettings(content_type=self.content_type, content_md5=bytearray(self.whole.sink.digest()))
 
         async def commit() -> dict[str, Any]:
@@ -98,6 +99,8 @@ class BlockUpload(Generic[X, B]):
         uncommitted blocks after a week."""
         if not self.staged:
             return
+        from azure.core.exceptions import ResourceNotFoundError  # loaded with the client
+
         try:
             try:
                 await self.blob.get_blob_properties()

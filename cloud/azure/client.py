@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 import os
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
-import aiohttp
 import anyio
 import anyio.to_thread
-from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
-from azure.core.credentials_async import AsyncTokenCredential
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.core.pipeline.transport import AioHttpTransport, AsyncHttpResponse, AsyncHttpTransport, HttpRequest
-from azure.storage.blob import (
-    BlobProperties,
-    BlobSasPermissions,
-    ContentSettings,
-    UserDelegationKey,
-    generate_blob_sas,
-)
-from azure.storage.blob._deserialize import deserialize_blob_stream
-from azure.storage.blob._generated.models import ModifiedAccessConditions
-from azure.storage.blob._shared.constants import CONNECTION_TIMEOUT, DATA_BLOCK_SIZE, READ_TIMEOUT
-from azure.storage.blob.aio import BlobClient, BlobPrefix, BlobServiceClient, ContainerClient
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
 from cloud.common.bulk import map_bounded
@@ -87,6 +73,15 @@ from .config import (
 from .errors import error_code_of, from_status, translate
 from .ranges import RangedRead, md5_mismatch
 
+if TYPE_CHECKING:
+    # The SDK (azure-core, azure-storage-blob, aiohttp) loads on a client's first call (or
+    # when a key or SAS credential is given to the constructor), not with this module.
+    from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
+    from azure.core.credentials_async import AsyncTokenCredential
+    from azure.core.pipeline.transport import AsyncHttpResponse, AsyncHttpTransport, HttpRequest
+    from azure.storage.blob import BlobProperties, BlobSasPermissions, UserDelegationKey
+    from azure.storage.blob.aio import BlobClient, BlobServiceClient, ContainerClient
+
 __all__ = ["AzureBlobClient", "AzureCredential"]
 
 T = TypeVar("T")
@@ -94,7 +89,7 @@ X = TypeVar("X")
 B = TypeVar("B", bytes, memoryview)  # a block as loaded: bytes, or a view of a reused buffer
 
 AzureCredential: TypeAlias = (
-    str | AzureNamedKeyCredential | AzureSasCredential | AsyncTokenCredential | CloudCredentials | Mapping[str, str]
+    "str | AzureNamedKeyCredential | AzureSasCredential | AsyncTokenCredential | CloudCredentials | Mapping[str, str]"
 )
 """What ``credential=`` accepts: an account key (``str``), a SAS token (``str`` with ``sig=``),
 an ``AzureNamedKeyCredential``, an ``AzureSasCredential``, an async token credential from
@@ -114,12 +109,34 @@ _CONTAINER_CACHE = 256  # ContainerClients kept per session (the cache is reset 
 _MAX_RANGE_MD5 = 4 * 1024 * 1024  # the service gives a range's MD5 only up to 4 MiB
 _SAS_MAX_SECONDS = 7 * 24 * 3600
 _SAS_CLOCK_SKEW = timedelta(minutes=5)
-_METHOD_PERMISSIONS = {
-    "GET": BlobSasPermissions(read=True),
-    "HEAD": BlobSasPermissions(read=True),
-    "PUT": BlobSasPermissions(create=True, write=True),
-    "DELETE": BlobSasPermissions(delete=True),
-}
+_SIGNED_METHODS = ("GET", "HEAD", "PUT", "DELETE")
+
+
+def _method_permission(method: str) -> BlobSasPermissions | None:
+    """The SAS permission a signed URL for ``method`` needs (``None``: not signable)."""
+    from azure.storage.blob import BlobSasPermissions
+
+    return {
+        "GET": BlobSasPermissions(read=True),
+        "HEAD": BlobSasPermissions(read=True),
+        "PUT": BlobSasPermissions(create=True, write=True),
+        "DELETE": BlobSasPermissions(delete=True),
+    }.get(method)
+
+
+def _core_credentials() -> Any:
+    """``azure.core.credentials`` (imported on first need: a client built from a
+    connection string or the default credential never needs it at construction)."""
+    import azure.core.credentials
+
+    return azure.core.credentials
+
+
+def _is_sdk_credential(credential: object, name: str) -> bool:
+    """``isinstance(credential, azure.core.credentials.<name>)``, without importing
+    azure-core when it is not loaded (then ``credential`` cannot be one)."""
+    module = sys.modules.get("azure.core.credentials")
+    return module is not None and isinstance(credential, getattr(module, name))
 
 
 @dataclass(frozen=True)
@@ -216,7 +233,7 @@ class AzureBlobClient(StorageClient):
                 name = credential.account_name or (account_name_from_url(account_url) if account_url else None)
                 if not name:
                     raise ConfigurationError("CloudCredentials.account_key needs account_name (or an account_url)")
-                credential = AzureNamedKeyCredential(name, credential.account_key)
+                credential = _core_credentials().AzureNamedKeyCredential(name, credential.account_key)
             elif credential.token:
                 credential = credential.token if "sig=" in credential.token else None
                 if credential is None:
@@ -256,20 +273,22 @@ class AzureBlobClient(StorageClient):
         elif isinstance(credential, str):
             if "sig=" in credential:
                 self._sas_token = credential.lstrip("?")
-                self._sdk_credential = AzureSasCredential(self._sas_token)
+                self._sdk_credential = _core_credentials().AzureSasCredential(self._sas_token)
                 self._auth = "SAS token"
             else:
                 if not self.account_name:
                     raise ConfigurationError("an account key needs an account_url that names the account")
                 self._account_key = check_account_key(credential)
-                self._sdk_credential = AzureNamedKeyCredential(self.account_name, credential)
+                self._sdk_credential = _core_credentials().AzureNamedKeyCredential(self.account_name, credential)
                 self._auth = "account key"
-        elif isinstance(credential, AzureNamedKeyCredential):
+        elif _is_sdk_credential(credential, "AzureNamedKeyCredential"):
+            assert isinstance(credential, _core_credentials().AzureNamedKeyCredential)
             self.account_name = credential.named_key.name
             self._account_key = check_account_key(credential.named_key.key)
             self._sdk_credential = credential
             self._auth = "account key"
-        elif isinstance(credential, AzureSasCredential):
+        elif _is_sdk_credential(credential, "AzureSasCredential"):
+            assert isinstance(credential, _core_credentials().AzureSasCredential)
             self._sas_token = credential.signature
             self._sdk_credential = credential
             self._auth = "SAS token"
@@ -280,7 +299,7 @@ class AzureBlobClient(StorageClient):
                 raise ConfigurationError("a credential mapping needs 'account_name' and 'account_key'")
             self.account_name = name
             self._account_key = check_account_key(key)
-            self._sdk_credential = AzureNamedKeyCredential(name, key)
+            self._sdk_credential = _core_credentials().AzureNamedKeyCredential(name, key)
             self._auth = "account key"
         elif hasattr(credential, "get_token"):
             import inspect
@@ -310,6 +329,9 @@ class AzureBlobClient(StorageClient):
     # -- session -----------------------------------------------------------------------------
 
     def _build_service(self) -> BlobServiceClient:
+        from azure.storage.blob._shared.constants import CONNECTION_TIMEOUT, DATA_BLOCK_SIZE, READ_TIMEOUT
+        from azure.storage.blob.aio import BlobServiceClient
+
         options: dict[str, Any] = {
             "retry_total": 0,  # our RetryPolicy retries, not azure-core's
             "max_single_get_size": self.block_size,
@@ -325,7 +347,7 @@ class AzureBlobClient(StorageClient):
                 options["use_env_settings"] = False
             # The settings the SDK gives the transport it would build itself (256 KiB body
             # blocks, its connect and read timeouts).
-            options["transport"] = _OneRetryLayerTransport(
+            options["transport"] = _one_retry_layer_transport()(
                 use_env_settings=env,
                 connection_timeout=CONNECTION_TIMEOUT,
                 read_timeout=READ_TIMEOUT,
@@ -405,6 +427,8 @@ class AzureBlobClient(StorageClient):
         check_container_name(bucket)
 
         async def create() -> bool:
+            from azure.core.exceptions import ResourceExistsError  # loaded with the client
+
             container = await self._container(bucket)
             try:
                 await container.create_container()
@@ -641,6 +665,8 @@ class AzureBlobClient(StorageClient):
         """One Put Blob.  The body is hashed once: the digest goes in the request's
         Content-MD5 (the service rejects a body that does not match) and becomes the
         blob's Content-MD5 property, which readers verify."""
+        from azure.storage.blob import ContentSettings  # loaded with the client
+
         md5 = await md5_of(data)
         settings = ContentSettings(content_type=content_type, content_md5=bytearray(md5))
 
@@ -735,6 +761,10 @@ class AzureBlobClient(StorageClient):
         SDK joined it: no copy."""
 
         async def get() -> _Chunk:
+            from azure.core.exceptions import HttpResponseError  # loaded with the client
+            from azure.storage.blob._deserialize import deserialize_blob_stream
+            from azure.storage.blob._generated.models import ModifiedAccessConditions
+
             # The generated operation, not ``download_blob``: the latter retries a broken
             # body itself (3 tries, 1 s sleeps, invisible to our policy and stats) and then
             # hides the cause in a status-less HttpResponseError.
@@ -966,6 +996,8 @@ class AzureBlobClient(StorageClient):
         self._check(bucket, object_name)
 
         async def delete() -> None:
+            from azure.core.exceptions import ResourceNotFoundError  # loaded with the client
+
             blob = await self._blob(bucket, object_name)
             try:
                 await blob.delete_blob(delete_snapshots="include")
@@ -1135,6 +1167,8 @@ class AzureBlobClient(StorageClient):
         return AsyncPaginator(fetch)
 
     def _list_item(self, bucket: str, item: Any) -> ObjectMetadata:
+        from azure.storage.blob.aio import BlobPrefix  # loaded with the client
+
         if isinstance(item, BlobPrefix):
             return ObjectMetadata(
                 name=str(item.name),
@@ -1164,15 +1198,17 @@ class AzureBlobClient(StorageClient):
         (connection string or key credential), else with a user delegation key obtained
         with the token credential; a SAS-only client raises ``ConfigurationError``."""
         self._check(bucket, object_name)
-        permission = _METHOD_PERMISSIONS.get(method.upper())
+        permission = _method_permission(method.upper())
         if permission is None:
-            raise ConfigurationError(f"cannot sign {method!r}: use one of {', '.join(_METHOD_PERMISSIONS)}")
+            raise ConfigurationError(f"cannot sign {method!r}: use one of {', '.join(_SIGNED_METHODS)}")
         if not isinstance(expires, int) or not 1 <= expires <= _SAS_MAX_SECONDS:
             raise ConfigurationError(f"expires must be between 1 and {_SAS_MAX_SECONDS} seconds")
         if self._account_key is None and not (self._default_credential or hasattr(self._sdk_credential, "get_token")):
             raise ConfigurationError(
                 f"this client authenticates with a {self._auth}: signing needs an account key or a token credential"
             )
+        from azure.storage.blob import generate_blob_sas  # loaded with the client
+
         now = datetime.now(timezone.utc)
         start, expiry = now - _SAS_CLOCK_SKEW, now + timedelta(seconds=expires)
         blob = await self._runner_open("sign_url", bucket, object_name, timeout)
@@ -1233,6 +1269,9 @@ class AzureBlobClient(StorageClient):
         :meth:`_fetch` (ranged unless the whole blob is read, pinned to the ETag
         ``version``), whose headers describe the blob; its body is streamed as it arrives,
         the whole blob checked against its Content-MD5 when it has one."""
+        from azure.storage.blob._deserialize import deserialize_blob_stream  # loaded with the client
+        from azure.storage.blob._generated.models import ModifiedAccessConditions
+
         blob = await self._open_blob("open", bucket, object_name, timeout)
         byte_range = range_header(offset, length)
         conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=version)} if version else {}
@@ -1293,19 +1332,27 @@ class _BatchUnsupportedError(Exception):
 _AZURE = CloudProvider.AZURE
 
 
-class _OneRetryLayerTransport(AioHttpTransport):  # type: ignore[misc]
-    """azure-core's aiohttp transport without aiohttp's own silent retry of a request whose
-    reused connection broke: our retry policy is the one retry layer, and counts it."""
+@functools.cache
+def _one_retry_layer_transport() -> type[Any]:
+    """azure-core's aiohttp transport class, subclassed (on first use: azure-core loads with
+    the first client) to drop aiohttp's own silent retry of a request whose reused
+    connection broke: our retry policy is the one retry layer, and counts it."""
+    from azure.core.pipeline.transport import AioHttpTransport
 
-    async def open(self) -> None:
-        await super().open()
-        if self.session is not None:
-            self.session._retry_connection = False
+    class _OneRetryLayerTransport(AioHttpTransport):  # type: ignore[misc]
+        async def open(self) -> None:
+            await super().open()
+            if self.session is not None:
+                self.session._retry_connection = False
+
+    return _OneRetryLayerTransport
 
 
 async def _read_body(stream: Any) -> bytes:
     """The whole body under an azure-core stream, read from aiohttp itself: azure-core's own
     generator logs "Incomplete download." to the user's stderr when a body breaks off."""
+    import aiohttp  # loaded with the client
+
     try:
         body: bytes = await stream.response.internal_response.read()
     except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
@@ -1316,6 +1363,8 @@ async def _read_body(stream: Any) -> bytes:
 async def _read_some(stream: Any) -> bytes:
     """The next piece of the body under an azure-core stream (``b""`` at its end), read from
     aiohttp itself, as :func:`_read_body`."""
+    import aiohttp  # loaded with the client
+
     try:
         piece: bytes = await stream.response.internal_response.content.readany()
     except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:

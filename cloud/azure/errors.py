@@ -18,25 +18,8 @@ never from headers, the request, or the string-to-sign details Azure adds to aut
 
 from __future__ import annotations
 
-from typing import Any
-
-from azure.core.exceptions import (
-    AzureError,
-    ClientAuthenticationError,
-    DecodeError,
-    DeserializationError,
-    HttpResponseError,
-    IncompleteReadError,
-    ResponseNotReadError,
-    SerializationError,
-    ServiceRequestError,
-    ServiceRequestTimeoutError,
-    ServiceResponseError,
-    ServiceResponseTimeoutError,
-    StreamClosedError,
-    StreamConsumedError,
-    TooManyRedirectsError,
-)
+import functools
+from typing import TYPE_CHECKING, Any
 
 from cloud.common.exceptions import (
     STATUS_ERRORS,
@@ -131,24 +114,58 @@ STATUS_CODES = STATUS_ERRORS
 """HTTP statuses: the one table of :mod:`cloud.common.exceptions` (any other 5xx is a
 ServerError, any other status a plain APIError)."""
 
-EXCEPTION_CLASSES: dict[type[BaseException], type[CloudError]] = {
-    ServiceRequestTimeoutError: RequestTimeoutError,
-    ServiceResponseTimeoutError: RequestTimeoutError,
-    ServiceRequestError: TransportError,
-    ServiceResponseError: TransportError,
-    IncompleteReadError: TransportError,
-    StreamClosedError: TransportError,
-    StreamConsumedError: TransportError,
-    ResponseNotReadError: TransportError,
-    DecodeError: ServerError,
-    DeserializationError: ServerError,
-    SerializationError: ConfigurationError,
-    TooManyRedirectsError: TransportError,
-    ClientAuthenticationError: AuthenticationError,
-    HttpResponseError: APIError,
-    AzureError: CloudError,
-}
-"""Exception classes without a usable status (no response), most specific first."""
+if TYPE_CHECKING:
+    EXCEPTION_CLASSES: dict[type[BaseException], type[CloudError]]
+    """Exception classes without a usable status (no response), most specific first."""
+
+
+@functools.cache
+def _exception_classes() -> dict[type[BaseException], type[CloudError]]:
+    """:data:`EXCEPTION_CLASSES`, built on first use (azure-core loads with the first client,
+    not with this module)."""
+    from azure.core.exceptions import (
+        AzureError,
+        ClientAuthenticationError,
+        DecodeError,
+        DeserializationError,
+        HttpResponseError,
+        IncompleteReadError,
+        ResponseNotReadError,
+        SerializationError,
+        ServiceRequestError,
+        ServiceRequestTimeoutError,
+        ServiceResponseError,
+        ServiceResponseTimeoutError,
+        StreamClosedError,
+        StreamConsumedError,
+        TooManyRedirectsError,
+    )
+
+    return {
+        ServiceRequestTimeoutError: RequestTimeoutError,
+        ServiceResponseTimeoutError: RequestTimeoutError,
+        ServiceRequestError: TransportError,
+        ServiceResponseError: TransportError,
+        IncompleteReadError: TransportError,
+        StreamClosedError: TransportError,
+        StreamConsumedError: TransportError,
+        ResponseNotReadError: TransportError,
+        DecodeError: ServerError,
+        DeserializationError: ServerError,
+        SerializationError: ConfigurationError,
+        TooManyRedirectsError: TransportError,
+        ClientAuthenticationError: AuthenticationError,
+        HttpResponseError: APIError,
+        AzureError: CloudError,
+    }
+
+
+def __getattr__(name: str) -> object:
+    """``EXCEPTION_CLASSES`` (the table of azure-core exception classes) on first access."""
+    if name == "EXCEPTION_CLASSES":
+        return _exception_classes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _MAX_MESSAGE = 300
 
@@ -223,6 +240,8 @@ _CORRUPTED_ON_THE_WAY = frozenset({"Md5Mismatch", "Crc64Mismatch"})
 
 def translate(exc: BaseException, operation: str) -> CloudError | None:
     """Map an Azure exception raised by ``operation`` to our tree (``None``: not Azure's)."""
+    from azure.core.exceptions import AzureError, DeserializationError, HttpResponseError, SerializationError
+
     if not isinstance(exc, (AzureError, SerializationError, DeserializationError)):
         return None
     status = getattr(exc, "status_code", None)
@@ -248,7 +267,7 @@ def translate(exc: BaseException, operation: str) -> CloudError | None:
             f"{operation}: the bytes received do not match the MD5 the service sent for them "
             f"(corrupted in transit?): {_first_line(getattr(exc, 'message', None) or exc)}"
         )
-    for vendor, ours in EXCEPTION_CLASSES.items():
+    for vendor, ours in _exception_classes().items():
         if isinstance(exc, vendor):
             return _from_class(exc, ours, operation)
     return None  # pragma: no cover - AzureError is in the table

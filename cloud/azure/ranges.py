@@ -7,14 +7,14 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from azure.storage.blob.aio import BlobClient
-
 from cloud.common.exceptions import IntegrityError, TransportError
 from cloud.common.files import AtomicDestination
 from cloud.common.integrity import OrderedDigest
 from cloud.common.transfer_engine import SegmentProgress, WholeObjectMismatch
 
 if TYPE_CHECKING:
+    from azure.storage.blob.aio import BlobClient
+
     from .client import AzureBlobClient
 
 __all__ = ["RangedRead", "md5_mismatch"]

@@ -8,23 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .client import DEFAULT_BASE_URL, CodaClient, CodaPaginator
-from .limiter import CodaRateLimiter, CodaRateLimits, LimiterBackend, SharedWindowLimiter, SlidingWindowLimiter
-from .limiter_sqlite import SQLiteLimiterBackend
-from .rows import (
-    AmbiguousColumnError,
-    Record,
-    TableColumns,
-    TableRow,
-    UnknownColumnError,
-    records_to_dataframe,
-    row_query,
-)
-from .spec import OperationSpec
-from .sync import SyncCodaClient
-from .types import JSONMapping, JSONObject, OutputFormat, RateClass
+from cloud._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from .client import DEFAULT_BASE_URL, CodaClient, CodaPaginator
+    from .limiter import CodaRateLimiter, CodaRateLimits, LimiterBackend, SharedWindowLimiter, SlidingWindowLimiter
+    from .limiter_sqlite import SQLiteLimiterBackend
     from .models import (
         CodaEnum,
         CodaModel,
@@ -44,40 +33,68 @@ if TYPE_CHECKING:
         Table,
         User,
     )
+    from .rows import (
+        AmbiguousColumnError,
+        Record,
+        TableColumns,
+        TableRow,
+        UnknownColumnError,
+        records_to_dataframe,
+        row_query,
+    )
+    from .spec import OperationSpec
+    from .sync import SyncCodaClient
+    from .types import JSONMapping, JSONObject, OutputFormat, RateClass
 
-# The models load on first use: importing the client does not import several hundred classes.
-_MODELS = frozenset(
-    {
-        "CodaEnum",
-        "CodaModel",
-        "Column",
-        "Control",
-        "CreatedDoc",
-        "Doc",
-        "Folder",
-        "Formula",
-        "MutationResult",
-        "MutationStatus",
-        "Pack",
-        "Page",
-        "PageContentExport",
-        "Permission",
-        "Row",
-        "Table",
-        "User",
-    }
-)
+# Every name loads on first use: ``import cloud.coda_io`` imports neither httpx nor the
+# client, and importing the client does not import several hundred model classes.
+_EXPORTS = {
+    **dict.fromkeys(("DEFAULT_BASE_URL", "CodaClient", "CodaPaginator"), ".client"),
+    **dict.fromkeys(
+        ("CodaRateLimiter", "CodaRateLimits", "LimiterBackend", "SharedWindowLimiter", "SlidingWindowLimiter"),
+        ".limiter",
+    ),
+    "SQLiteLimiterBackend": ".limiter_sqlite",
+    **dict.fromkeys(
+        (
+            "CodaEnum",
+            "CodaModel",
+            "Column",
+            "Control",
+            "CreatedDoc",
+            "Doc",
+            "Folder",
+            "Formula",
+            "MutationResult",
+            "MutationStatus",
+            "Pack",
+            "Page",
+            "PageContentExport",
+            "Permission",
+            "Row",
+            "Table",
+            "User",
+        ),
+        ".models",
+    ),
+    **dict.fromkeys(
+        (
+            "AmbiguousColumnError",
+            "Record",
+            "TableColumns",
+            "TableRow",
+            "UnknownColumnError",
+            "records_to_dataframe",
+            "row_query",
+        ),
+        ".rows",
+    ),
+    "OperationSpec": ".spec",
+    "SyncCodaClient": ".sync",
+    **dict.fromkeys(("JSONMapping", "JSONObject", "OutputFormat", "RateClass"), ".types"),
+}
 
-
-def __getattr__(name: str) -> object:
-    """The model classes, imported from :mod:`cloud.coda_io.models` when first asked for."""
-    if name in _MODELS:
-        from . import models
-
-        value: object = getattr(models, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 
 __all__ = [

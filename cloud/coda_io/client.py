@@ -6,10 +6,8 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 from urllib.parse import urlsplit
-
-import httpx
 
 from cloud.common.base import CloudClient
 from cloud.common.enums import CloudProvider
@@ -37,6 +35,9 @@ from .limiter import CodaRateLimiter, CodaRateLimits
 from .spec import OperationSpec
 from .types import JSONMapping, JSONObject
 from .validation import check_arguments
+
+if TYPE_CHECKING:
+    import httpx  # loaded by the first request (_session), not with this module
 
 __all__ = ["DEFAULT_BASE_URL", "CodaClient", "CodaPaginator"]
 
@@ -128,6 +129,8 @@ class CodaClient(CodaConvenience, CloudClient):
         if self._closed:
             raise RuntimeError("this CodaClient is closed")
         if self._http is None:
+            import httpx
+
             redact_library_logger("httpx")
             timeout = self._timeout if self._timeout is not None else _DEFAULT_HTTP_TIMEOUT
             self._http = httpx.AsyncClient(
@@ -150,6 +153,8 @@ class CodaClient(CodaConvenience, CloudClient):
 
     def _translate(self, exc: BaseException, operation: str) -> CloudError | None:
         """Coda's error table: HTTP errors and httpx failures into the common tree."""
+        import httpx
+
         if isinstance(exc, httpx.HTTPStatusError):
             return self._error_from_response(exc.response)
         if isinstance(exc, httpx.TimeoutException):
@@ -286,6 +291,8 @@ class CodaClient(CodaConvenience, CloudClient):
                 self.stats.add_sent(len(content))
             self.stats.add_received(len(response.content))
             if not response.is_success:
+                import httpx
+
                 raise httpx.HTTPStatusError(f"HTTP {response.status_code}", request=response.request, response=response)
             return _json_object(response)
 
@@ -302,6 +309,8 @@ class CodaClient(CodaConvenience, CloudClient):
             # No Authorization header here: the link may point to another host (file storage).
             async with session.stream("GET", url, headers={"Accept": "*/*"}, follow_redirects=True) as response:
                 if not response.is_success:
+                    import httpx
+
                     await response.aread()
                     raise httpx.HTTPStatusError(
                         f"HTTP {response.status_code}", request=response.request, response=response

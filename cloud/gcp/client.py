@@ -12,13 +12,10 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from operator import attrgetter
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote, urlsplit
 
-import aiohttp
 import anyio
-from gcloud.aio.storage import Storage
-from yarl import URL
 
 from cloud.common.background import background_worker
 from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
@@ -65,6 +62,11 @@ from .errors import ChecksumMismatchError, error_from_response, translate
 from .resumable import CHUNK_MULTIPLE, ChunkSource, object_resource, upload_file_resumable, upload_resumable
 from .signing import sign_v4_url
 
+if TYPE_CHECKING:
+    # The SDK (gcloud-aio-storage, aiohttp, yarl) loads on a client's first call: see _open.
+    import aiohttp
+    from gcloud.aio.storage import Storage
+
 __all__ = ["DEFAULT_UPLOAD_CHUNK_SIZE", "GCSClient", "check_bucket_name"]
 
 DEFAULT_UPLOAD_CHUNK_SIZE = 8 * 1024 * 1024
@@ -84,11 +86,23 @@ _WHOLE = 1 << 62  # get_bytes reads the whole body, whatever its size
 # gcloud-aio's methods take a per-request aiohttp timeout; the whole-call timeout is the
 # runner's (``timeout=``), so the transport only bounds connecting and a stalled socket.
 _STALL_SECONDS = 300.0
-_HTTP_TIMEOUT: Any = aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=_STALL_SECONDS)
+_HTTP_TIMEOUT: Any = None  # aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=_STALL_SECONDS)
 # Bodies we read block by block (download_file, open_read) get no ``sock_read``: aiohttp
 # re-arms that timer on every socket read (a call_later + cancel per ~64 KiB, ~12% of the
 # client CPU of a 256 MiB download); the stall guard is one deadline per block instead.
-_STREAM_HTTP_TIMEOUT: Any = aiohttp.ClientTimeout(total=None, sock_connect=60)
+_STREAM_HTTP_TIMEOUT: Any = None  # aiohttp.ClientTimeout(total=None, sock_connect=60)
+
+
+def _load_sdk() -> None:
+    """Import aiohttp and set the module's aiohttp timeouts (on the first client's open: they
+    are only used by a client whose session is open)."""
+    global _HTTP_TIMEOUT, _STREAM_HTTP_TIMEOUT
+    if _HTTP_TIMEOUT is None:
+        import aiohttp
+
+        _HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=_STALL_SECONDS)
+        _STREAM_HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=60)
+
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
@@ -332,6 +346,8 @@ def _multipart_frame(fields: Mapping[str, Any], content_type: str) -> tuple[byte
 
 def _exact_url(url: Any) -> Any:
     if isinstance(url, str) and url.isascii() and " " not in url:
+        from yarl import URL  # loaded with aiohttp
+
         return URL(url, encoded=True)
     return url
 
@@ -489,6 +505,10 @@ class GCSClient(StorageClient):
 
     async def _create_storage(self) -> None:
         """Load credentials and open the session (called once, under the lock)."""
+        _load_sdk()
+        import aiohttp
+        from gcloud.aio.storage import Storage
+
         service_file: io.StringIO | None = None
         if self.service_account_file is not None:
             text = await anyio.to_thread.run_sync(_read_key_file, self.service_account_file)
@@ -612,6 +632,8 @@ class GCSClient(StorageClient):
         project = await self._project_for_create()
 
         async def create() -> bool:
+            import aiohttp  # loaded by _open
+
             try:
                 await self._send(
                     "POST",
@@ -1021,6 +1043,8 @@ class GCSClient(StorageClient):
         storage = await self._open()
 
         async def read() -> bytes:
+            import aiohttp  # loaded by _open
+
             try:
                 result: bytes = await storage.download(
                     bucket, object_name, headers={"Range": f"bytes={offset}-{last}"}, timeout=_HTTP_TIMEOUT

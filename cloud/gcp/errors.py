@@ -9,12 +9,11 @@ body.  Both are handled: the HTTP status decides the class, a known ``reason`` r
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from cloud.common.exceptions import (
     STATUS_ERRORS,
@@ -73,17 +72,37 @@ REASON_ERRORS: dict[str, type[APIError]] = {
 }
 """GCS JSON ``errors[0].reason`` -> class, applied on top of the status."""
 
-TRANSPORT_ERRORS: tuple[tuple[type[BaseException], type[CloudError]], ...] = (
-    (aiohttp.ServerTimeoutError, RequestTimeoutError),
-    (asyncio.TimeoutError, RequestTimeoutError),
-    (aiohttp.InvalidURL, ConfigurationError),
-    (aiohttp.NonHttpUrlClientError, ConfigurationError),
-    (aiohttp.ClientConnectionError, TransportError),  # refused, DNS, TLS, reset, disconnected
-    (aiohttp.ClientPayloadError, TransportError),  # body cut short
-    (aiohttp.ClientError, TransportError),
-    (json.JSONDecodeError, ServerError),  # a 2xx answer whose JSON is malformed
-)
-"""Exceptions raised without an HTTP error status -> class (first match wins)."""
+if TYPE_CHECKING:
+    import aiohttp
+
+    TRANSPORT_ERRORS: tuple[tuple[type[BaseException], type[CloudError]], ...]
+    """Exceptions raised without an HTTP error status -> class (first match wins)."""
+
+
+@functools.cache
+def _transport_errors() -> tuple[tuple[type[BaseException], type[CloudError]], ...]:
+    """:data:`TRANSPORT_ERRORS`, built on first use (aiohttp loads with the first client,
+    not with this module)."""
+    import aiohttp
+
+    return (
+        (aiohttp.ServerTimeoutError, RequestTimeoutError),
+        (asyncio.TimeoutError, RequestTimeoutError),
+        (aiohttp.InvalidURL, ConfigurationError),
+        (aiohttp.NonHttpUrlClientError, ConfigurationError),
+        (aiohttp.ClientConnectionError, TransportError),  # refused, DNS, TLS, reset, disconnected
+        (aiohttp.ClientPayloadError, TransportError),  # body cut short
+        (aiohttp.ClientError, TransportError),
+        (json.JSONDecodeError, ServerError),  # a 2xx answer whose JSON is malformed
+    )
+
+
+def __getattr__(name: str) -> object:
+    """``TRANSPORT_ERRORS`` (the table of aiohttp exception classes) on first access."""
+    if name == "TRANSPORT_ERRORS":
+        return _transport_errors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # GCS's (and the emulator's) answer when a hash sent with an upload does not match the data.
 _HASH_REJECTED = re.compile(r"Provided (?:MD5|CRC32C)\b.*doesn't match calculated", re.IGNORECASE)
@@ -187,6 +206,8 @@ def _is_token_request(exc: aiohttp.ClientResponseError) -> bool:
 def translate(exc: BaseException, operation: str) -> CloudError | None:
     """The GCS error table: map an aiohttp/gcloud-aio exception raised by ``operation`` to our
     tree, or return ``None`` when ``exc`` is not a vendor error (it then propagates)."""
+    import aiohttp  # loaded already: the error came from a client
+
     if isinstance(exc, aiohttp.ClientResponseError):
         phrase, body = _reason_and_body(exc)
         headers = dict(exc.headers) if exc.headers else {}
@@ -198,7 +219,7 @@ def translate(exc: BaseException, operation: str) -> CloudError | None:
             reason_phrase=phrase,
             token_request=_is_token_request(exc),
         )
-    for vendor, ours in TRANSPORT_ERRORS:
+    for vendor, ours in _transport_errors():
         if isinstance(exc, vendor):
             detail = type(exc).__name__
             if ours is RequestTimeoutError:
