@@ -3,7 +3,8 @@
 Each statement runs once untimed (to compile bytecode), then ``runs`` times interleaved;
 the figure is the median wall time of the whole process (start-up included) and the
 child's CPU (``RUSAGE_CHILDREN`` deltas).  "Over bare" subtracts the bare interpreter's
-median.  A last check lists which heavy modules ``import cloud`` pulls in (none should be).
+median.  A last check lists which heavy modules ``import cloud`` pulls in (none should be), and
+which SDKs importing every provider package pulls in (none: they load on first use).
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ STATEMENTS = [
     ("import cloud.azure", "import cloud.azure"),
     ("import cloud.local", "import cloud.local"),
     ("import cloud.coda_io", "import cloud.coda_io"),
+    ("from cloud.aws import S3Client, SyncS3Client", "from cloud.aws import S3Client, SyncS3Client"),
+    ("from cloud.gcp import GCSClient, SyncGCSClient", "from cloud.gcp import GCSClient, SyncGCSClient"),
+    (
+        "from cloud.azure import AzureBlobClient, SyncAzureBlobClient",
+        "from cloud.azure import AzureBlobClient, SyncAzureBlobClient",
+    ),
+    (
+        "from cloud.local import LocalStorageClient, SyncLocalStorageClient",
+        "from cloud.local import LocalStorageClient, SyncLocalStorageClient",
+    ),
+    ("from cloud.coda_io import CodaClient, SyncCodaClient", "from cloud.coda_io import CodaClient, SyncCodaClient"),
     ("import aiobotocore.session", "import aiobotocore.session"),
     ("import aioboto3", "import aioboto3"),
     ("import gcloud.aio.storage", "import gcloud.aio.storage"),
@@ -34,6 +46,9 @@ STATEMENTS = [
 ]
 
 HEAVY = ["httpx", "botocore", "aiobotocore", "aiohttp", "azure", "gcloud", "google"]
+PROVIDER_PACKAGES = ["cloud.aws", "cloud.gcp", "cloud.azure", "cloud.local", "cloud.coda_io"]
+"""Each must import in <= 30 ms over the bare interpreter: the SDK loads on first use (issue #17)."""
+SDKS = ["aiobotocore", "botocore", "aiohttp", "azure.storage.blob", "azure.core", "gcloud.aio.storage", "httpx"]
 
 
 def _time_once(code: str) -> tuple[float, float]:
@@ -100,6 +115,32 @@ def run(ctx: Context) -> list[Section]:
     section.verdict("import cost: `import cloud` loads no SDK or httpx", light)
     aws = median(walls.get("import cloud.aws", []))
     boto3 = median(walls.get("import aioboto3", []))
+    provider_rows = []
+    for package in PROVIDER_PACKAGES:
+        label = f"import {package}"
+        wall = median(walls.get(label, []))
+        over_bare = None if wall is None else wall - bare_wall
+        pv = section.verdict(f"import cost: `{label}` <= 30 ms over bare", check("<= 30 ms", over_bare, 0.030))
+        provider_rows.append(
+            [f"`{label}` <= 30 ms over the bare interpreter", f"{fmt_ms(over_bare)} ms", pv.cell(ctx.enforce)]
+        )
+    probe = (
+        "import sys, json; "
+        + "; ".join(f"import {p}" for p in PROVIDER_PACKAGES)
+        + "; print(json.dumps(sorted(sys.modules)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=worker_env(), capture_output=True, text=True)
+    after = set(json.loads(proc.stdout)) if proc.returncode == 0 else set()
+    sdks = [m for m in SDKS if m in after]
+    lazy = Verdict("no SDK", not sdks if after else None, ", ".join(sdks) if sdks else "")
+    section.verdict("import cost: the provider packages load no SDK (it loads on first use)", lazy)
+    provider_rows.append(
+        [
+            "importing every provider package loads none of " + ", ".join(f"`{m}`" for m in SDKS),
+            f"{len(after)} modules loaded" + (f"; SDK: {', '.join(sdks)}" if sdks else ""),
+            lazy.cell(ctx.enforce),
+        ]
+    )
     section.table(
         ["target", "ours", "result"],
         [
@@ -114,6 +155,7 @@ def run(ctx: Context) -> list[Section]:
                 f"{fmt_ms(aws)} ms vs {fmt_ms(boto3)} ms",
                 "—",
             ],
+            *provider_rows,
         ],
     )
     return [section]

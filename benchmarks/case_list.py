@@ -194,6 +194,8 @@ VARIANTS = {
     "gcs": ["gcloud-aio"],
     "azure": ["azure-aio", "azure-aio+metadata", "obstore"],
 }
+CPU_TARGETS = {"s3": 0.3, "gcs": 1.0, "azure": 1.0}
+"""Client CPU of ours / the raw library, at most (issue #17)."""
 PAGING = {
     "s3": "moto pages by 1,000",
     "gcs": "the emulator ignores `maxResults` and answers every listing in one page, for ours and raw alike",
@@ -283,6 +285,18 @@ def _run_provider(ctx: Context, provider: str, count: int, runs: int) -> Section
             v3.cell(ctx.enforce),
         ],
     ]
+    cpu_limit = CPU_TARGETS[provider]  # issue #17
+    v4 = section.verdict(f"list {provider}: CPU <= {cpu_limit:.2f}x {raw}", check("cpu", c, cpu_limit))
+    target_rows.append([f"client CPU <= {cpu_limit:.2f}x {raw}", fmt_ratio(c), v4.cell(ctx.enforce)])
+    obstore_res = results.get("obstore", [])
+    if any(r.ok for r in obstore_res):
+        target_rows.append(
+            [
+                "for reference: client CPU / obstore",
+                fmt_ratio(ratio(med(ours_res, "list", "cpu"), med(obstore_res, "list", "cpu"))),
+                "—",
+            ]
+        )
     target_rows += reference_rows(
         results,
         backends.LISTING_LIKE_FOR_LIKE.get(provider),

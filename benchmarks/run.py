@@ -29,12 +29,14 @@ from pathlib import Path
 from benchmarks.backends import Emulators
 from benchmarks.harness import ROOT, Context, Section
 
-CASES = ["bulk", "large", "list", "sync", "imports", "cli", "coda", "fsspec"]
+CASES = ["bulk", "large", "list", "sync", "threads", "service", "imports", "cli", "coda", "fsspec"]
 MODULES = {
     "bulk": "case_bulk",
     "large": "case_large",
     "list": "case_list",
     "sync": "case_sync",
+    "threads": "case_threads",
+    "service": "case_service",
     "imports": "case_imports",
     "cli": "case_cli",
     "coda": "case_coda",
