@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from cloud.fsspec.filesystem import (
     PROTOCOLS,
+    AsyncCloudFile,
     AzureFileSystem,
     CloudFile,
     CloudFileSystem,
@@ -34,6 +35,7 @@ from cloud.fsspec.filesystem import (
 
 __all__ = [
     "PROTOCOLS",
+    "AsyncCloudFile",
     "AzureFileSystem",
     "CloudFile",
     "CloudFileSystem",

@@ -95,3 +95,33 @@ def test_files(backend: str, make_fs: MakeFs) -> None:
     with pytest.raises(FileExistsError):
         fs.open(f"{root}/log", "xb")
     assert isinstance(fs, (MemoryFileSystem, S3FileSystem))
+
+
+async def test_open_async_streams_through_the_client(moto_server: object) -> None:
+    from cloud.aws import S3Client
+    from cloud.common.models import CloudCredentials
+    from tests.fsspec.conftest import S3_KEY, S3_SECRET, new_bucket
+
+    credentials = CloudCredentials(access_key_id=S3_KEY, secret_access_key=S3_SECRET)
+    async with S3Client(endpoint_url=moto_server.url, region="us-east-1", credentials=credentials) as s3:  # type: ignore[attr-defined]
+        fs = CloudFileSystem(s3, asynchronous=True)
+        bucket = new_bucket()
+        await fs._mkdir(bucket)
+        data = bytes(range(256)) * 4096
+        async with await fs.open_async(f"{bucket}/obj", "wb") as f:
+            await f.write(data[:600_000])
+            await f.write(data[600_000:])
+        with pytest.raises(RuntimeError):
+            async with await fs.open_async(f"{bucket}/dropped", "wb") as f:
+                await f.write(b"never stored")
+                raise RuntimeError("stop")
+        assert not await fs._exists(f"{bucket}/dropped")
+        async with await fs.open_async(f"{bucket}/obj") as f:
+            assert f.size == len(data)
+            assert await f.read(10) == data[:10]
+            await f.seek(700_000)
+            assert await f.read(5) == data[700_000:700_005]
+            assert f.tell() == 700_005
+        with pytest.raises(FileNotFoundError):
+            await fs.open_async(f"{bucket}/missing")
+        await fs._rm(bucket, recursive=True)
