@@ -86,6 +86,39 @@ class _Ours:
         await self.client.upload_stream(self.bucket, key, body)
 
 
+class _Hashed:
+    """A raw app that also hashes every byte it serves or stores, as ours does to verify
+    them (MD5 for S3 and Azure, CRC32C for GCS): the like-for-like reference."""
+
+    def __init__(self, raw: App, provider: str) -> None:
+        self.raw = raw
+        if provider == "gcs":
+            import google_crc32c
+
+            self.new: Any = google_crc32c.Checksum
+        else:
+            import hashlib
+
+            self.new = hashlib.md5
+
+    async def read(self, key: str, how: str) -> AsyncIterator[bytes]:
+        digest = self.new()
+        async for chunk in self.raw.read(key, how):
+            digest.update(chunk)
+            yield chunk
+        digest.digest()
+
+    async def upload(self, key: str, body: AsyncIterator[bytes]) -> None:
+        digest = self.new()
+
+        async def hashed() -> AsyncIterator[bytes]:
+            async for chunk in body:
+                digest.update(chunk)
+                yield chunk
+
+        await self.raw.upload(key, hashed())
+
+
 class _RawS3:
     def __init__(self, s3: Any, bucket: str) -> None:
         self.s3, self.bucket = s3, bucket
@@ -139,6 +172,10 @@ async def _app_for(ep: Endpoint, variant: str, bucket: str) -> AsyncIterator[App
             yield _Ours(client, bucket)
         return
     provider = ep["provider"]
+    if variant == "raw+hash":
+        async with _app_for(ep, "raw", bucket) as raw:
+            yield _Hashed(raw, provider)
+        return
     if provider == "s3":
         async with backends.raw_s3(ep) as s3:
             yield _RawS3(s3, bucket)
@@ -257,23 +294,24 @@ def _run_provider(ctx: Context, provider: str, n: int, runs: int) -> Section:
         f"{backends.PROVIDER_NAMES[provider]}"
     )
     variants = [("ours", *backends.ours_available(provider)), (raw, *backends.peer_available(raw))]
+    hashed = f"{raw}+hash"
     missing = [f"{v}: {why}" for v, ok, why in variants if not ok]
     if missing:
         section.intro = "Not available: " + "; ".join(missing)
         return section
-    fresh = provider == "gcs"  # the GCS emulator keeps every object in memory
+    fresh = provider in ("gcs", "azure")  # both emulators keep every object in memory (Azurite: 2 GiB at most)
 
     def run_one(variant: str, _: int) -> RunResult:
-        params = {"variant": "ours" if variant == "ours" else "raw", "requests": n}
+        params = {"variant": {"ours": "ours", hashed: "raw+hash"}.get(variant, "raw"), "requests": n}
         if fresh:
             with ctx.emulators.fresh(provider) as ep:
                 return spawn("case_service", "workload", {**params, "endpoint": ep}, log=ctx.log)
         return spawn("case_service", "workload", {**params, "endpoint": ctx.emulators.shared(provider)}, log=ctx.log)
 
-    results = interleave(["ours", raw], runs, run_one, ctx.log, label=f"service/{provider}")
+    results = interleave(["ours", raw, hashed], runs, run_one, ctx.log, label=f"service/{provider}")
     if provider == "s3":
         ctx.emulators.restart_shared("s3")  # give moto's memory back
-    ours_res, raw_res = results["ours"], results[raw]
+    ours_res, raw_res, hashed_res = results["ours"], results[raw], results[hashed]
     if not any(r.ok for r in ours_res) or not any(r.ok for r in raw_res):
         section.intro = f"Failed: {first_error(ours_res) or first_error(raw_res)}"
         return section
@@ -282,7 +320,9 @@ def _run_provider(ctx: Context, provider: str, n: int, runs: int) -> Section:
         + (" against a fresh emulator" if fresh else "")
         + f". A Starlette app driven in process through `httpx.ASGITransport`, {CONCURRENCY} requests at a time; "
         f"CPU is the whole process's (app + storage client + the ASGI driver, the same driver for both) per request. "
-        f"Raw: {raw} streaming GET in {CHUNK // 1024} KiB chunks; upload = the body gathered, then one put."
+        f"Raw: {raw} streaming GET in {CHUNK // 1024} KiB chunks; upload = the body gathered, then one put. "
+        f"{hashed}: the same raw app hashing every byte it serves or stores "
+        f"({'CRC32C' if provider == 'gcs' else 'MD5'}, the check ours makes), for reference."
     )
     rows = []
     targets = []
@@ -290,6 +330,7 @@ def _run_provider(ctx: Context, provider: str, n: int, runs: int) -> Section:
         wall, cpu = med(ours_res, phase, "wall"), med(ours_res, phase, "cpu")
         raw_wall, raw_cpu = med(raw_res, raw_phase, "wall"), med(raw_res, raw_phase, "cpu")
         cpu_ratio = ratio(cpu, raw_cpu)
+        hashed_cpu = med(hashed_res, raw_phase, "cpu")
         rows.append(
             [
                 f"`{phase}`" if phase != "upload_stream" else "`upload_stream` (PUT)",
@@ -299,6 +340,8 @@ def _run_provider(ctx: Context, provider: str, n: int, runs: int) -> Section:
                 fmt_us(None if raw_cpu is None else raw_cpu / n),
                 fmt_ratio(cpu_ratio),
                 fmt_ratio(ratio(wall, raw_wall)),
+                fmt_us(None if hashed_cpu is None else hashed_cpu / n),
+                fmt_ratio(ratio(cpu, hashed_cpu)),
             ]
         )
         verdict = section.verdict(
@@ -317,6 +360,8 @@ def _run_provider(ctx: Context, provider: str, n: int, runs: int) -> Section:
             f"{raw} CPU µs / request",
             "CPU ours / raw",
             "wall ours / raw",
+            f"{hashed} CPU µs / request",
+            f"CPU ours / {hashed}",
         ],
         rows,
     )
