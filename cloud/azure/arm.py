@@ -13,7 +13,18 @@ from typing import Any, ClassVar
 import anyio
 
 from cloud.common.enums import CloudProvider
-from cloud.common.exceptions import CloudError, ConfigurationError
+from cloud.common.exceptions import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    CloudError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
 from cloud.common.extras import require_extra
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
@@ -22,7 +33,7 @@ from cloud.common.stats import ClientStats
 
 from .errors import translate as translate_azure
 
-__all__ = ["ARMClient", "check_name", "check_resource_group", "translate"]
+__all__ = ["ARM_ERROR_CODES", "ARMClient", "check_name", "check_resource_group", "translate"]
 
 DEFAULT_BASE_URL = "https://management.azure.com"
 
@@ -45,15 +56,49 @@ def check_name(name: object, what: str) -> str:
     return name
 
 
+ARM_ERROR_CODES: Mapping[str, type[APIError]] = {
+    "ResourceNotFound": NotFoundError,
+    "ResourceGroupNotFound": NotFoundError,
+    "SubscriptionNotFound": NotFoundError,
+    "NotFound": NotFoundError,
+    "ParentResourceNotFound": NotFoundError,
+    "InvalidAuthenticationToken": AuthenticationError,
+    "ExpiredAuthenticationToken": AuthenticationError,
+    "AuthenticationFailed": AuthenticationError,
+    "AuthorizationFailed": PermissionDeniedError,
+    "LinkedAuthorizationFailed": PermissionDeniedError,
+    "OperationNotAllowed": ConflictError,
+    "Conflict": ConflictError,
+    "PropertyChangeNotAllowed": ConflictError,
+    "InvalidParameter": BadRequestError,
+    "InvalidRequestContent": BadRequestError,
+    "BadRequest": BadRequestError,
+    "TooManyRequests": RateLimitError,
+    "RetryableError": ServerError,
+    "InternalServerError": ServerError,
+    "AllocationFailed": ServerError,
+    "ZonalAllocationFailed": ServerError,
+    "OverconstrainedAllocationRequest": ServerError,
+}
+"""Azure Resource Manager error codes -> class, on top of the HTTP status (a failed
+long-running operation arrives in a 200 answer: its code alone tells what happened;
+capacity failures are retryable server errors)."""
+
+
 def translate(exc: BaseException, operation: str) -> CloudError | None:
-    """The Azure error table (:func:`cloud.azure.errors.translate`): ARM answers carry
-    their code (``ResourceNotFound``, ``OperationNotAllowed``...) in the error body, which
-    is read when the ``x-ms-error-code`` header is absent."""
+    """The Azure error table (:func:`cloud.azure.errors.translate`) refined for Resource
+    Manager: the code of the error body (``exc.error.code``, also for a failed long-running
+    operation) becomes ``code`` and, when :data:`ARM_ERROR_CODES` lists it, the class."""
     err = translate_azure(exc, operation)
-    if err is not None and getattr(err, "code", None) is None:
-        code = getattr(getattr(exc, "error", None), "code", None)
-        if isinstance(code, str) and code:
-            err.code = code  # type: ignore[attr-defined]
+    body_code = getattr(getattr(exc, "error", None), "code", None)
+    if err is None or not isinstance(body_code, str) or not body_code:
+        return err
+    cls = ARM_ERROR_CODES.get(body_code)
+    if isinstance(err, APIError) and cls is not None and type(err) is not cls:
+        status = err.status_code if isinstance(err.status_code, int) and err.status_code >= 300 else None
+        err = cls(err.message, status_code=status, code=body_code, request_id=err.request_id, body=err.body)
+    elif getattr(err, "code", None) in (None, type(exc).__name__):
+        err.code = body_code  # type: ignore[attr-defined]
     return err
 
 

@@ -15,9 +15,15 @@ from cloud.common.exceptions import (
     FunctionError,
     MissingDependencyError,
     NotFoundError,
+    ServerError,
 )
+from cloud.common.retry import RetryPolicy
 
 from .fakes.azure import FUNCTION_KEY, SUBSCRIPTION, AzureFake, FakeCredential
+
+
+async def _no_sleep(_: float) -> None:
+    return None
 
 
 def _vms(fake: AzureFake, **kwargs: object) -> AzureVMClient:
@@ -109,3 +115,19 @@ def test_bad_construction_is_configuration_error(monkeypatch: pytest.MonkeyPatch
             AzureVMClient(**kwargs)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError):
         AzureFunctionsClient(subscription_id=SUBSCRIPTION, function_app="app")  # needs resource_group
+
+
+async def test_a_failed_long_running_operation_is_a_typed_error(azure_fake: AzureFake) -> None:
+    instance = azure_fake.add_vm("rg-lro", "no-capacity", {}, power="deallocated")
+    azure_fake.failing_operations["no-capacity"] = 2
+    async with _vms(azure_fake, retry=RetryPolicy(max_attempts=2, sleep=_no_sleep)) as vms:
+        with pytest.raises(ServerError) as info:  # capacity: a retryable server error, retried once
+            await vms.start_instance(instance)
+        assert info.value.provider == "azure" and info.value.operation == "start_instance"
+        assert info.value.code == "AllocationFailed" and "sufficient capacity" in str(info.value)
+        assert vms.stats.retries == 1
+        assert (await vms.get_instance(instance)).state is ResourceState.STOPPED
+        azure_fake.failing_operations["no-capacity"] = 1
+        await vms.start_instance(instance)  # fails once, then the retry starts it
+        assert vms.stats.retries == 2
+        assert (await vms.get_instance(instance)).state is ResourceState.RUNNING

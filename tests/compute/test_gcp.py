@@ -15,6 +15,7 @@ from cloud.common.exceptions import (
     NotFoundError,
     PermissionDeniedError,
     RequestTimeoutError,
+    ServerError,
 )
 from cloud.common.models import CloudCredentials
 from cloud.common.retry import RetryPolicy
@@ -131,3 +132,15 @@ async def test_one_retry_policy_and_one_deadline(google_fake: tuple[GoogleFake, 
         with pytest.raises(PermissionDeniedError):  # not retryable: one attempt
             await gce.start_instance("europe-west1-b/retried")
         assert gce.stats.retries == 2
+
+
+async def test_a_failed_zone_operation_is_a_typed_error(google_fake: tuple[GoogleFake, str]) -> None:
+    fake, key_file = google_fake
+    instance = fake.add_instance("us-central1-a", "no-capacity", {}, status="TERMINATED")
+    fake.failing_operations.add("no-capacity")
+    async with ComputeEngineClient(project=PROJECT, api_root=fake.server.url, service_account_file=key_file) as gce:
+        with pytest.raises(ServerError) as info:
+            await gce.start_instance(instance)
+        assert info.value.code == "ZONE_RESOURCE_POOL_EXHAUSTED" and info.value.status_code == 503
+        assert info.value.provider == "gcp" and info.value.operation == "start_instance"
+        assert (await gce.get_instance(instance)).state is ResourceState.STOPPED

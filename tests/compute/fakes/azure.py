@@ -62,6 +62,7 @@ class AzureFake:
         self.operations: dict[str, tuple[int, tuple[str, str], str]] = {}  # id -> (polls left, vm, final)
         self.skiptokens: set[str] = set()
         self.fail_next: set[str] = set()
+        self.failing_operations: dict[str, int] = {}  # VM name -> how many next operations fail
         self.received: dict[str, list[bytes]] = {}
         self.counter = itertools.count(1)
         self.server = FakeServer(self.handle)
@@ -227,6 +228,14 @@ class AzureFake:
             if polls > 0:
                 self.operations[op_id] = (polls - 1, key, final)
                 return Response.json(200, {"name": op_id, "status": "InProgress", "startTime": _now()})
+            if self.failing_operations.get(key[1], 0) > 0:
+                self.failing_operations[key[1]] -= 1
+                self.power[key] = "deallocated"
+                error = {
+                    "code": "AllocationFailed",
+                    "message": "Allocation failed. We do not have sufficient capacity.",
+                }
+                return Response.json(200, {"name": op_id, "status": "Failed", "startTime": _now(), "error": error})
             if key in self.power:
                 self.power[key] = final
         return Response.json(200, {"name": op_id, "status": "Succeeded", "startTime": _now(), "endTime": _now()})

@@ -72,6 +72,7 @@ class GoogleFake:
         self.fail_next: set[str] = set()
         self.received: dict[str, list[bytes]] = {}
         self.ids = itertools.count(1000)
+        self.failing_operations: set[str] = set()  # instance names whose next operation fails
         self.faults: list[int] = []  # statuses to answer API requests with, once each, first
         self.delay = 0.0  # seconds every API answer waits
         self.server = FakeServer(self.handle)
@@ -267,7 +268,18 @@ class GoogleFake:
                 op = self.operations[name]
                 if method.endswith("wait") and name in self.pending:
                     key, final = self.pending.pop(name)
-                    if key in self.instances:
+                    if key[1] in self.failing_operations:
+                        self.failing_operations.discard(key[1])
+                        self.instances[key]["status"] = "TERMINATED"
+                        message = (
+                            f"The zone '{key[0]}' does not have enough resources available to fulfill the request."
+                        )
+                        op.update(
+                            error={"errors": [{"code": "ZONE_RESOURCE_POOL_EXHAUSTED", "message": message}]},
+                            httpErrorStatusCode=503,
+                            httpErrorMessage="SERVICE UNAVAILABLE",
+                        )
+                    elif key in self.instances:
                         self.instances[key]["status"] = final
                     op.update(status="DONE", progress=100, endTime=_now())
             return Response.json(200, self.compute.response(method, op))
