@@ -21,7 +21,11 @@ LAMBDA_STATES: Mapping[str, ResourceState] = {
     "Pending": ResourceState.DEPLOYING,
     "Active": ResourceState.ACTIVE,
     "Inactive": ResourceState.INACTIVE,
+    "Deactivating": ResourceState.INACTIVE,
+    "Deactivated": ResourceState.INACTIVE,
+    "ActiveNonInvocable": ResourceState.FAILED,  # deployed but cannot be invoked
     "Failed": ResourceState.FAILED,
+    "Deleting": ResourceState.TERMINATED,
 }
 """Lambda ``Configuration.State`` -> :class:`ResourceState`."""
 
