@@ -115,7 +115,7 @@ def copy(params: dict[str, Any], meter: Meter) -> None:
         from distributed import LocalCluster
 
         with LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
         ) as cluster:
             asyncio.run(main(cluster.scheduler_address))
     else:

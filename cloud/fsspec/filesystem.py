@@ -178,6 +178,7 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
         """Read-ahead and write buffer size of :meth:`open` (``None``: fsspec's 5 MiB)."""
         self._root = ""
         self._owned = client is None
+        self._buckets_seen: set[str] = set()  # known to exist: mkdir need not ask again
         self._finalizer: Any = None
         if client is not None:
             if not isinstance(client, StorageClient):
@@ -396,6 +397,26 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
             yield name
 
     @_translated
+    async def _isfile(self, path: str) -> bool:
+        bucket, key = self._split(path)
+        if not key:
+            return False
+        try:
+            await self.client.stat(bucket, key)
+        except NotFoundError:
+            return False
+        return True
+
+    @_translated
+    async def _isdir(self, path: str) -> bool:
+        bucket, key = self._split(path)
+        if not bucket:
+            return True
+        if not key:
+            return await self._bucket_exists(bucket)
+        return await self._prefix_exists(bucket, key)
+
+    @_translated
     async def _ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         bucket, key = self._split(path)
         entries: list[dict[str, Any]] = []
@@ -520,10 +541,11 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
     @_translated
     async def _mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
         bucket, key = self._split(path)
-        if not bucket:
+        if not bucket or bucket in self._buckets_seen:
             return
         if not key or create_parents:
             await self.client.ensure_bucket(bucket)
+            self._buckets_seen.add(bucket)
 
     async def _makedirs(self, path: str, exist_ok: bool = False) -> None:
         await self._mkdir(path, create_parents=True)
@@ -540,6 +562,7 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
     async def _rmdir(self, path: str) -> None:
         bucket, key = self._split(path)
         if bucket and not key:
+            self._buckets_seen.discard(bucket)
             await self.client.delete_bucket(bucket)
 
     @_translated
@@ -566,6 +589,7 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
             await self.client.delete_objects(bucket, keys)
         if recursive:
             for bucket in buckets:
+                self._buckets_seen.discard(bucket)
                 await self.client.delete_bucket(bucket, force=True)
 
     # -- files -------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from tests.fsspec.conftest import S3_KEY, S3_SECRET, MakeFs, new_bucket
 def cluster() -> Iterator[LocalCluster]:
     """Two worker processes, one thread each (the CI machine has 2 cores)."""
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
     ) as local:
         yield local
 

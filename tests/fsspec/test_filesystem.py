@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import pickle
 import subprocess
 import sys
@@ -26,18 +27,24 @@ def test_import_cloud_stays_light() -> None:
 def test_entry_points_register_our_protocols_only() -> None:
     for protocol in ("cloud-s3", "cloud-gs", "cloud-az", "cloud-file", "cloud-memory"):
         assert fsspec.get_filesystem_class(protocol).__module__ == "cloud.fsspec.filesystem"
-    assert fsspec.get_filesystem_class("s3").__module__.startswith("s3fs")  # not replaced
+    known = importlib.import_module("fsspec.registry").known_implementations
+    assert known["s3"]["class"] == "s3fs.S3FileSystem"  # s3://, gs://, az:// are not replaced
+    assert known["gs"]["class"] == "gcsfs.GCSFileSystem"
+    assert known["az"]["class"] == "adlfs.AzureBlobFileSystem"
 
 
 def test_claim_and_release_s3() -> None:
-    before = fsspec.get_filesystem_class("s3")
+    registry = importlib.import_module("fsspec.registry")
+    before = (registry._registry.get("s3"), dict(registry.known_implementations["s3"]))
     cloud.fsspec.register(claim=("s3",))
     try:
         assert fsspec.get_filesystem_class("s3") is S3FileSystem
         assert S3FileSystem._strip_protocol("s3://bucket/key/") == "bucket/key"
+        fs, path = fsspec.core.url_to_fs("s3://bucket/key", endpoint_url="http://127.0.0.1:1")
+        assert isinstance(fs, S3FileSystem) and path == "bucket/key"
     finally:
         cloud.fsspec.release()
-    assert fsspec.get_filesystem_class("s3") is before
+    assert (registry._registry.get("s3"), registry.known_implementations["s3"]) == before
     with pytest.raises(ValueError):
         cloud.fsspec.register(claim=("ftp",))
 
