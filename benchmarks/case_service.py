@@ -273,7 +273,7 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
 def run(ctx: Context) -> list[Section]:
     """Run the service case on every storage provider."""
     n = QUICK_REQUESTS if ctx.quick else FULL_REQUESTS
-    runs = ctx.runs(3, 1)  # 3 variants x 3 providers x 1.5 GiB per run: ~12 min on 2 busy cores
+    runs = ctx.runs(3, 1)  # each run moves 1.5 GiB per provider and variant
     ok, why = backends.importable("import starlette, httpx")
     if not ok:
         return [Section("Streaming service", intro=f"Not available: {why}")]
