@@ -132,7 +132,7 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
     its own client, never a shared socket); ``client_options=`` gives the same for a
     filesystem built around a client.
 
-    Reads are ranged (``get_bytes``) with read-ahead through ``open(path, "rb")``; writes
+    Reads are ranged GETs (``client.open``) with read-ahead through ``open(path, "rb")``; writes
     go through ``client.open_write`` (multipart, blocks, resumable) or one ``put_bytes``
     for a small file.  A missing object raises ``FileNotFoundError`` (our
     ``NotFoundError``), a refused one ``PermissionError``; other errors are our typed
@@ -484,7 +484,10 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
     @_translated
     async def _cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
         bucket, key = self._split(path)
-        return await self.client.get_bytes(bucket, key, start=start, end=end)
+        # One GET streamed through client.open (a whole object verified at its end): on
+        # Azure a quarter of get_bytes' time for multi-MiB ranges, the same elsewhere.
+        async with self.client.open(bucket, key, start=start, end=end) as reader:
+            return await reader.read(-1)
 
     @_translated
     async def _get_file(self, rpath: str, lpath: str, callback: Callback = DEFAULT_CALLBACK, **kwargs: Any) -> None:
@@ -671,8 +674,8 @@ def _close_client(loop: Any, client: StorageClient) -> None:
 class CloudFile(AbstractBufferedFile):  # type: ignore[misc]
     """A file of a :class:`CloudFileSystem` (what ``fs.open`` returns).
 
-    ``"rb"``: seekable, reading ``block_size`` ranges with ``get_bytes`` through fsspec's
-    read-ahead cache.  ``"wb"``/``"xb"``/``"ab"``: buffered; a file smaller than one block
+    ``"rb"``: seekable, reading ``block_size`` ranges (one GET each, through
+    ``client.open``) with fsspec's read-ahead cache.  ``"wb"``/``"xb"``/``"ab"``: buffered; a file smaller than one block
     is stored with one ``put_bytes`` on close, a larger one streams through
     ``client.open_write`` (multipart, blocks, a resumable session).  Nothing is visible
     before ``close``; leaving a ``with`` block on an exception discards the upload.
