@@ -323,8 +323,12 @@ class CloudFileSystem(AsyncFileSystem, metaclass=_ClientCache):  # type: ignore[
         return text.lstrip("/")
 
     def unstrip_protocol(self, name: str) -> str:
-        """``name`` as a URL of this filesystem's first protocol."""
-        return f"{self.protocol[0]}://{self._strip_protocol(name).lstrip('/') if not self._absolute_paths else name}"
+        """``name`` as a URL of this filesystem (``cloud-s3://bucket/key``; around a client,
+        the protocol of the client's backend)."""
+        protocol = self.protocol[0]
+        if self.scheme is None and self._provider is not None and self._provider.scheme in ("s3", "gs", "az"):
+            protocol = "cloud-" + self._provider.scheme
+        return f"{protocol}://{self._strip_protocol(name)}"
 
     def _split(self, path: str) -> tuple[str, str]:
         """``(bucket, key)`` of a path (either may be empty)."""
