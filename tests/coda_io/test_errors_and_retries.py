@@ -7,6 +7,7 @@ import json
 import logging
 import pickle
 from collections.abc import Callable
+from types import TracebackType
 
 import httpx
 import pytest
@@ -192,6 +193,37 @@ async def test_token_never_appears_in_errors_logs_or_repr(caplog: pytest.LogCapt
     for record in caplog.records:
         assert TOKEN not in record.getMessage()
         assert TOKEN not in repr(record.__dict__)
+
+
+async def test_the_token_stays_out_of_a_pickled_error_and_its_cause() -> None:
+    # Where tblib's pickling support is installed (Dask does it), an exception is pickled with
+    # its __cause__ (here httpx's error, with its request and response) and traceback.
+    import copyreg
+
+    from tblib.pickling_support import pickle_exception, pickle_traceback
+
+    echo = coda_error(401, f"token {TOKEN} is not valid; Authorization: Bearer {TOKEN}")
+    async with make_client(Recorder(echo)) as client:
+        with pytest.raises(AuthenticationError) as info:
+            await client.get_doc("d")
+    err = info.value
+    cause = err.__cause__
+    assert cause is not None
+    types = [type(err), type(cause), TracebackType]
+    saved = {t: copyreg.dispatch_table.get(t) for t in types}
+    copyreg.pickle(type(err), pickle_exception)
+    copyreg.pickle(type(cause), pickle_exception)
+    copyreg.pickle(TracebackType, pickle_traceback)
+    try:
+        dumped = pickle.dumps(err).decode("latin-1")
+    finally:
+        for t, reducer in saved.items():
+            if reducer is None:
+                copyreg.dispatch_table.pop(t, None)
+            else:
+                copyreg.dispatch_table[t] = reducer
+    assert "Authorization" in dumped or "authorization" in dumped  # the cause was pickled...
+    assert TOKEN not in dumped  # ...without the token
 
 
 def test_missing_token_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
