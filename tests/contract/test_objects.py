@@ -331,3 +331,25 @@ def test_sync_writer_and_zipfile_round_trip(backend: Backend) -> None:
 def test_public_types() -> None:
     assert ObjectReader.__doc__ and ObjectWriter.__doc__
     assert issubclass(SyncObjectReader, io.RawIOBase) and issubclass(SyncObjectWriter, io.RawIOBase)
+
+
+def test_pandas_and_pyarrow_read_and_write_through_the_sync_forms(backend: Backend) -> None:
+    import pandas
+    import pyarrow.parquet
+
+    frame = pandas.DataFrame({"id": range(2000), "name": [f"row {i}" for i in range(2000)]})
+    with backend.sync_class(**backend.kwargs) as client:
+        name = unique_bucket()
+        client.ensure_bucket(name)
+        try:
+            writer = client.open_write(name, "t.csv", content_type="text/csv")
+            with io.TextIOWrapper(io.BufferedWriter(writer), encoding="utf-8", newline="") as text:
+                frame.to_csv(text, index=False)  # committed when the wrapper closes the writer
+            assert pandas.read_csv(client.open(name, "t.csv")).equals(frame)
+            with client.open_write(name, "t.parquet") as raw:
+                pyarrow.parquet.write_table(pyarrow.Table.from_pandas(frame), raw)
+            table = pyarrow.parquet.read_table(client.open(name, "t.parquet"))  # seeks to the footer first
+            assert table.to_pandas().equals(frame)
+            assert pandas.read_parquet(client.open(name, "t.parquet")).equals(frame)
+        finally:
+            client.delete_bucket(name, force=True)
