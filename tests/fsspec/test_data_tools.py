@@ -35,8 +35,10 @@ def test_pandas_csv_and_parquet_by_url(backend: str, make_fs: MakeFs) -> None:
         options = {}  # the in-memory store lives in the instance: use it through storage_options
     frame = _frame()
     if backend == "memory":
-        frame.to_csv(fs.open(f"{root}/t/frame.csv", "w"), index=False)
-        assert pd.read_csv(fs.open(f"{root}/t/frame.csv")).equals(frame)
+        with fs.open(f"{root}/t/frame.csv", "w") as f:
+            frame.to_csv(f, index=False)
+        with fs.open(f"{root}/t/frame.csv") as f:
+            assert pd.read_csv(f).equals(frame)
         frame.to_parquet(f"{root}/t/frame.parquet", filesystem=fs)
         assert pd.read_parquet(f"{root}/t/frame.parquet", filesystem=fs).equals(frame)
         return

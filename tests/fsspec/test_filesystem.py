@@ -132,3 +132,17 @@ async def test_open_async_streams_through_the_client(moto_server: object) -> Non
         with pytest.raises(FileNotFoundError):
             await fs.open_async(f"{bucket}/missing")
         await fs._rm(bucket, recursive=True)
+
+
+@pytest.mark.parametrize("backend", ["memory", "azure"])
+def test_a_file_replaced_while_read_fails(backend: str, make_fs: MakeFs) -> None:
+    from cloud.common.exceptions import PreconditionFailedError
+
+    fs, root = make_fs(backend)
+    fs.pipe_file(f"{root}/v", b"a" * 3_000_000)
+    with fs.open(f"{root}/v", "rb", block_size=1_000_000, cache_type="bytes") as f:
+        assert f.read(10) == b"a" * 10
+        fs.pipe_file(f"{root}/v", b"b" * 3_000_000)
+        with pytest.raises(PreconditionFailedError):
+            f.seek(2_500_000)
+            f.read(10)
