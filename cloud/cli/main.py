@@ -298,7 +298,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     handler: str | None = getattr(args, "handler", None)
     if handler is None:
-        sub: argparse.ArgumentParser = getattr(args, "group_parser", None) or getattr(args, "coda_parser", None) or parser
+        sub: argparse.ArgumentParser = (
+            getattr(args, "group_parser", None) or getattr(args, "coda_parser", None) or parser
+        )
         sub.print_help(sys.stderr)
         return 2
     if handler == "cloud.cli.storage:ls":

@@ -455,7 +455,9 @@ class ComputeClient(CloudClient):
     default timeout is set (waiting is never unbounded)."""
 
     @abstractmethod
-    def list_instances(self, *, page_size: int | None = None, timeout: float | None = None) -> AsyncPaginator[CloudResource]:
+    def list_instances(
+        self, *, page_size: int | None = None, timeout: float | None = None
+    ) -> AsyncPaginator[CloudResource]:
         """List instances lazily, one page (of at most ``page_size``) in memory at a time."""
 
     @abstractmethod
@@ -522,7 +524,9 @@ class ServerlessClient(CloudClient):
     """
 
     @abstractmethod
-    def list_functions(self, *, page_size: int | None = None, timeout: float | None = None) -> AsyncPaginator[CloudResource]:
+    def list_functions(
+        self, *, page_size: int | None = None, timeout: float | None = None
+    ) -> AsyncPaginator[CloudResource]:
         """List functions lazily, one page (of at most ``page_size``) in memory at a time."""
 
     @abstractmethod
