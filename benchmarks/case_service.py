@@ -125,9 +125,12 @@ class _RawS3:
 
     async def read(self, key: str, how: str) -> AsyncIterator[bytes]:
         response = await self.s3.get_object(Bucket=self.bucket, Key=key)
-        async with response["Body"] as body:
+        body = response["Body"]  # (aiobotocore 2.x's `async with` yields the aiohttp response)
+        try:
             async for chunk in body.iter_chunks(CHUNK):
                 yield chunk
+        finally:
+            body.close()
 
     async def upload(self, key: str, body: AsyncIterator[bytes]) -> None:
         data = b"".join([c async for c in body])
