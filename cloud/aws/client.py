@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import functools
 import hashlib
 import math
 import os
@@ -55,6 +54,7 @@ from . import timestamps
 from .errors import translate
 from .parts import MultipartCopy, MultipartUpload
 from .ranges import READ_CHUNK, RangedGet, total_size
+from .session import open_client
 from .transfer import (
     ChecksumKind,
     DownloadVerifier,
@@ -205,47 +205,33 @@ class S3Client(StorageClient):
             return self._client
 
     async def _open(self) -> None:
-        # The SDK loads here, on the first call, not when cloud.aws is imported.
-        from aiobotocore.config import AioConfig
-        from aiobotocore.session import AioSession, get_session
-
         options: dict[str, Any] = {
             "max_pool_connections": self.pool_size,
-            # RetryPolicy (through OperationRunner) is the one retry loop.
-            "retries": {"total_max_attempts": 1, "mode": "standard"},
-            "user_agent_extra": "codomyrmex-cloud",
             "signature_version": "s3v4",  # also for presigned URLs (botocore may pick SigV2)
-            "http_session_cls": _one_retry_layer_session(),
         }
         if not self._aws:
             # botocore >= 1.36 sends CRC32 checksums/aws-chunked bodies by default, which
             # many S3-compatible stores reject (boto3 #4392, s3fs #931).
             options["request_checksum_calculation"] = "when_required"
             options["response_checksum_validation"] = "when_required"
-        kwargs: dict[str, Any] = {"config": AioConfig(**options)}
-        if self.region is not None:
-            kwargs["region_name"] = self.region
-        if self.endpoint_url is not None:
-            kwargs["endpoint_url"] = self.endpoint_url
-        if self._credentials is not None:
-            kwargs["aws_access_key_id"] = self._credentials.access_key_id
-            kwargs["aws_secret_access_key"] = self._credentials.secret_access_key
-            kwargs["aws_session_token"] = self._credentials.session_token
-        session = AioSession(profile=self.profile) if self.profile else get_session()
-        timestamps.install(session)
-        stack = AsyncExitStack()
-        try:
-            client = await stack.enter_async_context(session.create_client("s3", **kwargs))
+
+        def prepare_client(client: Any) -> None:
             if not self._aws:
                 client.meta.events.register("before-call.s3.DeleteObjects", _content_md5_instead_of_crc32)
-            if self._credentials is None:
-                self._resolved_secrets = await _chain_secrets(client)
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await stack.aclose()
-            raise
-        self._stack = stack
-        self._client = client
+
+        opened = await open_client(
+            "s3",
+            config=options,
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+            credentials=self._credentials,
+            profile=self.profile,
+            prepare_session=timestamps.install,
+            prepare_client=prepare_client,
+        )
+        self._resolved_secrets = opened.secrets
+        self._stack = opened.stack
+        self._client = opened.client
 
     async def aclose(self) -> None:
         """Close the aiobotocore client and its connections.  Idempotent; a later call
@@ -1020,32 +1006,6 @@ def _response_date(response: Mapping[str, Any]) -> datetime:
         except (TypeError, ValueError):
             pass
     return datetime.now(timezone.utc)
-
-
-@functools.cache
-def _one_retry_layer_session() -> type[Any]:
-    """aiobotocore's HTTP session class, subclassed (on first use: aiobotocore loads with the
-    first client) to drop aiohttp's own silent retry of a request whose reused connection
-    broke: our retry policy is the one retry layer, and counts it."""
-    from aiobotocore.httpsession import AIOHTTPSession
-
-    class _OneRetryLayerSession(AIOHTTPSession):  # type: ignore[misc]
-        async def _get_session(self, proxy_url: Any) -> Any:
-            session = await super()._get_session(proxy_url)
-            session._retry_connection = False
-            return session
-
-    return _OneRetryLayerSession
-
-
-async def _chain_secrets(client: Any) -> tuple[str, ...]:
-    """The secret parts of the credentials the boto chain found for ``client`` (for
-    redaction only; read from its signer, so the chain is not searched a second time)."""
-    credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
-    if credentials is None:
-        return ()
-    frozen = await credentials.get_frozen_credentials()
-    return tuple(s for s in (frozen.secret_key, frozen.token) if s)
 
 
 def _content_md5_instead_of_crc32(params: dict[str, Any], **_: Any) -> None:

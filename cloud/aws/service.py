@@ -30,6 +30,7 @@ from cloud.common.retry import RetryPolicy
 from cloud.common.stats import ClientStats
 
 from .errors import translate as translate_s3
+from .session import open_client
 from .validation import check_endpoint_url, check_region, is_aws_endpoint
 
 __all__ = ["COMPUTE_ERROR_CODES", "AWSServiceClient", "check_page_size", "translate"]
@@ -181,40 +182,19 @@ class AWSServiceClient:
             return self._client
 
     async def _open(self) -> None:
-        from aiobotocore.config import AioConfig
-        from aiobotocore.session import AioSession, get_session
-
-        from .client import _chain_secrets, _one_retry_layer_session
-
-        config = AioConfig(
-            retries={"total_max_attempts": 1, "mode": "standard"},
-            user_agent_extra="codomyrmex-cloud",
-            http_session_cls=_one_retry_layer_session(),
-            # a synchronous invocation may run for up to 15 minutes; the whole-call
-            # deadline (timeout=) is what bounds it
-            read_timeout=900,
+        # a synchronous invocation may run for up to 15 minutes; the whole-call deadline
+        # (timeout=) is what bounds it
+        opened = await open_client(
+            self.service,
+            config={"read_timeout": 900},
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+            credentials=self._credentials,
+            profile=self.profile,
         )
-        kwargs: dict[str, Any] = {"config": config}
-        if self.region is not None:
-            kwargs["region_name"] = self.region
-        if self.endpoint_url is not None:
-            kwargs["endpoint_url"] = self.endpoint_url
-        if self._credentials is not None:
-            kwargs["aws_access_key_id"] = self._credentials.access_key_id
-            kwargs["aws_secret_access_key"] = self._credentials.secret_access_key
-            kwargs["aws_session_token"] = self._credentials.session_token
-        session = AioSession(profile=self.profile) if self.profile else get_session()
-        stack = AsyncExitStack()
-        try:
-            client = await stack.enter_async_context(session.create_client(self.service, **kwargs))
-            if self._credentials is None:
-                self._resolved_secrets = await _chain_secrets(client)
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await stack.aclose()
-            raise
-        self._stack = stack
-        self._client = client
+        self._resolved_secrets = opened.secrets
+        self._stack = opened.stack
+        self._client = opened.client
 
     async def aclose(self) -> None:
         """Close the aiobotocore client and its connections.  Idempotent; a later call
