@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ClassVar
-
-import httpx
-from azure.core.credentials_async import AsyncTokenCredential
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cloud.common.base import ServerlessClient, encode_payload
 from cloud.common.enums import CloudProvider, ResourceState, ResourceType
@@ -24,6 +21,10 @@ from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
 
 from .arm import ARMClient, as_mapping, check_name, check_resource_group
+
+if TYPE_CHECKING:
+    import httpx
+    from azure.core.credentials_async import AsyncTokenCredential
 
 __all__ = ["AzureFunctionsClient"]
 
@@ -215,6 +216,8 @@ class AzureFunctionsClient(ARMClient, ServerlessClient):
         key = str(values.get("default") or next(iter(values.values()), "") or "")
         if key:
             self._keys.append(key)
+        import httpx  # on the first invocation: the package imports without it
+
         if self._http is None:
             self._http = httpx.AsyncClient(transport=self._transport, timeout=httpx.Timeout(None, connect=60.0))
         http = self._http

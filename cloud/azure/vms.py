@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
-
-from azure.core.credentials_async import AsyncTokenCredential
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cloud.common.base import ComputeClient
 from cloud.common.enums import CloudProvider, ResourceState, ResourceType
@@ -17,6 +15,9 @@ from cloud.common.pagination import AsyncPaginator
 from cloud.common.retry import RetryPolicy
 
 from .arm import ARMClient, as_mapping, check_name, check_resource_group
+
+if TYPE_CHECKING:
+    from azure.core.credentials_async import AsyncTokenCredential
 
 __all__ = ["POWER_STATES", "AzureVMClient"]
 

@@ -45,6 +45,53 @@ def test_import_cloud_loads_no_provider_sdk_or_httpx() -> None:
     assert result.stdout.strip() == "[]"
 
 
+# What must stay unloaded (a name or a dotted prefix of one) after each import: a provider
+# package loads no SDK, no httpx and no blocking portal; its client classes load their
+# SDK on first call, not on import.
+_SDKS = (
+    "aiobotocore",
+    "botocore",
+    "boto3",
+    "aiohttp",
+    "azure.core",
+    "azure.identity",
+    "azure.storage.blob",
+    "azure.mgmt",
+    "gcloud.aio.storage",
+    "gcloud.aio.auth",
+)
+_PACKAGE_FORBIDDEN = (*_SDKS, "httpx", "google_crc32c", "anyio", "rich", "typer")
+NOT_LOADED = {
+    "import cloud.aws": _PACKAGE_FORBIDDEN,
+    "import cloud.gcp": _PACKAGE_FORBIDDEN,
+    "import cloud.azure": _PACKAGE_FORBIDDEN,
+    "import cloud.local": _PACKAGE_FORBIDDEN,
+    "import cloud.coda_io": _PACKAGE_FORBIDDEN,
+    "import cloud.common": _PACKAGE_FORBIDDEN,
+    "import cloud.common.exceptions": _PACKAGE_FORBIDDEN,
+    "import cloud.common.base": (*_SDKS, "httpx", "anyio.from_thread"),
+    "from cloud.aws import S3Client, SyncS3Client": (*_SDKS, "httpx"),
+    "from cloud.gcp import GCSClient": (*_SDKS, "httpx", "anyio.from_thread"),
+    "from cloud.azure import AzureBlobClient, SyncAzureBlobClient": (*_SDKS, "httpx"),
+    "from cloud.local import LocalStorageClient, SyncLocalStorageClient": (*_SDKS, "httpx"),
+    "from cloud.coda_io import CodaClient, SyncCodaClient": (*_SDKS, "httpx"),
+}
+
+
+@pytest.mark.parametrize("statement", sorted(NOT_LOADED))
+def test_import_loads_no_sdk(statement: str) -> None:
+    forbidden = NOT_LOADED[statement]
+    result = run_python(
+        f"""
+        import sys
+        {statement}
+        print(sorted(m for m in sys.modules if any(m == f or m.startswith(f + '.') for f in {forbidden!r})))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_importtime_shows_no_provider_sdk() -> None:
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import cloud"], capture_output=True, text=True, cwd=ROOT
