@@ -40,7 +40,7 @@ from cloud.common.exceptions import (
     TransportError,
     error_class_for_status,
 )
-from cloud.common.redaction import redact
+from cloud.common.redaction import redact, scrub_exception
 from cloud.common.retry import parse_retry_after
 
 __all__ = ["ERROR_CODES", "EXCEPTION_CLASSES", "STATUS_CODES", "error_code_of", "from_status", "translate"]
@@ -240,6 +240,15 @@ _CORRUPTED_ON_THE_WAY = frozenset({"Md5Mismatch", "Crc64Mismatch"})
 
 def translate(exc: BaseException, operation: str) -> CloudError | None:
     """Map an Azure exception raised by ``operation`` to our tree (``None``: not Azure's)."""
+    error = _translate(exc, operation)
+    if error is not None:
+        # The vendor exception becomes the error's __cause__: it must not carry the
+        # request's credentials (it is pickled with the error where tblib is installed).
+        scrub_exception(exc)
+    return error
+
+
+def _translate(exc: BaseException, operation: str) -> CloudError | None:
     from azure.core.exceptions import AzureError, DeserializationError, HttpResponseError, SerializationError
 
     if not isinstance(exc, (AzureError, SerializationError, DeserializationError)):

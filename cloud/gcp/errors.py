@@ -34,7 +34,7 @@ from cloud.common.exceptions import (
     TransportError,
     error_class_for_status,
 )
-from cloud.common.redaction import redact
+from cloud.common.redaction import redact, scrub_exception
 from cloud.common.retry import parse_retry_after
 
 __all__ = [
@@ -206,6 +206,15 @@ def _is_token_request(exc: aiohttp.ClientResponseError) -> bool:
 def translate(exc: BaseException, operation: str) -> CloudError | None:
     """The GCS error table: map an aiohttp/gcloud-aio exception raised by ``operation`` to our
     tree, or return ``None`` when ``exc`` is not a vendor error (it then propagates)."""
+    error = _translate(exc, operation)
+    if error is not None:
+        # The vendor exception becomes the error's __cause__: it must not carry the
+        # request's credentials (it is pickled with the error where tblib is installed).
+        scrub_exception(exc)
+    return error
+
+
+def _translate(exc: BaseException, operation: str) -> CloudError | None:
     import aiohttp  # loaded already: the error came from a client
 
     if isinstance(exc, aiohttp.ClientResponseError):
