@@ -18,6 +18,7 @@ from cloud.common.exceptions import (
 )
 from cloud.common.models import CloudResource
 from cloud.common.pagination import AsyncPaginator, Page
+from cloud.common.redaction import scrub_exception
 from cloud.common.retry import RetryPolicy
 
 from .arm import ARMClient, as_mapping, check_name, check_resource_group
@@ -230,8 +231,10 @@ class AzureFunctionsClient(ARMClient, ServerlessClient):
             try:
                 response = await http.post(url, content=body, headers=headers)
             except httpx.TimeoutException as exc:
+                scrub_exception(exc, [key])  # its request carries the function key
                 raise RequestTimeoutError(f"invoke_function timed out ({type(exc).__name__})") from exc
             except httpx.TransportError as exc:
+                scrub_exception(exc, [key])
                 raise TransportError(f"no answer from the function: {type(exc).__name__}") from exc
             self.stats.add_received(len(response.content))
             if response.status_code >= 500:

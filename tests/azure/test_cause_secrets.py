@@ -1,20 +1,24 @@
-"""An Azure error's azure-core cause (pickled with it by tblib on Dask workers) keeps no SAS
-signature and no shared-key signature."""
+"""An Azure error's azure-core or httpx cause (pickled with it by tblib on Dask workers) keeps
+no SAS signature, no shared-key signature and no function key."""
 
 from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
 
-from cloud.azure import AzureBlobClient
-from cloud.common.exceptions import AuthenticationError, NotFoundError
+from cloud.azure import AzureBlobClient, AzureFunctionsClient
+from cloud.common.exceptions import AuthenticationError, NotFoundError, TransportError
+from cloud.common.retry import RetryPolicy
 from tests.common.cause_secrets import assert_no_secret
+from tests.compute.fakes.azure import FUNCTION_KEY, SUBSCRIPTION, AzureFake, FakeCredential
 from tests.emulators import AZURITE_KEY, Emulator
 
 
@@ -45,3 +49,34 @@ async def test_shared_key_cause_keeps_no_authorization(connection_string: str) -
     assert isinstance(cause, HttpResponseError) and cause.response is not None
     assert cause.response.request.headers["Authorization"] == "***"  # the request was signed
     assert_no_secret(caught.value, [AZURITE_KEY, "SharedKey devstoreaccount1:"], cause_type=HttpResponseError)
+
+
+@pytest.fixture(scope="module")
+def functions_fake() -> Iterator[AzureFake]:
+    """The Azure Resource Manager fake of the compute tests (it lists function keys)."""
+    fake = AzureFake()
+    try:
+        yield fake
+    finally:
+        fake.server.stop()
+
+
+async def test_invocation_transport_error_cause_keeps_no_function_key(functions_fake: AzureFake) -> None:
+    functions_fake.add_function("rg-keys", "app-keys", "hello", {})
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        assert request.headers["x-functions-key"] == FUNCTION_KEY
+        raise httpx.ConnectError("refused", request=request)
+
+    async with AzureFunctionsClient(
+        subscription_id=SUBSCRIPTION,
+        resource_group="rg-keys",
+        function_app="app-keys",
+        base_url=functions_fake.server.url,
+        credential=FakeCredential(),
+        transport=httpx.MockTransport(refuse),
+        retry=RetryPolicy(max_attempts=1),
+    ) as functions:
+        with pytest.raises(TransportError) as caught:
+            await functions.invoke_function("hello", b"{}")
+    assert_no_secret(caught.value, [FUNCTION_KEY], cause_type=httpx.ConnectError)
