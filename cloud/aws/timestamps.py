@@ -46,6 +46,11 @@ def parse_timestamp(value: Any) -> datetime:
 
 
 def install(session: Any) -> None:
-    """Make the response parsers of clients created from ``session`` (a botocore or
-    aiobotocore session) use :func:`parse_timestamp`."""
-    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_timestamp)
+    """Make the response parsers of clients created from ``session`` (an aiobotocore
+    session) use :func:`parse_timestamp`, and read ``ListObjectsV2`` bodies with the direct
+    walk of :mod:`cloud.aws.listing`."""
+    from .listing import ListingParserFactory
+
+    factory = ListingParserFactory()
+    factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+    session.register_component("response_parser_factory", factory)

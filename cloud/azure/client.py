@@ -71,6 +71,7 @@ from .config import (
     settings_from_environment,
 )
 from .errors import error_code_of, from_status, translate
+from .listing import list_page
 from .ranges import RangedRead, md5_mismatch
 
 if TYPE_CHECKING:
@@ -1138,29 +1139,18 @@ class AzureBlobClient(StorageClient):
         async def fetch(token: str | None) -> Page[ObjectMetadata]:
             async def get() -> Page[ObjectMetadata]:
                 container = await self._container(bucket)
+                items, marker = await list_page(
+                    container,
+                    bucket,
+                    prefix=prefix or None,
+                    delimiter=delimiter,
+                    page_size=page_size,
+                    marker=token,
+                    meta=self._meta,
+                )
                 if delimiter is not None:
-                    listing: Any = container.walk_blobs(
-                        name_starts_with=prefix or None,
-                        include=["metadata"],
-                        delimiter=delimiter,
-                        results_per_page=page_size,
-                    )
-                else:
-                    listing = container.list_blobs(
-                        name_starts_with=prefix or None, include=["metadata"], results_per_page=page_size
-                    )
-                pages = listing.by_page(continuation_token=token)
-                try:
-                    page = await pages.__anext__()
-                except StopAsyncIteration:
-                    return Page([], None)
-                if delimiter is None:
-                    meta = self._meta
-                    items = [meta(bucket, item.name, item) async for item in page]
-                else:
-                    items = [self._list_item(bucket, item) async for item in page]
-                    items.sort(key=lambda m: m.name)  # the SDK puts prefixes before blobs
-                return Page(items, pages.continuation_token or None)
+                    items.sort(key=lambda m: m.name)  # the service puts prefixes before blobs
+                return Page(items, marker)
 
             return await self._call("iter_objects", get, timeout=timeout)
 

@@ -59,6 +59,7 @@ from cloud.common.validation import (
 
 from .checksums import Checksums, parse_goog_hash, verify
 from .errors import ChecksumMismatchError, error_from_response, translate
+from .listing import read_items
 from .resumable import CHUNK_MULTIPLE, ChunkSource, object_resource, upload_file_resumable, upload_resumable
 from .signing import sign_v4_url
 
@@ -1324,7 +1325,7 @@ class GCSClient(StorageClient):
                 lambda: storage.list_objects(bucket, params=dict(params), timeout=_HTTP_TIMEOUT),
                 timeout=timeout,
             )
-            entries = [_object_metadata(item, bucket) for item in data.get("items") or []]
+            entries = read_items(data.get("items") or [], bucket, _parse_time)
             entries += [_prefix_entry(p, bucket) for p in data.get("prefixes") or []]
             entries.sort(key=_by_name)
             return Page(entries, data.get("nextPageToken") or None)
