@@ -6,7 +6,6 @@ import base64
 import email.utils
 import hashlib
 import math
-import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime, timezone
@@ -14,7 +13,7 @@ from typing import Any, ClassVar
 
 import anyio
 
-from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
+from cloud.common.base import StorageClient
 from cloud.common.bulk import map_bounded
 from cloud.common.chunks import rechunk
 from cloud.common.enums import CloudProvider
@@ -27,8 +26,9 @@ from cloud.common.exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
-from cloud.common.files import guess_content_type, read_small_file
+from cloud.common.files import read_small_file
 from cloud.common.http_ranges import range_header
+from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
@@ -41,14 +41,7 @@ from cloud.common.transfer_engine import (
     upload_in_parts,
 )
 from cloud.common.types import ProgressCallback, StrPath
-from cloud.common.validation import (
-    check_content_type,
-    check_object_name,
-    check_prefix,
-    normalize_metadata,
-    range_needs_size,
-    slice_bounds,
-)
+from cloud.common.validation import check_data, check_object_name, check_prefix
 
 from . import timestamps
 from .errors import translate
@@ -166,7 +159,7 @@ class S3Client(StorageClient):
         )
         self._client: Any = None
         self._stack: AsyncExitStack | None = None
-        self._open_lock: anyio.Lock | None = None
+        self._once: OpenOnce[Any] = OpenOnce()
         self._resolved_secrets: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
@@ -193,16 +186,10 @@ class S3Client(StorageClient):
 
     async def _get_client(self, operation: str = "open") -> Any:
         """The aiobotocore client, created on first use (concurrent first calls share it)."""
-        client = self._client
-        if client is not None:
-            return client
-        if self._open_lock is None:
-            self._open_lock = anyio.Lock()
-        async with self._open_lock:
-            if self._client is None:
-                with self._runner.errors(operation):
-                    await self._open()
+        if self._client is not None:
             return self._client
+        with self._runner.errors(operation):
+            return await self._once.get(lambda: self._client, self._open)
 
     async def _open(self) -> None:
         options: dict[str, Any] = {
@@ -373,12 +360,8 @@ class S3Client(StorageClient):
         condition raises ``PreconditionFailedError`` (or ``ConflictError`` when a
         concurrent write won).
         """
-        self._check(bucket, object_name)
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise ConfigurationError("data must be bytes")
-        data = bytes(data)
-        user = normalize_metadata(metadata)
-        ctype = check_content_type(content_type or "application/octet-stream")
+        ctype, user = self._upload_args(bucket, object_name, content_type, metadata)
+        data = check_data(data)
         conditions = _conditions(if_none_match, if_match)
         response = await self._put_object("put_bytes", bucket, object_name, data, ctype, user, conditions, timeout)
         return ObjectMetadata(
@@ -447,10 +430,8 @@ class S3Client(StorageClient):
         multipart upload S3 checks them when the upload completes).  ``timeout`` bounds each
         request (each part); memory holds at most ``max_concurrency`` parts.
         """
-        self._check(bucket, object_name)
-        user = normalize_metadata(metadata)
+        ctype, user = self._upload_args(bucket, object_name, content_type, metadata, path=local_path)
         conditions = _conditions(if_none_match, if_match)
-        ctype = check_content_type(content_type or guess_content_type(os.fspath(local_path)))
         size, small = await read_small_file(local_path, self.part_size)
         if small is not None:
             data = small
@@ -490,10 +471,8 @@ class S3Client(StorageClient):
         a longer one as a parallel multipart upload (aborted on any failure, including an
         exception raised by ``chunks``, which propagates unchanged).  ``timeout`` bounds
         each request; ``if_none_match``/``if_match`` as in :meth:`upload_file`."""
-        self._check(bucket, object_name)
-        user = normalize_metadata(metadata)
+        ctype, user = self._upload_args(bucket, object_name, content_type, metadata)
         conditions = _conditions(if_none_match, if_match)
-        ctype = check_content_type(content_type or "application/octet-stream")
 
         async def single(data: bytes) -> None:
             await self._put_object("upload_stream", bucket, object_name, data, ctype, user, conditions, timeout)
@@ -599,33 +578,22 @@ class S3Client(StorageClient):
             params["ChecksumMode"] = "ENABLED"  # botocore verifies the full-object checksum
         return params
 
-    async def get_bytes(
+    _suffix_ranges: ClassVar[bool] = True
+
+    async def _read_bytes(
         self,
         bucket: str,
         object_name: str,
+        offset: int,
+        length: int | None,
         *,
-        start: int | None = None,
-        end: int | None = None,
-        timeout: float | None = None,
+        version: str | None,
+        timeout: float | None,
     ) -> bytes:
-        """Return the object's content, or ``data[start:end]`` with one ranged GET (a HEAD
-        first only when both bounds need the size, e.g. ``start=-10, end=-2``)."""
-        self._check(bucket, object_name)
-        byte_range: str | None
-        if range_needs_size(start, end) and not (start is not None and start < 0 and end is None):
-            size = (await self.stat(bucket, object_name, timeout=timeout)).size
-            offset, length = slice_bounds(start, end, size)
-            if length == 0:
-                return b""
-            byte_range = range_header(offset, length)
-        elif start is not None and start < 0:
-            byte_range = f"bytes={start}"  # suffix range: the last -start bytes
-        else:
-            offset = start or 0
-            if end is not None and end <= offset:
-                await self.stat(bucket, object_name, timeout=timeout)  # still NotFoundError if missing
-                return b""
-            byte_range = range_header(offset, None if end is None else end - offset)
+        """The primitive of :meth:`get_bytes`: one GET, ranged (a negative ``offset`` as a
+        suffix range) unless the whole object is read, which is checked against the
+        checksum or MD5 ETag S3 stored."""
+        byte_range = f"bytes={offset}" if offset < 0 else range_header(offset, length)
         client = await self._get_client("get_bytes")
         params = self._get_params(bucket, object_name, byte_range)
 
@@ -650,39 +618,6 @@ class S3Client(StorageClient):
             raise
         self.stats.add_received(len(data))
         return data
-
-    async def open_read(
-        self,
-        bucket: str,
-        object_name: str,
-        *,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        timeout: float | None = None,
-    ) -> AsyncIterator[bytes]:
-        """Stream the object's content in chunks of at most ``chunk_size`` bytes (one GET;
-        ``timeout`` bounds the request and each chunk).  The content is checked against the
-        checksum or MD5 ETag S3 stored when the stream ends."""
-        self._check(bucket, object_name)
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
-            raise ConfigurationError("chunk_size must be a positive integer")
-        params = self._get_params(bucket, object_name, None)
-        response = await self._request("open_read", "get_object", params, timeout=timeout)
-        body = response["Body"]
-        verifier = DownloadVerifier(response, aws=self._aws)
-        limit = timeout if timeout is not None else self._runner.timeout
-        try:
-            while True:
-                with self._runner.errors("open_read"), anyio.fail_after(limit):
-                    chunk: bytes = await body.read(chunk_size)
-                if not chunk:
-                    break
-                verifier.update(chunk)
-                self.stats.add_received(len(chunk))
-                yield chunk
-            with self._runner.errors("open_read"):
-                verifier.finish()
-        finally:
-            body.close()
 
     async def download_file(
         self,
@@ -931,15 +866,18 @@ class S3Client(StorageClient):
         *,
         version: str | None = None,
         timeout: float | None = None,
+        chunk_size: int = READ_CHUNK,
+        operation: str = "open",
     ) -> RangeStream:
-        """The primitive of :meth:`open`: one GET (ranged unless the whole object is read,
-        pinned to the ETag ``version``) whose headers describe the object; its body comes in
-        chunks of up to 1 MiB, checked like :meth:`open_read` when it is the whole object."""
+        """The primitive of :meth:`open` and :meth:`open_read`: one GET (ranged unless the
+        whole object is read, pinned to the ETag ``version``) whose headers describe the
+        object; its body comes in chunks of up to ``chunk_size``, checked against the
+        checksum or MD5 ETag S3 stored when it is the whole object."""
         byte_range = range_header(offset, length)
         params = self._get_params(bucket, object_name, byte_range)
         if version is not None:
             params["IfMatch"] = f'"{version}"'
-        response = await self._request("open", "get_object", params, timeout=timeout)
+        response = await self._request(operation, "get_object", params, timeout=timeout)
         body = response["Body"]
         verifier = DownloadVerifier(response, aws=self._aws) if byte_range is None else None
         limit = timeout if timeout is not None else self._runner.timeout
@@ -947,8 +885,8 @@ class S3Client(StorageClient):
         async def chunks() -> AsyncIterator[bytes]:
             try:
                 while True:
-                    with self._runner.errors("open"), anyio.fail_after(limit):
-                        chunk: bytes = await body.read(READ_CHUNK)
+                    with self._runner.errors(operation), anyio.fail_after(limit):
+                        chunk: bytes = await body.read(chunk_size)
                     if not chunk:
                         break
                     if verifier is not None:
@@ -956,7 +894,7 @@ class S3Client(StorageClient):
                     self.stats.add_received(len(chunk))
                     yield chunk
                 if verifier is not None:
-                    with self._runner.errors("open"):
+                    with self._runner.errors(operation):
                         verifier.finish()
             finally:
                 body.close()

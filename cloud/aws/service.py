@@ -23,6 +23,7 @@ from cloud.common.exceptions import (
     RateLimitError,
     ServerError,
 )
+from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import CloudCredentials
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
@@ -154,7 +155,7 @@ class AWSServiceClient:
         )
         self._client: Any = None
         self._stack: AsyncExitStack | None = None
-        self._open_lock: anyio.Lock | None = None
+        self._once: OpenOnce[Any] = OpenOnce()
         self._resolved_secrets: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
@@ -173,13 +174,8 @@ class AWSServiceClient:
         """The aiobotocore client, created on first use (concurrent first calls share it)."""
         if self._client is not None:
             return self._client
-        if self._open_lock is None:
-            self._open_lock = anyio.Lock()
-        async with self._open_lock:
-            if self._client is None:
-                with self._runner.errors(operation):
-                    await self._open()
-            return self._client
+        with self._runner.errors(operation):
+            return await self._once.get(lambda: self._client, self._open)
 
     async def _open(self) -> None:
         # a synchronous invocation may run for up to 15 minutes; the whole-call deadline

@@ -26,6 +26,7 @@ from cloud.common.exceptions import (
     ServerError,
 )
 from cloud.common.extras import require_extra
+from cloud.common.lazy_open import OpenOnce
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
@@ -160,7 +161,7 @@ class ARMClient:
             timeout=timeout,
         )
         self._sdk: Any = None
-        self._open_lock: anyio.Lock | None = None
+        self._once: OpenOnce[Any] = OpenOnce()
         # azure-core refuses bearer tokens over plain HTTP unless told; only for an
         # explicit http:// base_url (a fake or emulator on loopback)
         self._call_options: dict[str, Any] = {"enforce_https": False} if root.startswith("http://") else {}
@@ -175,19 +176,18 @@ class ARMClient:
     async def _client(self, operation: str) -> Any:
         if self._sdk is not None:
             return self._sdk
-        if self._open_lock is None:
-            self._open_lock = anyio.Lock()
-        async with self._open_lock:
-            if self._sdk is None:
-                with self._runner.errors(operation):
-                    require_extra(self.extra, *self._sdk_modules)
-                    credential = self._credential
-                    if credential is None:
-                        from azure.identity.aio import DefaultAzureCredential
+        with self._runner.errors(operation):
+            return await self._once.get(lambda: self._sdk, self._open)
 
-                        credential = self._owned_credential = DefaultAzureCredential()
-                    self._sdk = self._create_sdk(credential)
-            return self._sdk
+    async def _open(self) -> None:
+        """Build the management client (called once, under the lock)."""
+        require_extra(self.extra, *self._sdk_modules)
+        credential = self._credential
+        if credential is None:
+            from azure.identity.aio import DefaultAzureCredential
+
+            credential = self._owned_credential = DefaultAzureCredential()
+        self._sdk = self._create_sdk(credential)
 
     _sdk_modules: ClassVar[tuple[str, ...]] = ()
 

@@ -32,12 +32,11 @@ from cloud.common.exceptions import (
     TransportError,
 )
 from cloud.common.files import (
-    DEFAULT_CONTENT_TYPE,
-    guess_content_type,
     read_small_file,
 )
 from cloud.common.http_ranges import range_header, total_from_content_range
 from cloud.common.integrity import md5_of
+from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
@@ -51,15 +50,7 @@ from cloud.common.transfer_engine import (
     upload_in_parts,
 )
 from cloud.common.types import ProgressCallback, StrPath
-from cloud.common.validation import (
-    check_content_type,
-    check_data,
-    check_object_name,
-    check_prefix,
-    normalize_metadata,
-    range_needs_size,
-    slice_bounds,
-)
+from cloud.common.validation import check_object_name, check_prefix
 
 from .blocks import BlockUpload
 from .config import (
@@ -216,7 +207,7 @@ class AzureBlobClient(StorageClient):
         self._service: BlobServiceClient | None = None
         self._containers: dict[str, ContainerClient] = {}
         self._owned_credential: Any = None
-        self._open_lock: anyio.Lock | None = None
+        self._once: OpenOnce[BlobServiceClient] = OpenOnce()
         self._batch_supported: bool | None = None
         self._delegation: tuple[datetime, datetime, UserDelegationKey] | None = None
 
@@ -367,14 +358,12 @@ class AzureBlobClient(StorageClient):
         service = self._service
         if service is not None:
             return service
-        if self._open_lock is None:
-            self._open_lock = anyio.Lock()
-        async with self._open_lock:
-            if self._service is None:
-                service = self._build_service()
-                await service.__aenter__()
-                self._service = service
-            return self._service
+        return await self._once.get(lambda: self._service, self._open_service)
+
+    async def _open_service(self) -> None:
+        service = self._build_service()
+        await service.__aenter__()
+        self._service = service
 
     async def _container(self, bucket: str) -> ContainerClient:
         """The session's ``ContainerClient`` for ``bucket`` (one per bucket, reused)."""
@@ -512,29 +501,25 @@ class AzureBlobClient(StorageClient):
 
     # -- uploads -----------------------------------------------------------------------------
 
-    async def upload_file(
+    async def _upload_file(
         self,
         local_path: StrPath,
         bucket: str,
         object_name: str,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        progress: ProgressCallback | None = None,
-        timeout: float | None = None,
-    ) -> bool:
-        """Upload a local file: one request up to ``block_size`` (the file read in one
-        piece), else blocks read from disk and staged in parallel, committed at the end
-        (nothing is committed on failure)."""
-        self._check(bucket, object_name)
-        meta = normalize_metadata(metadata)
+        ctype: str,
+        meta: dict[str, str],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> None:
+        """The primitive of :meth:`upload_file`: one request up to ``block_size`` (the file
+        read in one piece), else blocks read from disk and staged in parallel, committed at
+        the end (nothing is committed on failure)."""
         path = os.fspath(local_path)
-        ctype = check_content_type(content_type or guess_content_type(path))
         op = "upload_file"
         _, data = await read_small_file(path, self.block_size)  # one hop at most, none up to 64 KiB
         if data is not None:
             await self._put_single(op, bucket, object_name, data, ctype, meta, progress, timeout)
-            return True
+            return
         fd = await anyio.to_thread.run_sync(os.open, path, os.O_RDONLY)
         try:
             size = os.fstat(fd).st_size
@@ -565,47 +550,36 @@ class AzureBlobClient(StorageClient):
             )
         finally:
             os.close(fd)
-        return True
 
-    async def upload_stream(
+    async def _upload_stream(
         self,
         bucket: str,
         object_name: str,
         chunks: AsyncIterable[bytes],
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        progress: ProgressCallback | None = None,
-        timeout: float | None = None,
-    ) -> bool:
-        """Upload from an async iterable of chunks of any sizes: regrouped into blocks of
+        ctype: str,
+        meta: dict[str, str],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> None:
+        """The primitive of :meth:`upload_stream`: chunks regrouped into blocks of
         ``block_size`` staged in parallel and committed at the end (one request if the
         whole stream fits in one block).  Nothing is committed on failure."""
-        self._check(bucket, object_name)
-        meta = normalize_metadata(metadata)
-        ctype = check_content_type(content_type or DEFAULT_CONTENT_TYPE)
         # Blocks double in size every 10,000 so a stream of any length stays under Azure's
         # 50,000-block limit.
         blocks = rechunk(chunks, self.block_size, grow_every=10_000)
         await self._upload("upload_stream", bucket, object_name, blocks, ctype, meta, progress, timeout)
-        return True
 
-    async def put_bytes(
+    async def _put_bytes(
         self,
         bucket: str,
         object_name: str,
-        data: bytes,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        payload: bytes,
+        ctype: str,
+        meta: dict[str, str],
+        timeout: float | None,
     ) -> ObjectMetadata:
-        """Store ``data`` as a block blob and return what was stored (a single request
-        also sets the blob's Content-MD5)."""
-        self._check(bucket, object_name)
-        meta = normalize_metadata(metadata)
-        ctype = check_content_type(content_type or DEFAULT_CONTENT_TYPE)
-        payload = check_data(data)
+        """The primitive of :meth:`put_bytes`: a block blob (a single request also sets the
+        blob's Content-MD5)."""
         blocks = _memory_blocks(payload, self._block_size_for(len(payload)))
         result = await self._upload("put_bytes", bucket, object_name, blocks, ctype, meta, None, timeout)
         return ObjectMetadata(
@@ -847,31 +821,23 @@ class AzureBlobClient(StorageClient):
 
         return self._meta(bucket, object_name, await self._call("stat", head, timeout=timeout))
 
-    async def get_bytes(
+    async def _read_bytes(
         self,
         bucket: str,
         object_name: str,
+        offset: int,
+        length: int | None,
         *,
-        start: int | None = None,
-        end: int | None = None,
-        timeout: float | None = None,
+        version: str | None,
+        timeout: float | None,
     ) -> bytes:
-        """Return the blob's content, or ``data[start:end]`` (larger reads go in parallel
-        ranges; a whole blob is checked against its Content-MD5, anything else range by
-        range against the MD5 the service sends for it)."""
-        self._check(bucket, object_name)
+        """The primitive of :meth:`get_bytes`: larger reads go in parallel ranges (pinned to
+        ``version`` when given, else to the first range's ETag); a whole blob is checked
+        against its Content-MD5, anything else range by range against the MD5 the service
+        sends for it."""
         op = "get_bytes"
-        pinned: str | None = None
-        if range_needs_size(start, end) or (end is not None and end <= (start or 0)):
-            meta = await self.stat(bucket, object_name, timeout=timeout)
-            offset, length = slice_bounds(start, end, meta.size)
-            if length == 0:
-                return b""
-            limit: int | None = offset + length
-            pinned = f'"{meta.etag}"' if meta.etag else None  # the bounds hold for this version only
-        else:
-            offset = start or 0
-            limit = end
+        pinned = f'"{version}"' if version else None
+        limit = None if length is None else offset + length
         blob = await self._open_blob(op, bucket, object_name, timeout)
         first_length = self.block_size if limit is None else min(self.block_size, limit - offset)
         whole_read = offset == 0 and limit is None
@@ -1254,15 +1220,18 @@ class AzureBlobClient(StorageClient):
         *,
         version: str | None = None,
         timeout: float | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        operation: str = "open",
     ) -> RangeStream:
         """The primitive of :meth:`open`: one GET with the generated operation, as
         :meth:`_fetch` (ranged unless the whole blob is read, pinned to the ETag
-        ``version``), whose headers describe the blob; its body is streamed as it arrives,
-        the whole blob checked against its Content-MD5 when it has one."""
+        ``version``), whose headers describe the blob; its body is streamed as it arrives
+        (in pieces of at most ``chunk_size``), the whole blob checked against its
+        Content-MD5 when it has one."""
         from azure.storage.blob._deserialize import deserialize_blob_stream  # loaded with the client
         from azure.storage.blob._generated.models import ModifiedAccessConditions
 
-        blob = await self._open_blob("open", bucket, object_name, timeout)
+        blob = await self._open_blob(operation, bucket, object_name, timeout)
         byte_range = range_header(offset, length)
         conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=version)} if version else {}
 
@@ -1270,7 +1239,7 @@ class AzureBlobClient(StorageClient):
             _, stream = await blob._client.blob.download(range=byte_range, cls=deserialize_blob_stream, **conditions)
             return stream
 
-        stream = await self._call("open", get, timeout=timeout)
+        stream = await self._call(operation, get, timeout=timeout)
         headers = stream.response.headers
         announced = headers.get("Content-Length") or ""
         sent = int(announced) if announced.isdigit() else 0
@@ -1295,16 +1264,17 @@ class AzureBlobClient(StorageClient):
             finished = False
             try:
                 while True:
-                    with self._runner.errors("open"), anyio.fail_after(limit):
+                    with self._runner.errors(operation), anyio.fail_after(limit):
                         chunk = await _read_some(stream)
                     if not chunk:
                         break
                     if digest is not None:
                         digest.update(chunk)
                     self.stats.add_received(len(chunk))
-                    yield chunk
+                    for i in range(0, len(chunk), chunk_size):
+                        yield chunk[i : i + chunk_size]
                 if digest is not None and digest.digest() != expected:
-                    raise self._fail(md5_mismatch(bucket, object_name), "open")
+                    raise self._fail(md5_mismatch(bucket, object_name), operation)
                 finished = True
             finally:
                 if not finished:  # cancelled, broken or abandoned: the connection goes now

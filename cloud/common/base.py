@@ -17,13 +17,20 @@ from .bulk import map_bounded
 from .deadline import call_deadline, remaining, whole_call
 from .enums import CloudProvider, ResourceState
 from .exceptions import CloudError, ConfigurationError, ConflictError, NotFoundError
-from .files import local_file_error
+from .files import DEFAULT_CONTENT_TYPE, guess_content_type, local_file_error
 from .models import CloudResource, ObjectMetadata, TransferResult
 from .objects import ObjectReader, ObjectWriter, RangeStream
 from .pagination import AsyncPaginator
 from .stats import ClientStats
 from .types import ProgressCallback, ResultCallback, StrPath
-from .validation import check_object_name
+from .validation import (
+    check_content_type,
+    check_data,
+    check_object_name,
+    normalize_metadata,
+    range_needs_size,
+    slice_bounds,
+)
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -123,7 +130,6 @@ class StorageClient(CloudClient):
 
     # -- single objects --------------------------------------------------------------------
 
-    @abstractmethod
     async def upload_file(
         self,
         local_path: StrPath,
@@ -137,10 +143,44 @@ class StorageClient(CloudClient):
     ) -> bool:
         """Upload a local file, streaming it from disk (large files in parallel parts).
 
-        Returns ``True``; raises on failure and leaves no partial object behind.
+        The content type is guessed from the file name when not given.  Returns ``True``;
+        raises on failure and leaves no partial object behind.
         """
+        ctype, user = self._upload_args(bucket, object_name, content_type, metadata, path=local_path)
+        await self._upload_file(local_path, bucket, object_name, ctype, user, progress, timeout)
+        return True
 
-    @abstractmethod
+    async def _upload_file(
+        self,
+        local_path: StrPath,
+        bucket: str,
+        object_name: str,
+        content_type: str,
+        metadata: dict[str, str],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> None:
+        """The provider's primitive under :meth:`upload_file`: its arguments checked."""
+        raise ConfigurationError(f"{type(self).__name__} cannot upload files")
+
+    def _upload_args(
+        self,
+        bucket: str,
+        object_name: str,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
+        *,
+        path: StrPath | None = None,
+    ) -> tuple[str, dict[str, str]]:
+        """An upload's arguments checked before any I/O: its content type (by default
+        guessed from ``path``'s name, else ``application/octet-stream``) and its user
+        metadata, normalised."""
+        self._check(bucket, object_name)
+        user = normalize_metadata(metadata)
+        if not content_type:
+            content_type = DEFAULT_CONTENT_TYPE if path is None else guess_content_type(os.fspath(path))
+        return check_content_type(content_type), user
+
     async def upload_stream(
         self,
         bucket: str,
@@ -158,6 +198,22 @@ class StorageClient(CloudClient):
         defaults to ``application/octet-stream``.  Returns ``True``; on failure nothing is
         committed (multipart uploads are aborted, blocks are never committed).
         """
+        ctype, user = self._upload_args(bucket, object_name, content_type, metadata)
+        await self._upload_stream(bucket, object_name, chunks, ctype, user, progress, timeout)
+        return True
+
+    async def _upload_stream(
+        self,
+        bucket: str,
+        object_name: str,
+        chunks: AsyncIterable[bytes],
+        content_type: str,
+        metadata: dict[str, str],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> None:
+        """The provider's primitive under :meth:`upload_stream`: its arguments checked."""
+        raise ConfigurationError(f"{type(self).__name__} cannot upload streams")
 
     @abstractmethod
     async def download_file(
@@ -173,7 +229,6 @@ class StorageClient(CloudClient):
         place only when complete and verified.  Returns ``True``; on failure no file (and no
         partial file) is left at ``local_path``."""
 
-    @abstractmethod
     async def put_bytes(
         self,
         bucket: str,
@@ -185,8 +240,21 @@ class StorageClient(CloudClient):
         timeout: float | None = None,
     ) -> ObjectMetadata:
         """Store ``data`` as an object and return what was stored."""
+        ctype, user = self._upload_args(bucket, object_name, content_type, metadata)
+        return await self._put_bytes(bucket, object_name, check_data(data), ctype, user, timeout)
 
-    @abstractmethod
+    async def _put_bytes(
+        self,
+        bucket: str,
+        object_name: str,
+        data: bytes,
+        content_type: str,
+        metadata: dict[str, str],
+        timeout: float | None,
+    ) -> ObjectMetadata:
+        """The provider's primitive under :meth:`put_bytes`: its arguments checked."""
+        raise ConfigurationError(f"{type(self).__name__} cannot store objects")
+
     async def get_bytes(
         self,
         bucket: str,
@@ -197,10 +265,47 @@ class StorageClient(CloudClient):
         timeout: float | None = None,
     ) -> bytes:
         """Return the object's content, or ``data[start:end]`` (Python slice rules, ``end``
-        exclusive, negative values count from the end)."""
+        exclusive, negative values count from the end).
 
-    @abstractmethod
-    def open_read(
+        The whole object is checked against the checksum the service stored
+        (``IntegrityError``).  A slice costs one ranged read, after a metadata request only
+        when its bounds need the object's size (e.g. ``start=-10, end=-2``) or it is empty
+        (a missing object still raises ``NotFoundError``).
+        """
+        self._check(bucket, object_name)
+        version: str | None = None
+        if start is not None and start < 0 and end is None and self._suffix_ranges:
+            offset, length = start, None
+        elif range_needs_size(start, end) or (end is not None and end <= (start or 0)):
+            meta = await self.stat(bucket, object_name, timeout=timeout)
+            offset, length = slice_bounds(start, end, meta.size)
+            if length == 0:
+                return b""
+            version = meta.etag  # the bounds hold for this version only
+        else:
+            offset, length = start or 0, None if end is None else end - (start or 0)
+        return await self._read_bytes(bucket, object_name, offset, length, version=version, timeout=timeout)
+
+    _suffix_ranges: ClassVar[bool] = False
+    """Whether :meth:`_read_bytes` takes a negative ``offset`` (the last ``-offset`` bytes)."""
+
+    async def _read_bytes(
+        self,
+        bucket: str,
+        object_name: str,
+        offset: int,
+        length: int | None,
+        *,
+        version: str | None,
+        timeout: float | None,
+    ) -> bytes:
+        """The provider's primitive under :meth:`get_bytes`: ``length`` bytes at ``offset``
+        (``None``: to the end; from 0, the whole object, verified; a range starting at or
+        past the end is ``b""``), counted in ``stats``.  ``version`` is the ETag the bounds
+        were resolved on, for a provider that pins its reads to it."""
+        raise ConfigurationError(f"{type(self).__name__} cannot read objects")
+
+    async def open_read(
         self,
         bucket: str,
         object_name: str,
@@ -208,7 +313,23 @@ class StorageClient(CloudClient):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         timeout: float | None = None,
     ) -> AsyncIterator[bytes]:
-        """Stream the object's content in chunks of at most ``chunk_size`` bytes."""
+        """Stream the object's content in chunks of at most ``chunk_size`` bytes.
+
+        One GET of the whole object (the provider's :meth:`_open_range`); ``timeout``
+        bounds the request and each chunk.  When the stream ends, the content is checked
+        against the checksum the service stored (``IntegrityError``).
+        """
+        self._check(bucket, object_name)
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
+            raise ConfigurationError("chunk_size must be a positive integer")
+        stream = await self._open_range(
+            bucket, object_name, 0, None, timeout=timeout, chunk_size=chunk_size, operation="open_read"
+        )
+        try:
+            async for chunk in stream.chunks:
+                yield chunk
+        finally:
+            await stream.aclose()
 
     def open(
         self,
@@ -268,10 +389,14 @@ class StorageClient(CloudClient):
         *,
         version: str | None = None,
         timeout: float | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        operation: str = "open",
     ) -> RangeStream:
-        """The provider's primitive under :meth:`open`: one GET of ``length`` bytes at
-        ``offset`` (``None``: to the end; from 0, the whole object, verified at its end),
-        pinned to ``version`` when given.  See :class:`~cloud.common.objects.RangeStream`."""
+        """The provider's primitive under :meth:`open` and :meth:`open_read`: one GET of
+        ``length`` bytes at ``offset`` (``None``: to the end; from 0, the whole object,
+        verified at its end), pinned to ``version`` when given, its body in chunks of at
+        most ``chunk_size`` bytes, its errors naming ``operation``.  See
+        :class:`~cloud.common.objects.RangeStream`."""
         raise ConfigurationError(f"{type(self).__name__} cannot open objects as streams")
 
     @abstractmethod

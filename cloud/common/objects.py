@@ -13,8 +13,9 @@ provider's part size; the object appears only when the ``async with`` exits clea
 exception or a cancellation aborts the upload (nothing is committed, no parts are left).
 
 Each provider supplies one primitive, ``_open_range(bucket, name, offset, length, *,
-version, timeout) -> RangeStream``: one GET of ``length`` bytes at ``offset`` (``None``: to
-the end; from offset 0 the whole object, verified when its body ends).  Everything else
+version, timeout, chunk_size, operation) -> RangeStream``: one GET of ``length`` bytes at
+``offset`` (``None``: to the end; from offset 0 the whole object, verified when its body
+ends); ``open_read`` streams a whole-object one.  Everything else
 (slice rules, buffering, ``read(n)``, seeking by re-opening a range) is here, once.
 """
 

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import anyio
 
 from cloud.common.background import background_worker
-from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
+from cloud.common.base import StorageClient
 from cloud.common.bulk import map_bounded
 from cloud.common.chunks import STREAM_BODY_FROM, stream_views
 from cloud.common.enums import CloudProvider
@@ -35,12 +35,12 @@ from cloud.common.files import (
     SMALL_IO,
     atomic_destination,
     check_destination,
-    guess_content_type,
     pwrite_all,
     read_small_file,
     write_file_atomically,
 )
 from cloud.common.http_ranges import range_header, total_from_content_range
+from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import ObjectMetadata
 from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
@@ -48,14 +48,7 @@ from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
 from cloud.common.transfer_engine import SegmentProgress
 from cloud.common.types import ProgressCallback, StrPath
-from cloud.common.validation import (
-    check_content_type,
-    check_object_name,
-    check_prefix,
-    normalize_metadata,
-    range_needs_size,
-    slice_bounds,
-)
+from cloud.common.validation import check_object_name, check_prefix
 
 from .checksums import Checksums, parse_goog_hash, verify
 from .errors import ChecksumMismatchError, error_from_response, translate
@@ -457,7 +450,7 @@ class GCSClient(StorageClient):
         self._service_data: dict[str, Any] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._storage: Storage | None = None
-        self._open_lock: anyio.Lock | None = None
+        self._once: OpenOnce[Storage] = OpenOnce()
         self._runner = OperationRunner(
             provider=CloudProvider.GCP.value,
             translate=translate,
@@ -495,14 +488,8 @@ class GCSClient(StorageClient):
         storage = self._storage
         if storage is not None:
             return storage
-        if self._open_lock is None:
-            self._open_lock = anyio.Lock()
-        async with self._open_lock:
-            if self._storage is None:
-                with self._runner.errors("open_session"):
-                    await self._create_storage()
-            assert self._storage is not None
-            return self._storage
+        with self._runner.errors("open_session"):
+            return await self._once.get(lambda: self._storage, self._create_storage)
 
     async def _create_storage(self) -> None:
         """Load credentials and open the session (called once, under the lock)."""
@@ -684,30 +671,26 @@ class GCSClient(StorageClient):
 
     # -- uploads ---------------------------------------------------------------------------
 
-    async def upload_file(
+    async def _upload_file(
         self,
         local_path: StrPath,
         bucket: str,
         object_name: str,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        progress: ProgressCallback | None = None,
-        timeout: float | None = None,
-    ) -> bool:
-        """Upload a local file: up to ``chunk_size`` it is read in one piece and sent in one
-        request; beyond, it is streamed from disk in one ``PUT`` of a resumable session whose
-        object resource carries the file's CRC32C (taken in a first pass), so GCS finalizes
-        nothing else.  A broken ``PUT`` resumes from the offset GCS committed.  Memory is
-        about one read block (``chunk_size``), any file size."""
-        self._check(bucket, object_name)
-        user = normalize_metadata(metadata)
-        kind = check_content_type(content_type or guess_content_type(os.fspath(local_path)))
+        kind: str,
+        user: dict[str, str],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> None:
+        """The primitive of :meth:`upload_file`: up to ``chunk_size`` the file is read in one
+        piece and sent in one request; beyond, it is streamed from disk in one ``PUT`` of a
+        resumable session whose object resource carries the file's CRC32C (taken in a first
+        pass), so GCS finalizes nothing else.  A broken ``PUT`` resumes from the offset GCS
+        committed.  Memory is about one read block (``chunk_size``), any file size."""
         # One read: on the event loop up to 64 KiB, else one worker-thread call.
         size, data = await read_small_file(local_path, self.chunk_size)
         if data is not None:
             await self._upload_bytes("upload_file", bucket, object_name, data, kind, user, progress, timeout)
-            return True
+            return
         # The file's CRC32C goes in the session's object resource, so GCS refuses to
         # finalize anything else (a file changed meanwhile included).
         sent = await anyio.to_thread.run_sync(_file_checksums, os.fspath(local_path), size, _MAX_BLOCK)
@@ -726,44 +709,33 @@ class GCSClient(StorageClient):
             progress=progress,
         )
         await self._check_upload("upload_file", bucket, object_name, resource, sent)
-        return True
 
-    async def upload_stream(
+    async def _upload_stream(
         self,
         bucket: str,
         object_name: str,
         chunks: AsyncIterable[bytes],
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        progress: ProgressCallback | None = None,
-        timeout: float | None = None,
-    ) -> bool:
-        """Upload chunks of any sizes as one object through a resumable session (one request
-        when everything fits in ``chunk_size``); nothing is committed on failure."""
-        self._check(bucket, object_name)
-        user = normalize_metadata(metadata)
-        kind = check_content_type(content_type or DEFAULT_CONTENT_TYPE)
+        kind: str,
+        user: dict[str, str],
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> None:
+        """The primitive of :meth:`upload_stream`: a resumable session (one request when
+        everything fits in ``chunk_size``); nothing is committed on failure."""
         await self._upload("upload_stream", bucket, object_name, chunks, kind, user, progress, timeout)
-        return True
 
-    async def put_bytes(
+    async def _put_bytes(
         self,
         bucket: str,
         object_name: str,
         data: bytes,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        kind: str,
+        user: dict[str, str],
+        timeout: float | None,
     ) -> ObjectMetadata:
-        """Store ``data`` (one multipart request with its CRC32C, which GCS checks)."""
-        self._check(bucket, object_name)
-        user = normalize_metadata(metadata)
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise ConfigurationError(f"data must be bytes, not {type(data).__name__}")
-        kind = check_content_type(content_type or DEFAULT_CONTENT_TYPE)
-        resource = await self._upload_bytes("put_bytes", bucket, object_name, bytes(data), kind, user, None, timeout)
+        """The primitive of :meth:`put_bytes`: one multipart request with the body's CRC32C,
+        which GCS checks."""
+        resource = await self._upload_bytes("put_bytes", bucket, object_name, data, kind, user, None, timeout)
         return _object_metadata(resource, bucket)
 
     async def _upload_bytes(
@@ -1014,32 +986,20 @@ class GCSClient(StorageClient):
         self.stats.add_received(len(body))
         return body
 
-    async def get_bytes(
+    async def _read_bytes(
         self,
         bucket: str,
         object_name: str,
+        offset: int,
+        length: int | None,
         *,
-        start: int | None = None,
-        end: int | None = None,
-        timeout: float | None = None,
+        version: str | None,
+        timeout: float | None,
     ) -> bytes:
-        """Return the object's content (checked against its CRC32C, or MD5 when GCS has no
-        CRC32C), or ``data[start:end]`` fetched with one ranged GET."""
-        self._check(bucket, object_name)
-        if start is None and end is None:
+        """The primitive of :meth:`get_bytes`: the whole object checked against its CRC32C
+        (or MD5 when GCS has no CRC32C), or one ranged GET."""
+        if offset == 0 and length is None:
             return await self._checked_body("get_bytes", bucket, object_name, timeout)
-        length: int | None
-        sized = range_needs_size(start, end)
-        if sized:
-            size = (await self.stat(bucket, object_name, timeout=timeout)).size
-            offset, length = slice_bounds(start, end, size)
-        else:
-            offset = start or 0
-            length = None if end is None else max(0, end - offset)
-        if length == 0:
-            if not sized:
-                await self.stat(bucket, object_name, timeout=timeout)  # NotFoundError if missing
-            return b""
         last = "" if length is None else str(offset + length - 1)
         storage = await self._open()
 
@@ -1059,39 +1019,6 @@ class GCSClient(StorageClient):
         data = await self._runner.call("get_bytes", read, timeout=timeout)
         self.stats.add_received(len(data))
         return data
-
-    async def open_read(
-        self,
-        bucket: str,
-        object_name: str,
-        *,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        timeout: float | None = None,
-    ) -> AsyncIterator[bytes]:
-        """Stream the object in chunks of at most ``chunk_size`` bytes; after the last one
-        the CRC32C (or MD5 when GCS has no CRC32C) of what was read is checked
-        (``ChecksumMismatchError``).  ``timeout`` bounds opening and each read."""
-        self._check(bucket, object_name)
-        if not isinstance(chunk_size, int) or chunk_size <= 0:
-            raise ConfigurationError("chunk_size must be a positive integer")
-        response, _ = await self._get_media("open_read", bucket, object_name, timeout, -1)
-        try:
-            expected = self._expected_hashes(response)
-            received = Checksums.for_expected(expected)
-            limit = timeout if timeout is not None else self._runner.timeout
-            content = response.content
-            while True:
-                with self._runner.errors("open_read"), _block_deadline(limit):
-                    chunk = await content.read(chunk_size)
-                if not chunk:
-                    break
-                received.update(chunk)
-                self.stats.add_received(len(chunk))
-                yield chunk
-            with self._runner.errors("open_read"):
-                verify(expected, received, what=self._where(bucket, object_name))
-        finally:
-            response.release()
 
     async def download_file(
         self,
@@ -1378,11 +1305,14 @@ class GCSClient(StorageClient):
         *,
         version: str | None = None,
         timeout: float | None = None,
+        chunk_size: int = _MAX_BLOCK,
+        operation: str = "open",
     ) -> RangeStream:
-        """The primitive of :meth:`open`: one media GET (ranged unless the whole object is
-        read, pinned to the generation ``version``) whose headers describe the object
-        (``x-goog-meta-*`` for user metadata); its body comes in blocks of up to 1 MiB, the
-        whole object checked like :meth:`open_read` (CRC32C, else MD5)."""
+        """The primitive of :meth:`open` and :meth:`open_read`: one media GET (ranged unless
+        the whole object is read, pinned to the generation ``version``) whose headers
+        describe the object (``x-goog-meta-*`` for user metadata); its body comes in blocks
+        of up to ``chunk_size``, the whole object checked against its CRC32C (or MD5 when
+        GCS has no CRC32C: ``ChecksumMismatchError``)."""
         storage = await self._open()
         byte_range = range_header(offset, length)
         params = {"alt": "media"}
@@ -1398,7 +1328,7 @@ class GCSClient(StorageClient):
                 opened: aiohttp.ClientResponse = await stream.__aenter__()
             return opened
 
-        response = await self._runner.call("open", attempt, timeout=timeout)
+        response = await self._runner.call(operation, attempt, timeout=timeout)
         headers = response.headers
         sent = response.content_length or 0
         total = total_from_content_range(headers.get("Content-Range")) or offset + sent
@@ -1429,14 +1359,14 @@ class GCSClient(StorageClient):
             finished = False
             try:
                 while True:
-                    with self._runner.errors("open"), _block_deadline(limit):
-                        chunk = await response.content.read(_MAX_BLOCK)
+                    with self._runner.errors(operation), _block_deadline(limit):
+                        chunk = await response.content.read(chunk_size)
                     if not chunk:
                         break
                     received.update(chunk)
                     self.stats.add_received(len(chunk))
                     yield chunk
-                with self._runner.errors("open"):
+                with self._runner.errors(operation):
                     verify(expected, received, what=self._where(bucket, object_name))
                 finished = True
             finally:

@@ -24,6 +24,7 @@ from cloud.common.exceptions import (
     ServerError,
     TransportError,
 )
+from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import CloudCredentials
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
@@ -129,7 +130,7 @@ class GoogleRESTClient:
         self._token: Any = None
         self._service_data: dict[str, Any] = {}
         self._id_tokens: dict[str, tuple[str, float]] = {}
-        self._open_lock: anyio.Lock | None = None
+        self._once: OpenOnce[httpx.AsyncClient] = OpenOnce()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} project={self.project!r} api_root={self.api_root!r}>"
@@ -151,14 +152,8 @@ class GoogleRESTClient:
     async def _open(self, operation: str) -> httpx.AsyncClient:
         if self._http is not None:
             return self._http
-        if self._open_lock is None:
-            self._open_lock = anyio.Lock()
-        async with self._open_lock:
-            if self._http is None:
-                with self._runner.errors(operation):
-                    await self._create()
-            assert self._http is not None
-            return self._http
+        with self._runner.errors(operation):
+            return await self._once.get(lambda: self._http, self._create)
 
     async def _create(self) -> None:
         static = self._credentials.token if self._credentials is not None else None

@@ -228,7 +228,8 @@ class LocalStorageClient(StorageClient):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         timeout: float | None = None,
     ) -> AsyncIterator[bytes]:
-        """Stream the object's content in chunks."""
+        """Stream the object's content in chunks, read until the file ends (whatever size
+        it reported: a file of ``/proc`` reports none)."""
         self._check(bucket, object_name)
         if chunk_size <= 0:
             raise ConfigurationError("chunk_size must be positive")
@@ -328,11 +329,13 @@ class LocalStorageClient(StorageClient):
         *,
         version: str | None = None,
         timeout: float | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        operation: str = "open",
     ) -> RangeStream:
         """The primitive of :meth:`open`: the object's description and a handle on its bytes
         taken together (a file stays open until the reader closes, so a file replaced
         meanwhile still reads as it was; the in-memory store hands the range over), then
-        the range in chunks of 1 MiB."""
+        the range in chunks of ``chunk_size``."""
         store = self._store
 
         def begin() -> tuple[ObjectMetadata, int, int, BinaryIO | bytes]:
@@ -343,7 +346,7 @@ class LocalStorageClient(StorageClient):
                 return meta, start, span, store.open(bucket, object_name)
             return meta, start, span, store.read(bucket, object_name, start, span)
 
-        meta, start, span, source = await self._run("open", begin, timeout=timeout)
+        meta, start, span, source = await self._run(operation, begin, timeout=timeout)
 
         def close() -> None:
             if not isinstance(source, bytes):
@@ -357,11 +360,11 @@ class LocalStorageClient(StorageClient):
             position = 0
             try:
                 while position < span:
-                    size = min(DEFAULT_CHUNK_SIZE, span - position)
+                    size = min(chunk_size, span - position)
                     if isinstance(source, bytes):
                         chunk = source[position : position + size]
                     else:
-                        with self._runner.errors("open"):  # the body of the one "request"
+                        with self._runner.errors(operation):  # the body of the one "request"
                             chunk = await anyio.to_thread.run_sync(os.pread, source.fileno(), size, start + position)
                     if not chunk:
                         return
