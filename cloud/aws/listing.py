@@ -2,10 +2,11 @@
 
 botocore walks every response body with its generic, model-driven XML walker: per listed
 object a dict of child nodes, a shape lookup and a decorated handler per field.  For the
-one body a listing is made of, :class:`ListingParserFactory` hands out a REST-XML parser
-that reads ``ListObjectsV2`` pages with a direct walk of the (C-built) element tree and
-gives the same dict botocore would; headers, response metadata and errors stay botocore's,
-and any element the walk does not know sends the whole body to botocore's walker.
+one body a listing is made of, :func:`install` gives a session a REST-XML parser that
+reads ``ListObjectsV2`` pages with a direct walk of the (C-built) element tree and gives
+the same dict botocore would; headers, response metadata and errors stay botocore's, and
+any element the walk does not know sends the whole body to botocore's walker.  The tree
+is the one botocore's 200-error check already built for the page (parsed once).
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree
 
-__all__ = ["ListingParserFactory", "parse_list_objects_v2"]
+__all__ = ["install", "parse_list_objects_v2", "read_list_objects_v2"]
 
+_OPERATION = "ListObjectsV2"
 _OUTPUT = "ListObjectsV2Output"
+_BEFORE_PARSE = "before-parse.s3.*"
+_ROOT_KEY = "cloud_listing_root"  # on a response dict: (its body, the body's parsed tree)
 
 # Members of ListObjectsV2Output and of its Object entries, by XML tag, with how botocore
 # converts their text.
@@ -105,16 +109,27 @@ def _object(node: ElementTree.Element, parse_time: Callable[[str], Any], names: 
     return entry
 
 
+def _parse_xml(body: bytes) -> ElementTree.Element:
+    # As botocore parses a body (its parser and its 200-error check).
+    parser = ElementTree.XMLParser(target=ElementTree.TreeBuilder(), encoding="utf-8")
+    parser.feed(body)
+    root: ElementTree.Element = parser.close()
+    return root
+
+
 def parse_list_objects_v2(body: bytes, parse_time: Callable[[str], Any]) -> dict[str, Any] | None:
     """The members botocore's REST-XML parser reads from a ``ListObjectsV2`` response body
     (times through ``parse_time``), or ``None`` when the body holds anything else than the
     elements this walk knows (the caller then uses botocore's walker)."""
-    parser = ElementTree.XMLParser(encoding="utf-8")
     try:
-        parser.feed(body)
-        root = parser.close()
+        root = _parse_xml(body)
     except ElementTree.ParseError:
         return None  # botocore raises its own error for it
+    return read_list_objects_v2(root, parse_time)
+
+
+def read_list_objects_v2(root: ElementTree.Element, parse_time: Callable[[str], Any]) -> dict[str, Any] | None:
+    """:func:`parse_list_objects_v2` of a body already parsed into ``root``."""
     parsed: dict[str, Any] = {}
     contents: list[dict[str, Any]] | None = None
     prefixes: list[dict[str, str]] | None = None
@@ -155,8 +170,12 @@ def _parser_class() -> type[Any]:
     class _ListingRestXMLParser(AioRestXMLParser):  # type: ignore[misc]
         def _parse_payload(self, response: Any, shape: Any, member_shapes: Any, final_parsed: Any) -> None:
             body = response.get("body")
+            root = response.pop(_ROOT_KEY, None)
             if shape.name == _OUTPUT and body and isinstance(body, bytes) and "payload" not in shape.serialization:
-                parsed = parse_list_objects_v2(body, self._timestamp_parser)
+                if root is not None and root[0] is body:
+                    parsed = read_list_objects_v2(root[1], self._timestamp_parser)
+                else:
+                    parsed = parse_list_objects_v2(body, self._timestamp_parser)
                 if parsed is not None:
                     final_parsed.update(parsed)
                     return
@@ -178,7 +197,34 @@ def _factory_class() -> type[Any]:
     return _Factory
 
 
-def ListingParserFactory() -> Any:
-    """A new aiobotocore response parser factory whose REST-XML parsers read
-    ``ListObjectsV2`` bodies with :func:`parse_list_objects_v2`."""
-    return _factory_class()()
+def _check_200_error(operation_model: Any, response_dict: Any, **kwargs: Any) -> None:
+    """botocore's ``_handle_200_error`` (S3 can answer 200 with an error body: it becomes a
+    500), which parses every 200 body to look at its root; for a ``ListObjectsV2`` body
+    that is no error, the parsed tree is kept on the response for the parser to walk
+    instead of parsing the body a second time."""
+    from botocore.handlers import _handle_200_error
+
+    body = response_dict.get("body") if response_dict else None
+    if operation_model.name == _OPERATION and type(body) is bytes and body and response_dict.get("status_code") == 200:
+        try:
+            root = _parse_xml(body)
+        except ElementTree.ParseError:
+            root = None
+        if root is not None and root.tag != "Error":
+            response_dict[_ROOT_KEY] = (body, root)
+            return
+    _handle_200_error(operation_model, response_dict, **kwargs)
+
+
+def install(session: Any, timestamp_parser: Callable[[Any], Any]) -> None:
+    """Make clients created from ``session`` (an aiobotocore session) parse responses
+    with ``timestamp_parser`` and read ``ListObjectsV2`` bodies with the direct walk,
+    parsing each body once."""
+    from botocore.handlers import _handle_200_error
+
+    factory = _factory_class()()
+    factory.set_parser_defaults(timestamp_parser=timestamp_parser)
+    session.register_component("response_parser_factory", factory)
+    events = session.get_component("event_emitter")
+    events.unregister(_BEFORE_PARSE, _handle_200_error)
+    events.register_first(_BEFORE_PARSE, _check_200_error)

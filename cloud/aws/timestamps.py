@@ -49,8 +49,6 @@ def install(session: Any) -> None:
     """Make the response parsers of clients created from ``session`` (an aiobotocore
     session) use :func:`parse_timestamp`, and read ``ListObjectsV2`` bodies with the direct
     walk of :mod:`cloud.aws.listing`."""
-    from .listing import ListingParserFactory
+    from . import listing
 
-    factory = ListingParserFactory()
-    factory.set_parser_defaults(timestamp_parser=parse_timestamp)
-    session.register_component("response_parser_factory", factory)
+    listing.install(session, parse_timestamp)

@@ -185,3 +185,64 @@ def test_owner_spellings_read_as_botocore_reads_them(owner: bytes) -> None:
     body = BODY.replace(b"<Owner><ID>o</ID><DisplayName>d</DisplayName></Owner>", owner) % (b"", b"")
     ours = parse_list_objects_v2(body, parse_timestamp)
     assert ours is not None and ours == _botocore_parse(body)
+
+
+def _list_operation(name: str = "ListObjectsV2") -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("s3").operation_model(name)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>m</Message></Error>',
+        b"<ListBucketResult><Contents><Key>cut short",
+    ],
+)
+@pytest.mark.parametrize("operation", ["ListObjectsV2", "CopyObject"])
+def test_a_200_error_body_still_becomes_a_500(body: bytes, operation: str) -> None:
+    from cloud.aws.listing import _check_200_error
+
+    response = {"status_code": 200, "body": body, "headers": {}, "context": {}}
+    _check_200_error(_list_operation(operation), response)
+    assert response["status_code"] == 500
+    assert "cloud_listing_root" not in response
+
+
+def test_a_listing_body_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cloud.aws import listing
+
+    calls: list[bytes] = []
+    original = listing._parse_xml
+
+    def counting(body: bytes) -> Any:
+        calls.append(body)
+        return original(body)
+
+    monkeypatch.setattr(listing, "_parse_xml", counting)
+    body = BODY % (b"", b"")
+    response: dict[str, Any] = {"status_code": 200, "body": body, "headers": {}, "context": {}}
+    listing._check_200_error(_list_operation(), response)
+    assert response["status_code"] == 200
+    parser = listing._parser_class()(timestamp_parser=parse_timestamp)
+    final: dict[str, Any] = {}
+    parser._parse_payload(response, _list_operation().output_shape, {}, final)
+    assert calls == [body]
+    assert final == _botocore_parse(body)
+    assert "cloud_listing_root" not in response
+
+
+async def test_the_client_checks_200_errors_with_the_one_parse(hostile_bucket: tuple[S3Client, str]) -> None:
+    from botocore.handlers import _handle_200_error
+
+    from cloud.aws.listing import _check_200_error
+
+    s3, _ = hostile_bucket
+    client = await s3._get_client()
+    for operation in ("ListObjectsV2", "CompleteMultipartUpload"):
+        handlers = list(client.meta.events._emitter._lookup_cache.get(f"before-parse.s3.{operation}", ()))
+        if not handlers:
+            handlers = list(client.meta.events._emitter._handlers.prefix_search(f"before-parse.s3.{operation}"))
+        assert _check_200_error in handlers
+        assert _handle_200_error not in handlers
