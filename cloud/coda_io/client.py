@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from cloud.common.base import CloudClient
@@ -25,7 +25,7 @@ from cloud.common.files import atomic_destination
 from cloud.common.logs import get_logger, redact_library_logger
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
-from cloud.common.redaction import redact
+from cloud.common.redaction import redact, scrub_exception
 from cloud.common.retry import RetryPolicy, parse_retry_after
 
 from ._table import OPERATIONS_BY_ID
@@ -156,7 +156,7 @@ class CodaClient(CodaConvenience, CloudClient):
         import httpx
 
         if isinstance(exc, httpx.HTTPError):
-            _scrub(exc, self._token)
+            scrub_exception(exc, [self._token])
         if isinstance(exc, httpx.HTTPStatusError):
             return self._error_from_response(exc.response)
         if isinstance(exc, httpx.TimeoutException):
@@ -336,30 +336,6 @@ def _check_base_url(base_url: str) -> str:
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigurationError("base_url must not carry credentials, a query or a fragment", provider="coda")
     return base_url.strip().rstrip("/")
-
-
-def _scrub(exc: Any, token: str) -> None:
-    """Take the token out of an httpx error that becomes our error's ``__cause__``: its
-    request is replaced by a copy without the Authorization header's value, and an echo of
-    the token in the response body is blanked.  The cause is pickled with our error wherever
-    tblib's pickling support is installed (as in Dask)."""
-    import httpx
-
-    request = getattr(exc, "_request", None)
-    if isinstance(request, httpx.Request) and "authorization" in request.headers:
-        headers = request.headers.copy()
-        headers["authorization"] = "Bearer ***"
-        scrubbed = httpx.Request(request.method, request.url, headers=headers)
-        exc.request = scrubbed
-        response = getattr(exc, "response", None)
-        if isinstance(response, httpx.Response):
-            response.request = scrubbed
-    response = getattr(exc, "response", None)
-    content = getattr(response, "_content", None)
-    if isinstance(response, httpx.Response) and isinstance(content, bytes) and token.encode() in content:
-        response._content = content.replace(token.encode(), b"***")
-        if hasattr(response, "_text"):
-            del response._text
 
 
 def _validation_issues(payload: Mapping[str, object], secrets: list[str]) -> list[ValidationIssue]:
