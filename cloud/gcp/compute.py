@@ -7,10 +7,8 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
-
-import httpx
 
 from cloud.common.base import ComputeClient
 from cloud.common.enums import CloudProvider, ResourceState, ResourceType
@@ -22,6 +20,9 @@ from cloud.common.types import StrPath
 
 from .rest import GoogleRESTClient
 from .rest import translate as translate
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["GCE_STATES", "ComputeEngineClient"]
 

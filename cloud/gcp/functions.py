@@ -7,10 +7,8 @@ import base64
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
-
-import httpx
 
 from cloud.common.base import ServerlessClient, encode_payload
 from cloud.common.enums import CloudProvider, ResourceState, ResourceType
@@ -21,6 +19,9 @@ from cloud.common.retry import RetryPolicy
 from cloud.common.types import StrPath
 
 from .rest import GoogleHTTPError, GoogleRESTClient
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["FUNCTION_STATES", "CloudFunctionsClient"]
 

@@ -10,10 +10,9 @@ import json
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
-import httpx
 
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
@@ -28,12 +27,15 @@ from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import CloudCredentials
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
-from cloud.common.redaction import redact
+from cloud.common.redaction import redact, scrub_exception
 from cloud.common.retry import RetryPolicy
 from cloud.common.stats import ClientStats
 from cloud.common.types import StrPath
 
 from .errors import error_from_response
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["CLOUD_PLATFORM_SCOPE", "GoogleHTTPError", "GoogleRESTClient", "translate"]
 
@@ -59,7 +61,17 @@ class GoogleHTTPError(Exception):
 def translate(exc: BaseException, operation: str) -> CloudError | None:
     """The error table of the Google REST clients: Google's JSON error answers through
     :func:`cloud.gcp.errors.error_from_response` (status, then ``errors[0].reason`` or
-    ``status``), httpx transport failures as ``TransportError``/``RequestTimeoutError``."""
+    ``status``), httpx transport failures as ``TransportError``/``RequestTimeoutError``.
+    A vendor exception that becomes the error's cause is scrubbed of its credentials."""
+    error = _translate(exc, operation)
+    if error is not None:
+        scrub_exception(exc)
+    return error
+
+
+def _translate(exc: BaseException, operation: str) -> CloudError | None:
+    import httpx
+
     if isinstance(exc, GoogleHTTPError):
         return error_from_response(
             exc.status, exc.body, exc.headers, operation=operation, token_request=exc.token_request
@@ -180,6 +192,8 @@ class GoogleRESTClient:
             data = getattr(self._token, "service_data", None)
             if isinstance(data, dict):
                 self._service_data = dict(data)
+        import httpx
+
         self._http = httpx.AsyncClient(
             transport=self._transport,
             timeout=httpx.Timeout(None, connect=60.0),

@@ -72,6 +72,7 @@ NOT_LOADED = {
     "import cloud.common.base": (*_SDKS, "httpx", "anyio.from_thread"),
     "from cloud.aws import S3Client, SyncS3Client": (*_SDKS, "httpx"),
     "from cloud.gcp import GCSClient": (*_SDKS, "httpx", "anyio.from_thread"),
+    "from cloud.gcp import GCSClient, SyncGCSClient": (*_SDKS, "httpx"),
     "from cloud.azure import AzureBlobClient, SyncAzureBlobClient": (*_SDKS, "httpx"),
     "from cloud.local import LocalStorageClient, SyncLocalStorageClient": (*_SDKS, "httpx"),
     "from cloud.coda_io import CodaClient, SyncCodaClient": (*_SDKS, "httpx"),
