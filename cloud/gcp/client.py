@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import anyio
 
@@ -27,7 +27,6 @@ from cloud.common.exceptions import (
     ConfigurationError,
     NotFoundError,
     PermissionDeniedError,
-    ServerError,
     TransportError,
 )
 from cloud.common.files import (
@@ -50,6 +49,7 @@ from cloud.common.transfer_engine import SegmentProgress
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import check_object_name, check_prefix
 
+from .batch import delete_batch_body, parse_batch_response
 from .checksums import Checksums, parse_goog_hash, verify
 from .errors import ChecksumMismatchError, error_from_response, translate
 from .listing import read_items
@@ -291,26 +291,6 @@ def _batches(names: Iterable[str], size: int, invalid: list[BaseException]) -> I
             batch = []
     if batch:
         yield batch
-
-
-def _parse_batch_response(content_type: str, body: bytes) -> list[tuple[str | None, int, str]]:
-    """``(content id, status, body)`` of each part of a ``multipart/mixed`` batch answer."""
-    match = re.search(r'boundary="?([^";\s]+)"?', content_type)
-    if not match:
-        raise ServerError("GCS sent a batch answer without a multipart boundary", code="MalformedResponse")
-    text = body.decode("utf-8", "replace")
-    out: list[tuple[str | None, int, str]] = []
-    for part in text.split("--" + match.group(1))[1:]:
-        if part.startswith("--"):
-            break
-        status = re.search(r"HTTP/\d(?:\.\d)?\s+(\d{3})", part)
-        if not status:
-            continue
-        cid = re.search(r"(?im)^content-id:\s*<?(?:response-)?([^>\s]+)>?", part[: status.start()])
-        rest = part[status.end() :]
-        sep = rest.find("\r\n\r\n")
-        out.append((cid.group(1) if cid else None, int(status.group(1)), rest[sep + 4 :].strip() if sep >= 0 else ""))
-    return out
 
 
 def _file_checksums(path: str, size: int, block_size: int) -> Checksums:
@@ -1141,32 +1121,15 @@ class GCSClient(StorageClient):
         self, bucket: str, names: list[str], errors: list[BaseException], timeout: float | None
     ) -> bool:
         """Delete one batch; return whether some object was missing (404)."""
-        boundary = "batch_" + _secrets.token_hex(16)
-        lines: list[str] = []
-        for index, name in enumerate(names):
-            lines += [
-                f"--{boundary}",
-                "Content-Type: application/http",
-                "Content-Transfer-Encoding: binary",
-                f"Content-ID: <{index}>",
-                "",
-                f"DELETE /storage/v1/b/{bucket}/o/{quote(name, safe='')} HTTP/1.1",
-                "",
-                "",
-            ]
-        lines.append(f"--{boundary}--")
-        body = "\r\n".join(lines).encode("utf-8")
+        content_type, body = delete_batch_body(bucket, names)
 
         async def post() -> tuple[int, Mapping[str, str], bytes]:
             return await self._send(
-                "POST",
-                f"{self.api_root}/batch/storage/v1",
-                headers={"Content-Type": f"multipart/mixed; boundary={boundary}"},
-                data=body,
+                "POST", f"{self.api_root}/batch/storage/v1", headers={"Content-Type": content_type}, data=body
             )
 
         _, headers, answer = await self._runner.call("delete_objects", post, timeout=timeout)
-        parts = _parse_batch_response(headers.get("Content-Type", ""), answer)
+        parts = parse_batch_response(headers.get("Content-Type", ""), answer)
         by_id = {cid: (status, text) for cid, status, text in parts if cid is not None}
         missing = False
         retry_one: list[str] = []
