@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import contextlib
 import inspect
 import os
@@ -41,14 +42,59 @@ T = TypeVar("T")
 A = TypeVar("A", bound="CloudClient")
 
 
+class _Call:
+    """One call handed to the loop thread: what to await, and how it ended.
+
+    The caller waits on ``finished``, a plain lock released (through ``done``) from inside
+    the task, not by a done callback: one loop iteration fewer per call.
+    """
+
+    __slots__ = ("abandoned", "args", "finished", "fn", "ok", "task", "value")
+
+    def __init__(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+        self.finished = threading.Lock()
+        self.finished.acquire()
+        self.ok = False
+        self.value: Any = None  # the result, or the exception to re-raise in the caller
+        self.task: asyncio.Task[None] | None = None
+        self.abandoned = False  # the caller left (e.g. KeyboardInterrupt): do not start it
+
+    async def run(self, done: Callable[[_Call], object]) -> None:
+        try:
+            self.value = await self.fn(*self.args)
+            self.ok = True
+        except asyncio.CancelledError as exc:
+            self.value = exc
+            raise
+        except BaseException as exc:  # re-raised in the calling thread
+            self.value = exc
+        finally:
+            done(self)
+
+
+def _release(call: _Call) -> None:
+    call.finished.release()
+
+
 class _Loop:
     """The loop thread's portal and its asyncio event loop.
 
-    The portal owns the loop's lifetime.  A call is handed to the loop with one
-    ``call_soon_threadsafe`` and its end is signalled back through a plain lock, the
-    cheapest cross-thread round trip (cheaper than :func:`asyncio.run_coroutine_threadsafe`
-    and its ``concurrent.futures.Future``, or ``portal.call``); the exception keeps its own
-    type.  Once the loop is stopped (at interpreter exit) or left behind (in a forked child),
+    The portal owns the loop's lifetime.  Calls are queued in a deque and started in
+    batches; each call's end is signalled back through a plain lock, the cheapest
+    cross-thread round trip (cheaper than :func:`asyncio.run_coroutine_threadsafe` and its
+    ``concurrent.futures.Future``, or ``portal.call``); the exception keeps its own type.
+
+    With many threads, what costs is not the Python work but the thread switches around
+    each call: a caller woken while the loop thread still runs takes the GIL from it at its
+    next system call, and the loop thread then sleeps until the caller is done.  So, where
+    the loop waits in a selector (see :meth:`_watch_selector`), the callers of ended calls
+    are woken just before the loop waits for I/O, when it gives the GIL away anyway, and a
+    call queued while the loop is busy does not wake it (no self-pipe write); elsewhere,
+    callers are woken at once and one ``call_soon_threadsafe`` wakes the loop per batch.
+
+    Once the loop is stopped (at interpreter exit) or left behind (in a forked child),
     every call fails at once instead of waiting for a thread that will never answer.
     """
 
@@ -57,6 +103,17 @@ class _Loop:
         self.loop = loop
         self.thread = thread
         self.stopped: str | None = None  # why calls are refused, once they are
+        # Calls waiting to be started by ``_start_pending``, and whether a run of it is queued.
+        self._pending: collections.deque[_Call] = collections.deque()
+        self._wake_queued = False
+        # Whether the loop may be blocked waiting for I/O, so that a queued call must wake it
+        # (always, unless ``_watch_selector`` can tell).
+        self._may_block = True
+        # Calls that have ended, whose callers are woken just before the loop next waits
+        # for I/O (when ``_watch_selector`` can hook that moment; at once otherwise).
+        self._ended: list[_Call] = []
+        self._done: Callable[[_Call], object] = _release
+        self._watch_selector()
         # Guards the creation of the async clients bound to this loop, and ``clients``.
         self.lock = threading.Lock()
         # The live async clients bound to this loop (closed at interpreter exit).
@@ -68,44 +125,105 @@ class _Loop:
         """Run ``await fn(*args)`` in the loop thread and return its result (blocking)."""
         if self.stopped is not None:
             raise RuntimeError(self.stopped)
-        finished = threading.Lock()
-        finished.acquire()
-        outcome: list[Any] = [False, None]  # [True, result] or [False, exception]
-        tasks: list[asyncio.Task[None]] = []
-
-        async def run() -> None:
-            # The lock is released from inside the task, not by a done callback: one loop
-            # iteration fewer per call.
-            try:
-                outcome[:] = [True, await fn(*args)]
-            except asyncio.CancelledError as exc:
-                outcome[1] = exc
-                raise
-            except BaseException as exc:  # re-raised in the calling thread
-                outcome[1] = exc
-            finally:
-                finished.release()
-
-        def start() -> None:
-            try:
-                tasks.append(self.loop.create_task(run()))
-            except BaseException as exc:
-                outcome[1] = exc
-                finished.release()
-
+        call = _Call(fn, args)
         try:
-            # Inside the ``try``: a KeyboardInterrupt can land as soon as ``start`` is queued.
-            self.loop.call_soon_threadsafe(start)
-            finished.acquire()
+            # Inside the ``try``: a KeyboardInterrupt can land as soon as the call is queued.
+            # The call is queued before the flags are read: if a wake-up is queued, it has
+            # not started draining yet (it clears the flag first), so it will start this
+            # call; if the loop is busy, it will see this call before it waits (see
+            # ``_watch_selector``).
+            self._pending.append(call)
+            if self._may_block and not self._wake_queued:
+                self._wake_queued = True
+                self.loop.call_soon_threadsafe(self._start_pending)
+            call.finished.acquire()
         except BaseException:
-            # e.g. KeyboardInterrupt while waiting: stop the work too (if ``start`` was
-            # queued, it has run by the time this callback does: callbacks run in order).
+            # e.g. KeyboardInterrupt while waiting: stop the work too.  The callback also
+            # drains the queue, in case the interrupt landed between the flag and its wake-up.
+            call.abandoned = True
             with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to stop
-                self.loop.call_soon_threadsafe(lambda: [task.cancel() for task in tasks])
+                self.loop.call_soon_threadsafe(self._abandon, call)
             raise
-        if outcome[0]:
-            return cast(T, outcome[1])
-        raise outcome[1]
+        if call.ok:
+            return cast(T, call.value)
+        raise call.value
+
+    def _watch_selector(self) -> None:
+        """Let calls skip the wake-up while the loop is busy (their self-pipe write and the
+        switches of the GIL around it), on loops that block in a selector.
+
+        The loop's ``select`` is wrapped (asyncio's selector loops keep the selector in
+        ``_selector``; on other loops, e.g. Windows' proactor, nothing changes).  It first
+        wakes the callers of the calls that ended, then marks the loop as possibly blocked
+        *before* looking at the queue, and does not block when calls are queued; after it
+        returns, it schedules the start of the queued calls.  A caller queues *before*
+        reading the mark; so either the loop sees the call before blocking, or the caller
+        sees the mark and wakes the loop.  ``_wake_queued`` set means a run of
+        ``_start_pending`` is among the ready callbacks, so the loop does not block either.
+        """
+        selector = getattr(self.loop, "_selector", None)
+        original = getattr(selector, "select", None)
+        if selector is None or original is None:
+            return
+        pending = self._pending
+        ended = self._ended
+        schedule = self.loop.call_soon
+
+        def select(timeout: float | None = None) -> Any:
+            if ended:
+                self.release_ended()
+            self._may_block = True
+            try:
+                return original(0 if pending else timeout)
+            finally:
+                self._may_block = False
+                if pending and not self._wake_queued:
+                    self._wake_queued = True
+                    schedule(self._start_pending)
+
+        selector.select = select
+        self._may_block = False
+        self._done = ended.append
+
+    def release_ended(self) -> None:
+        """Wake the callers of the calls that have ended."""
+        ended = self._ended
+        for call in ended:
+            call.finished.release()
+        ended.clear()
+
+    def refuse_pending(self) -> None:
+        """Once the loop has ended (in its thread): fail the calls still queued, and make
+        later ones wake the loop (which raises at once: it is closed), not wait for it."""
+        self.stopped = self.stopped or "the sync facade's event loop has stopped"
+        self._may_block = True
+        self.release_ended()
+        while self._pending:
+            call = self._pending.popleft()
+            call.value = RuntimeError(self.stopped)
+            call.finished.release()
+
+    def _start_pending(self) -> None:
+        # In the loop thread.  The flag is cleared before draining (see ``call``).
+        self._wake_queued = False
+        pending = self._pending
+        create_task = self.loop.create_task
+        while pending:
+            call = pending.popleft()
+            if call.abandoned:
+                continue
+            try:
+                call.task = create_task(call.run(self._done))
+            except BaseException as exc:
+                call.value = exc
+                call.finished.release()
+
+    def _abandon(self, call: _Call) -> None:
+        # In the loop thread: start what is queued (not ``call``), then cancel ``call``'s task
+        # if it had started before its caller left.
+        self._start_pending()
+        if call.task is not None:
+            call.task.cancel()
 
     def shutdown(self) -> None:
         """Stop the loop thread, which closes the live async clients on its way out (see
@@ -208,6 +326,9 @@ class _PortalThread:
             except BaseException as exc:  # pragma: no cover - surfaced to the caller below
                 failure.append(exc)
                 ready.set()
+            finally:
+                if holder:
+                    holder[0].refuse_pending()
 
         thread = threading.Thread(target=run, name="cloud-sync-loop", daemon=True)
         thread.start()
@@ -234,8 +355,6 @@ def blocking_portal() -> BlockingPortal:
 
 
 def _running_async_library() -> str | None:
-    import asyncio
-
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -406,14 +525,7 @@ class SyncClient(Generic[A]):
 
     def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         portal, client = self._async_client()
-
-        async def run() -> Any:
-            result = getattr(client, name)(*args, **kwargs)
-            if inspect.isawaitable(result):
-                result = await result
-            return result
-
-        result = portal.call(run)
+        result = portal.call(_invoke, client, name, args, kwargs)
         return _wrap_result(portal, result)
 
     @property
@@ -463,6 +575,14 @@ def _wrap_result(portal: _Loop, result: Any) -> Any:
         return sync_form(call)
     if hasattr(result, "__anext__"):
         return _SyncIterator(portal, result)
+    return result
+
+
+async def _invoke(client: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    # In the loop thread: ``client.name(*args, **kwargs)``, awaited when it is awaitable.
+    result = getattr(client, name)(*args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
     return result
 
 

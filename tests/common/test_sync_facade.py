@@ -18,6 +18,7 @@ from typing import ClassVar
 import anyio
 import pytest
 
+from cloud.common import sync as sync_module
 from cloud.common.base import CloudClient
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import NotFoundError
@@ -187,6 +188,47 @@ def test_two_threads_share_one_client() -> None:
         assert b == [1000 + i + 1 for i in range(200)]
     # one instance validated the arguments, exactly one served every call
     assert Probe.created - before == 2
+
+
+def test_many_threads_share_one_client_results_and_errors_reach_their_callers() -> None:
+    with SyncProbe(value=1) as probe:
+
+        def work(offset: int) -> list[int]:
+            out = []
+            for i in range(100):
+                out.append(probe.add(offset + i))
+                if i % 10 == 0:
+                    with pytest.raises(NotFoundError) as info:
+                        probe.fail()
+                    # raised with its own traceback, down to the async method
+                    assert info.traceback[-1].name == "fail"
+            return out
+
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            results = list(pool.map(work, [1000 * t for t in range(32)]))
+        assert results == [[1000 * t + i + 1 for i in range(100)] for t in range(32)]
+
+
+def test_call_queued_while_the_loop_is_busy_starts_once_it_is_free() -> None:
+    # A call queued while the loop thread is busy may skip the wake-up; the loop must still
+    # start it before it next waits for I/O.
+    with SyncProbe(value=1) as probe:
+        assert probe.add(1) == 2  # loop and client exist
+        gate, busy = threading.Event(), threading.Event()
+
+        def block() -> None:
+            busy.set()
+            gate.wait(10)
+
+        sync_module._PORTAL.get().loop.call_soon_threadsafe(block)
+        assert busy.wait(10)
+        results: list[int] = []
+        caller = threading.Thread(target=lambda: results.append(probe.add(5)), daemon=True)
+        caller.start()
+        time.sleep(0.2)  # the call is queued while the loop thread is held
+        gate.set()
+        caller.join(10)
+        assert results == [6]
 
 
 def test_called_inside_running_loop_raises_clear_error() -> None:
