@@ -1,4 +1,5 @@
-"""The objects of one JSON-API listing page as :class:`ObjectMetadata`, in one loop.
+"""One JSON-API listing page: its body decoded (:func:`decode_page`, with orjson when
+installed) and its objects as :class:`ObjectMetadata` in one loop (:func:`read_items`).
 
 A listing page holds up to thousands of object resources (the GCS emulator answers a whole
 listing in one page); each becomes an ``ObjectMetadata`` with the same values as
@@ -8,6 +9,7 @@ listing in one page); each becomes an ``ObjectMetadata`` with the same values as
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
@@ -15,13 +17,23 @@ from typing import Any
 
 from cloud.common.enums import CloudProvider
 from cloud.common.files import DEFAULT_CONTENT_TYPE
+from cloud.common.jsonfast import loads
 from cloud.common.models import ObjectMetadata
 
-__all__ = ["read_items"]
+__all__ = ["decode_page", "read_items"]
 
 _UTC = timezone.utc
 # Python 3.11's fromisoformat reads a trailing "Z" (as UTC) and any fraction length.
 _ISO_Z = sys.version_info >= (3, 11)
+
+
+def decode_page(body: bytes) -> dict[str, Any]:
+    """A listing answer's JSON object; ``json.JSONDecodeError`` for a body that is not one
+    (cut short, corrupted, empty or another JSON value)."""
+    data = loads(body)
+    if not isinstance(data, dict):
+        raise json.JSONDecodeError("a listing answer is not a JSON object", "", 0)
+    return data
 
 
 def read_items(

@@ -4,13 +4,19 @@ ObjectMetadata must be equal, field for field, with the same time instants."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from cloud.common.exceptions import NotFoundError, ServerError, TransportError
 from cloud.gcp import GCSClient
-from cloud.gcp.client import _object_metadata, _parse_time
-from cloud.gcp.listing import read_items
+from cloud.gcp.client import _object_metadata, _parse_time, _prefix_entry
+from cloud.gcp.listing import decode_page, read_items
+from tests.emulators import Emulator
+from tests.faults.proxy import Fault, FaultProxy, FlipResponse, Reset, Status, Truncate
+from tests.gcp.conftest import fast_retry, new_bucket_name
 
 HOSTILE = {
     "plain/a.txt": ("text/plain", {}),
@@ -52,6 +58,120 @@ async def test_real_pages_convert_as_the_client_converts_one_resource(gcs: GCSCl
     walked = [m async for m in gcs.iter_objects(bucket, delimiter="/", prefix="space/")]
     assert [m.name for m in walked] == sorted(n for n in HOSTILE if n.startswith("space/"))
     assert walked == [m for m in listed if m.name.startswith("space/")]
+
+
+async def _gcloud_aio_listing(
+    gcs: GCSClient, bucket: str, prefix: str, delimiter: str | None, page_size: int | None
+) -> list[Any]:
+    """The same listing through gcloud-aio's own ``list_objects`` pages (stdlib JSON)."""
+    storage = await gcs._open()
+    out: list[Any] = []
+    token = None
+    while True:
+        params = {"maxResults": str(page_size or 1000)}
+        if prefix:
+            params["prefix"] = prefix
+        if delimiter:
+            params["delimiter"] = delimiter
+        if token:
+            params["pageToken"] = token
+        page = await storage.list_objects(bucket, params=params)
+        out += _single(page.get("items") or [], bucket)
+        out += [_prefix_entry(p, bucket) for p in page.get("prefixes") or []]
+        token = page.get("nextPageToken")
+        if not token:
+            return sorted(out, key=lambda m: m.name)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "delimiter", "page_size"),
+    [
+        ("", None, None),
+        ("", None, 3),
+        ("", "/", 2),
+        ("space/", "/", 1),
+        ("unicode/ü", None, None),
+        ("json/a&b", "/", 1),
+    ],
+)
+async def test_listing_equals_gcloud_aios_list_objects(
+    gcs: GCSClient, bucket: str, prefix: str, delimiter: str | None, page_size: int | None
+) -> None:
+    for i, (name, (content_type, metadata)) in enumerate(HOSTILE.items()):
+        await gcs.put_bytes(bucket, name, b"x" * i, content_type=content_type, metadata=metadata)
+    ours = [m async for m in gcs.iter_objects(bucket, prefix, delimiter=delimiter, page_size=page_size)]
+    theirs = await _gcloud_aio_listing(gcs, bucket, prefix, delimiter, page_size)
+    assert ours == theirs
+    assert ours, "the case lists nothing"
+
+
+async def test_listing_a_missing_bucket_is_not_found(gcs: GCSClient) -> None:
+    with pytest.raises(NotFoundError):
+        [m async for m in gcs.iter_objects(new_bucket_name())]
+
+
+@pytest.mark.parametrize("body", [b"", b"{", b'{"items": [', b"[]", b"null", b'"x"', b'\x84"items": []}'])
+def test_a_body_that_is_no_listing_object_is_a_decode_error(body: bytes) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        decode_page(body)
+
+
+@pytest.fixture
+def faulty(gcs_emulator: Emulator) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the emulator (the listing is answered whole)."""
+    proxy = FaultProxy(gcs_emulator.url).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+LISTING = {"method": "GET", "path": r"/b/[^/]+/o$"}
+NAMES = ["a", "b/ü ✓", "c&d"]
+ONE_OFF: list[Fault] = [
+    FlipResponse(offset=0),  # no longer JSON
+    Truncate(response_bytes=20),  # cut short (Content-Length kept)
+    Reset(response_bytes=20),
+    Reset(before_response=True),
+    Status(status=503, body=b'{"error": {"code": 503, "message": "busy"}}', content_type="application/json"),
+]
+
+
+@pytest.mark.parametrize("fault", ONE_OFF, ids=lambda f: repr(f))
+async def test_a_one_off_listing_fault_is_retried(faulty: FaultProxy, fault: Fault) -> None:
+    async with GCSClient(api_root=faulty.url, project="gcp-tests", retry=fast_retry()) as client:
+        bucket = new_bucket_name()
+        await client.ensure_bucket(bucket)
+        for name in NAMES:
+            await client.put_bytes(bucket, name, b"x")
+        rule = faulty.add(fault, **LISTING)
+        listed = [m.name async for m in client.iter_objects(bucket)]
+        assert (rule.fired, rule.hits) == (1, 2)
+        assert listed == NAMES
+        assert client.stats.retries == 1
+        faulty.clear()
+        await client.delete_bucket(bucket, force=True)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [(FlipResponse(offset=0), ServerError), (Truncate(response_bytes=20), TransportError)],
+    ids=["corrupt", "truncated"],
+)
+async def test_a_persistent_listing_fault_is_a_typed_error(
+    faulty: FaultProxy, fault: Fault, error: type[Exception]
+) -> None:
+    async with GCSClient(api_root=faulty.url, project="gcp-tests", retry=fast_retry()) as client:
+        bucket = new_bucket_name()
+        await client.ensure_bucket(bucket)
+        await client.put_bytes(bucket, "a", b"x")
+        rule = faulty.add(fault, times=None, **LISTING)
+        with pytest.raises(error) as info:
+            [m async for m in client.iter_objects(bucket)]
+        assert rule.hits == 4  # every attempt of fast_retry()
+        assert isinstance(info.value, ServerError | TransportError) and info.value.retryable
+        faulty.clear()
+        await client.delete_bucket(bucket, force=True)
 
 
 TIMES = [
