@@ -1,8 +1,9 @@
-"""JSON decoding of large answers (listing pages) with orjson when it is installed.
+"""JSON decoding of large answers with orjson when it is installed.
 
-orjson decodes a listing page several times faster than the standard library; without it
-(it is an optional dependency of the ``gcp`` extra) :func:`loads` is ``json.loads``.  Both
-raise ``json.JSONDecodeError`` (orjson's error subclasses it) for malformed input.
+orjson decodes a large answer several times faster than the standard library; without it
+(no extra requires it: GCS listing pages go through msgspec when it is installed, and
+through here otherwise) :func:`loads` is ``json.loads``.  Both raise
+``json.JSONDecodeError`` (orjson's error subclasses it) for malformed input.
 """
 
 from __future__ import annotations

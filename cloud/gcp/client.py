@@ -8,7 +8,7 @@ import json
 import os
 import re
 import secrets as _secrets
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from operator import attrgetter
@@ -19,6 +19,7 @@ import anyio
 
 from cloud.common.background import background_worker
 from cloud.common.base import StorageClient
+from cloud.common.bulk import map_bounded
 from cloud.common.chunks import STREAM_BODY_FROM, stream_views
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
@@ -51,7 +52,7 @@ from cloud.common.validation import check_object_name, check_prefix
 from .batch import delete_batch_body, parse_batch_response
 from .checksums import Checksums, parse_goog_hash, verify
 from .errors import ChecksumMismatchError, error_from_response, translate
-from .listing import read_items
+from .listing import decode_page, read_page
 from .resumable import CHUNK_MULTIPLE, ChunkSource, object_resource, upload_file_resumable, upload_resumable
 from .signing import sign_v4_url
 
@@ -274,6 +275,22 @@ def _block_deadline(limit: float | None) -> AbstractContextManager[Any]:
 
 async def _single(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+def _batches(names: Iterable[str], size: int, invalid: list[BaseException]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for name in names:
+        try:
+            _check_gcs_object_name(name)
+        except ConfigurationError as exc:
+            invalid.append(exc)
+            continue
+        batch.append(name)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _file_checksums(path: str, size: int, block_size: int) -> Checksums:
@@ -1072,14 +1089,37 @@ class GCSClient(StorageClient):
             if not await self._bucket_exists(bucket, timeout=timeout):
                 raise self._missing_bucket(bucket, "delete_object") from None
 
-    _delete_batch_size = _BATCH_LIMIT
+    async def delete_objects(
+        self,
+        bucket: str,
+        object_names: Iterable[str],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Delete many objects with GCS batch requests (100 per request, ``max_concurrency``
+        requests at once).  Missing objects are skipped; every name is attempted and the
+        first error is raised afterwards."""
+        check_bucket_name(bucket)
+        errors: list[BaseException] = []
+        batches = _batches(object_names, _BATCH_LIMIT, errors)
+        missing: list[bool] = []
 
-    def _delete_batches_in_flight(self) -> int:
-        return self.max_concurrency
+        async def run(batch: list[str]) -> None:
+            try:
+                if await self._delete_batch(bucket, batch, errors, timeout):
+                    missing.append(True)
+            except CloudError as exc:
+                errors.append(exc)
+
+        await map_bounded(batches, run, self.max_concurrency)
+        if missing and not await self._bucket_exists(bucket, timeout=timeout):
+            errors.append(self._missing_bucket(bucket, "delete_objects"))
+        if errors:
+            raise errors[0]
 
     async def _delete_batch(
-        self, bucket: str, names: list[str], *, timeout: float | None
-    ) -> tuple[list[CloudError], bool]:
+        self, bucket: str, names: list[str], errors: list[BaseException], timeout: float | None
+    ) -> bool:
         """Delete one batch; return whether some object was missing (404)."""
         content_type, body = delete_batch_body(bucket, names)
 
@@ -1092,7 +1132,6 @@ class GCSClient(StorageClient):
         parts = parse_batch_response(headers.get("Content-Type", ""), answer)
         by_id = {cid: (status, text) for cid, status, text in parts if cid is not None}
         missing = False
-        errors: list[CloudError] = []
         retry_one: list[str] = []
         for index, name in enumerate(names):
             found = by_id.get(str(index)) or (parts[index][1:] if index < len(parts) and not by_id else None)
@@ -1118,7 +1157,7 @@ class GCSClient(StorageClient):
                 await self.delete_object(bucket, name, timeout=timeout)
             except CloudError as exc:
                 errors.append(exc)
-        return errors, missing
+        return missing
 
     async def copy_object(
         self,
@@ -1163,8 +1202,6 @@ class GCSClient(StorageClient):
         limit = page_size or _PAGE_SIZE
         # The page is read here rather than by gcloud-aio's list_objects (the same GET,
         # headers and status check) so that its body is decoded by the faster decoder.
-        from .listing import decode_page
-
         url = f"{self.api_root}/storage/v1/b/{bucket}/o"
 
         async def fetch(token: str | None) -> Page[ObjectMetadata]:
@@ -1176,7 +1213,7 @@ class GCSClient(StorageClient):
             if token:
                 params["pageToken"] = token
 
-            async def one_page() -> dict[str, Any]:
+            async def one_page() -> tuple[list[ObjectMetadata], list[Any], Any]:
                 storage = await self._open()
                 headers = await self._auth_headers()
                 response = await storage.session.get(url, headers=headers, params=params, timeout=_HTTP_TIMEOUT)
@@ -1184,13 +1221,13 @@ class GCSClient(StorageClient):
                     body = await response.read()
                 finally:
                     response.release()
-                return decode_page(body)
+                # Read inside the call: a page that is no listing is a retryable ServerError.
+                return read_page(decode_page(body), bucket, _parse_time)
 
-            data = await self._runner.call("iter_objects", one_page, timeout=timeout)
-            entries = read_items(data.get("items") or [], bucket, _parse_time)
-            entries += [_prefix_entry(p, bucket) for p in data.get("prefixes") or []]
+            entries, prefixes, next_token = await self._runner.call("iter_objects", one_page, timeout=timeout)
+            entries += [_prefix_entry(p, bucket) for p in prefixes]
             entries.sort(key=_by_name)
-            return Page(entries, data.get("nextPageToken") or None)
+            return Page(entries, next_token or None)
 
         return AsyncPaginator(fetch)
 

@@ -1,6 +1,8 @@
 """The one-loop listing conversion (cloud.gcp.listing) against the client's per-resource
 conversion, on real emulator pages with hostile names and on edge-case resources: the
-ObjectMetadata must be equal, field for field, with the same time instants."""
+ObjectMetadata must be equal, field for field, with the same time instants; through
+msgspec's structs and through the generic path (no msgspec, or a page msgspec does not
+take) alike."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from typing import Any
 import pytest
 
 from cloud.common.exceptions import NotFoundError, ServerError, TransportError
-from cloud.gcp import GCSClient
+from cloud.gcp import GCSClient, listing
 from cloud.gcp.client import _object_metadata, _parse_time, _prefix_entry
-from cloud.gcp.listing import decode_page, read_items
+from cloud.gcp.listing import decode_page, read_items, read_page
 from tests.emulators import Emulator
 from tests.faults.proxy import Fault, FaultProxy, FlipResponse, Reset, Status, Truncate
 from tests.gcp.conftest import fast_retry, new_bucket_name
@@ -32,6 +34,17 @@ HOSTILE = {
 
 def _single(resources: list[dict[str, Any]], bucket: str) -> list[Any]:
     return [_object_metadata(r, bucket) for r in resources]
+
+
+@pytest.fixture(params=["msgspec", "generic"])
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each listing test through msgspec's structs and through the generic path (as
+    without msgspec installed)."""
+    if request.param == "generic":
+        monkeypatch.setattr(listing, "_struct_decoder", lambda: None)
+    else:
+        assert listing._struct_decoder() is not None, "msgspec is not installed"
+    return str(request.param)
 
 
 async def test_real_pages_convert_as_the_client_converts_one_resource(gcs: GCSClient, bucket: str) -> None:
@@ -95,7 +108,7 @@ async def _gcloud_aio_listing(
     ],
 )
 async def test_listing_equals_gcloud_aios_list_objects(
-    gcs: GCSClient, bucket: str, prefix: str, delimiter: str | None, page_size: int | None
+    gcs: GCSClient, bucket: str, prefix: str, delimiter: str | None, page_size: int | None, decoder: str
 ) -> None:
     for i, (name, (content_type, metadata)) in enumerate(HOSTILE.items()):
         await gcs.put_bytes(bucket, name, b"x" * i, content_type=content_type, metadata=metadata)
@@ -110,10 +123,86 @@ async def test_listing_a_missing_bucket_is_not_found(gcs: GCSClient) -> None:
         [m async for m in gcs.iter_objects(new_bucket_name())]
 
 
-@pytest.mark.parametrize("body", [b"", b"{", b'{"items": [', b"[]", b"null", b'"x"', b'\x84"items": []}'])
-def test_a_body_that_is_no_listing_object_is_a_decode_error(body: bytes) -> None:
+@pytest.mark.parametrize(
+    "body", [b"", b"{", b'{"items": [', b"[]", b"null", b'"x"', b'\x84"items": []}', b'{"items": []} x', b"NaN"]
+)
+def test_a_body_that_is_no_listing_object_is_a_decode_error(body: bytes, decoder: str) -> None:
     with pytest.raises(json.JSONDecodeError):
         decode_page(body)
+
+
+NOT_LISTINGS = [
+    b'{"items": 5}',
+    b'{"items": "abc"}',
+    b'{"items": [1]}',
+    b'{"items": [[]]}',
+    b'{"items": [{"name": "n", "size": "abc"}]}',
+    b'{"items": [{"name": "n", "size": {"a": 1}}]}',
+    b'{"items": [{"name": "n", "metadata": [1]}]}',
+    b'{"items": [{"name": "n", "metadata": "k"}]}',
+    b'{"prefixes": "p/"}',
+    b'{"prefixes": 3}',
+]
+
+
+@pytest.mark.parametrize("body", NOT_LISTINGS)
+def test_a_json_object_that_is_no_listing_is_a_decode_error(body: bytes, decoder: str) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        read_page(decode_page(body), "b", _parse_time)
+
+
+def _generic(body: bytes) -> tuple[list[Any], list[Any], Any]:
+    data = json.loads(body)
+    return _single(data.get("items") or [], "b"), data.get("prefixes") or [], data.get("nextPageToken")
+
+
+# Pages msgspec's structs take: every field of the type GCS sends, or absent, or null.
+TYPED: list[dict[str, Any]] = [
+    {},
+    {"items": None, "prefixes": None, "nextPageToken": None},
+    {"items": [], "prefixes": ["a/", "b/"], "nextPageToken": "tok", "kind": "storage#objects"},
+    {"items": [{}], "nextPageToken": ""},
+    {
+        "items": [
+            {"name": "n", "size": 12},
+            {"name": "n", "size": "12"},
+            {"name": "n", "size": 0},
+            {"name": "n", "size": 2**53 + 1},
+        ]
+    },
+    {"items": [{"name": "n", "size": "0", "md5Hash": "abc=="}, {"name": "n", "size": "", "etag": '"q"'}]},
+    {"items": [{"name": "n", "etag": "", "md5Hash": "m"}, {"name": "n", "etag": None, "md5Hash": None}]},
+    {"items": [{"name": "n", "bucket": "other", "contentType": ""}, {"name": "n", "bucket": ""}]},
+    {"items": [{"name": "n", "metadata": {"K": "V", "none": None, "n": 4, "f": 1.5, "t": True, "o": {"a": [1]}}}]},
+    {"items": [{"name": "n", "metadata": {}}, {"name": "n", "metadata": None}]},
+    {"items": [{"name": "n", "updated": t, "timeCreated": "2026-11-26T08:07:07.123Z"} for t in ("", None)]},
+    {"items": [{"name": "n", "updated": t} for t in ("2026-11-26T08:07:07.123456789Z", "x", "Z", "2026-11-26")]},
+    {"items": [{"name": 'ü ✓ \\ " \u0000', "selfLink": "x", "acl": [{"a": 1}], "owner": {"e": "x"}}]},
+]
+# Valid pages with a field of another type: the generic path converts them as before.
+ODD: list[dict[str, Any]] = [
+    {"items": [{"name": 7, "size": 12, "etag": 5}]},
+    {"items": [{"name": None}]},
+    {"items": [{"name": "n", "size": 1.5}, {"name": "n", "size": True}]},
+    {"items": [{"name": "n", "etag": ["x"]}, {"name": "n", "md5Hash": 3}]},
+    {"items": [{"name": "n", "contentType": 5, "bucket": 6}]},
+    {"items": [{"name": "n", "updated": 12}]},
+    {"items": [], "prefixes": [1, "a/"]},
+    {"items": [], "nextPageToken": 5},
+]
+
+
+@pytest.mark.parametrize("page", TYPED + ODD, ids=lambda p: json.dumps(p)[:60])
+def test_pages_read_as_the_client_converts_each_resource(page: dict[str, Any], decoder: str) -> None:
+    body = json.dumps(page).encode()
+    decoded = decode_page(body)
+    assert isinstance(decoded, dict) == (decoder == "generic" or page in ODD)
+    ours = read_page(decoded, "b", _parse_time)
+    assert ours == _generic(body)
+    for a, b in zip(ours[0], _generic(body)[0], strict=True):
+        assert (a.last_modified is None) == (b.last_modified is None)
+        if a.last_modified is not None and b.last_modified is not None:
+            assert a.last_modified.utcoffset() == b.last_modified.utcoffset()
 
 
 @pytest.fixture
@@ -124,6 +213,10 @@ def faulty(gcs_emulator: Emulator) -> Iterator[FaultProxy]:
         yield proxy
     finally:
         proxy.stop()
+
+
+def _answer(body: bytes) -> Status:
+    return Status(status=200, body=body, content_type="application/json")
 
 
 LISTING = {"method": "GET", "path": r"/b/[^/]+/o$"}
@@ -137,8 +230,10 @@ ONE_OFF: list[Fault] = [
 ]
 
 
-@pytest.mark.parametrize("fault", ONE_OFF, ids=lambda f: repr(f))
-async def test_a_one_off_listing_fault_is_retried(faulty: FaultProxy, fault: Fault) -> None:
+@pytest.mark.parametrize(
+    "fault", [*ONE_OFF, _answer(b'{"items": [{"name": "a", "size": "x"}]}')], ids=lambda f: repr(f)
+)
+async def test_a_one_off_listing_fault_is_retried(faulty: FaultProxy, fault: Fault, decoder: str) -> None:
     async with GCSClient(api_root=faulty.url, project="gcp-tests", retry=fast_retry()) as client:
         bucket = new_bucket_name()
         await client.ensure_bucket(bucket)
@@ -155,11 +250,17 @@ async def test_a_one_off_listing_fault_is_retried(faulty: FaultProxy, fault: Fau
 
 @pytest.mark.parametrize(
     ("fault", "error"),
-    [(FlipResponse(offset=0), ServerError), (Truncate(response_bytes=20), TransportError)],
-    ids=["corrupt", "truncated"],
+    [
+        (FlipResponse(offset=0), ServerError),
+        (Truncate(response_bytes=20), TransportError),
+        (_answer(b'{"items": 5}'), ServerError),
+        (_answer(b'{"items": [{"name": "a", "size": "abc"}]}'), ServerError),
+        (_answer(b'{"items": [{"name": "a", "metadata": [1]}]}'), ServerError),
+    ],
+    ids=["corrupt", "truncated", "items-not-a-list", "size-not-a-number", "metadata-not-an-object"],
 )
 async def test_a_persistent_listing_fault_is_a_typed_error(
-    faulty: FaultProxy, fault: Fault, error: type[Exception]
+    faulty: FaultProxy, fault: Fault, error: type[Exception], decoder: str
 ) -> None:
     async with GCSClient(api_root=faulty.url, project="gcp-tests", retry=fast_retry()) as client:
         bucket = new_bucket_name()
