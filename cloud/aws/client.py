@@ -6,7 +6,7 @@ import base64
 import email.utils
 import hashlib
 import math
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 import anyio
 
 from cloud.common.base import StorageClient
-from cloud.common.bulk import map_bounded
 from cloud.common.chunks import rechunk
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
@@ -303,8 +302,8 @@ class S3Client(StorageClient):
                 {"Key": v["Key"], "VersionId": v["VersionId"]}
                 for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
             ]
-            if victims:
-                await self._delete_batch(bucket, victims, timeout=timeout)
+            if victims and (errors := await self._delete_keys(bucket, victims, timeout=timeout)):
+                raise errors[0]
             if not page.get("IsTruncated"):
                 break
             params = {
@@ -656,49 +655,28 @@ class S3Client(StorageClient):
         self._check(bucket, object_name)
         await self._request("delete_object", "delete_object", {"Bucket": bucket, "Key": object_name}, timeout=timeout)
 
-    async def delete_objects(
-        self,
-        bucket: str,
-        object_names: Iterable[str],
-        *,
-        timeout: float | None = None,
-    ) -> None:
-        """Delete many objects with ``DeleteObjects`` batches of 1,000 keys (several batches
-        in flight).  Every batch is attempted; the first error is raised afterwards."""
-        check_bucket_name(bucket)
-        failures: list[CloudError] = []
+    _delete_batch_size = _DELETE_BATCH  # DeleteObjects takes at most 1,000 keys
 
-        def batches() -> Iterator[list[dict[str, Any]]]:
-            batch: list[dict[str, Any]] = []
-            for name in object_names:
-                batch.append({"Key": check_object_name(name)})
-                if len(batch) == _DELETE_BATCH:
-                    yield batch
-                    batch = []
-            if batch:
-                yield batch
+    def _delete_batches_in_flight(self) -> int:
+        return self.max_concurrency
 
-        async def run(batch: list[dict[str, Any]]) -> None:
-            try:
-                await self._delete_batch(bucket, batch, timeout=timeout)
-            except CloudError as exc:
-                failures.append(exc)
+    async def _delete_batch(
+        self, bucket: str, names: list[str], *, timeout: float | None
+    ) -> tuple[list[CloudError], bool]:
+        return await self._delete_keys(bucket, [{"Key": name} for name in names], timeout=timeout), False
 
-        await map_bounded(batches(), run, self.max_concurrency)
-        if failures:
-            raise failures[0]
-
-    async def _delete_batch(self, bucket: str, objects: list[dict[str, Any]], *, timeout: float | None) -> None:
+    async def _delete_keys(
+        self, bucket: str, objects: list[dict[str, Any]], *, timeout: float | None
+    ) -> list[CloudError]:
+        """One ``DeleteObjects`` request; the errors of its keys (a missing key is none)."""
         response = await self._request(
             "delete_objects",
             "delete_objects",
             {"Bucket": bucket, "Delete": {"Objects": objects, "Quiet": True}},
             timeout=timeout,
         )
-        for item in response.get("Errors", []):
-            err = self._batch_error(item)
-            if not isinstance(err, NotFoundError):
-                raise err
+        errors = [self._batch_error(item) for item in response.get("Errors", [])]
+        return [err for err in errors if not isinstance(err, NotFoundError)]
 
     def _batch_error(self, item: Mapping[str, Any]) -> CloudError:
         from botocore.exceptions import ClientError

@@ -974,42 +974,26 @@ class AzureBlobClient(StorageClient):
 
         await self._call("delete_object", delete, timeout=timeout)
 
-    async def delete_objects(
-        self,
-        bucket: str,
-        object_names: Iterable[str],
-        *,
-        timeout: float | None = None,
-    ) -> None:
-        """Delete many blobs with the Blob Batch API (256 per request); every name is
-        attempted and the first failure raised afterwards.  Where the service does not
-        support batches (Azurite), the blobs are deleted one request each."""
-        check_container_name(bucket)
-        errors: list[CloudError] = []
+    _delete_batch_size = _BATCH_SIZE
 
-        async def delete_batch(names: list[str]) -> None:
-            if len(names) > 1 and self._batch_supported is not False:
-                try:
-                    errors.extend(await self._delete_batch(bucket, names, timeout))
-                    self._batch_supported = True
-                    return
-                except _BatchUnsupportedError:
-                    self._batch_supported = False
+    def _delete_batches_in_flight(self) -> int:
+        return 4
 
-            async def one(name: str) -> None:
-                try:
-                    await self.delete_object(bucket, name, timeout=timeout)
-                except CloudError as exc:
-                    errors.append(exc)
+    async def _delete_batch(
+        self, bucket: str, names: list[str], *, timeout: float | None
+    ) -> tuple[list[CloudError], bool]:
+        """One Blob Batch request; where the service does not support batches (Azurite),
+        one request per blob."""
+        if len(names) > 1 and self._batch_supported is not False:
+            try:
+                errors = await self._send_batch(bucket, names, timeout)
+                self._batch_supported = True
+                return errors, False
+            except _BatchUnsupportedError:
+                self._batch_supported = False
+        return await super()._delete_batch(bucket, names, timeout=timeout)
 
-            await _run_parallel(names, one, self.default_concurrency, self._fail_in("delete_objects"))
-
-        batches = _batched((check_object_name(n) for n in object_names), _BATCH_SIZE)
-        await _run_parallel(batches, delete_batch, 4, self._fail_in("delete_objects"))
-        if errors:
-            raise errors[0]
-
-    async def _delete_batch(self, bucket: str, names: list[str], timeout: float | None) -> list[CloudError]:
+    async def _send_batch(self, bucket: str, names: list[str], timeout: float | None) -> list[CloudError]:
         async def send() -> list[Any]:
             container = await self._container(bucket)
             parts = await container.delete_blobs(*names, delete_snapshots="include", raise_on_any_failure=False)

@@ -428,6 +428,9 @@ class StorageClient(CloudClient):
         """Delete an object.  Deleting a missing object is not an error (as on S3); a
         missing bucket raises ``NotFoundError``."""
 
+    _delete_batch_size: ClassVar[int] = 1000
+    """Names per :meth:`_delete_batch` call (the provider's batch limit)."""
+
     async def delete_objects(
         self,
         bucket: str,
@@ -435,8 +438,50 @@ class StorageClient(CloudClient):
         *,
         timeout: float | None = None,
     ) -> None:
-        """Delete many objects (batched where the provider allows).  Every name is
-        attempted; if some failed, the first error is raised afterwards."""
+        """Delete many objects (batched where the provider allows).  Every name is checked
+        before any I/O: a bad one raises ``ConfigurationError`` and nothing is deleted.
+        Missing objects are skipped; every batch is attempted and, if some failed, the
+        first error is raised afterwards (a missing bucket raises ``NotFoundError``)."""
+        names = list(object_names)
+        for name in names:
+            self._check(bucket, name)
+        errors: list[CloudError] = []
+        missing: list[bool] = []
+
+        async def run(batch: list[str]) -> None:
+            try:
+                failed, some_missing = await self._delete_batch(bucket, batch, timeout=timeout)
+            except CloudError as exc:
+                errors.append(exc)
+                return
+            errors.extend(failed)
+            if some_missing:
+                missing.append(True)
+
+        size = self._delete_batch_size
+        batches = (names[i : i + size] for i in range(0, len(names), size))
+        await map_bounded(batches, run, self._delete_batches_in_flight())
+        if missing and not await self._bucket_exists(bucket, timeout=timeout):
+            errors.append(self._missing_bucket(bucket, "delete_objects"))
+        if errors:
+            raise errors[0]
+
+    def _missing_bucket(self, bucket: str, operation: str) -> NotFoundError:
+        """The error for a bucket found missing after the fact."""
+        return NotFoundError(f"bucket {bucket!r} does not exist", provider=self.provider.value, operation=operation)
+
+    def _delete_batches_in_flight(self) -> int:
+        """How many :meth:`_delete_batch` calls :meth:`delete_objects` runs at once."""
+        return 1
+
+    async def _delete_batch(
+        self, bucket: str, names: list[str], *, timeout: float | None
+    ) -> tuple[list[CloudError], bool]:
+        """The provider's primitive under :meth:`delete_objects`: delete ``names`` (already
+        checked) and return the per-name errors, and whether some object was reported
+        missing where a missing bucket looks the same (the flow then checks the bucket
+        once).  This default deletes one object per request, ``default_concurrency`` at
+        once."""
 
         async def delete(name: str) -> CloudError | None:
             try:
@@ -445,9 +490,7 @@ class StorageClient(CloudClient):
                 return exc
             return None
 
-        errors = [e for e in await map_bounded(object_names, delete, self.default_concurrency) if e is not None]
-        if errors:
-            raise errors[0]
+        return [e for e in await map_bounded(names, delete, self.default_concurrency) if e is not None], False
 
     @abstractmethod
     async def copy_object(

@@ -8,7 +8,7 @@ import json
 import os
 import re
 import secrets as _secrets
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from operator import attrgetter
@@ -19,7 +19,6 @@ import anyio
 
 from cloud.common.background import background_worker
 from cloud.common.base import StorageClient
-from cloud.common.bulk import map_bounded
 from cloud.common.chunks import STREAM_BODY_FROM, stream_views
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
@@ -275,22 +274,6 @@ def _block_deadline(limit: float | None) -> AbstractContextManager[Any]:
 
 async def _single(data: bytes) -> AsyncIterator[bytes]:
     yield data
-
-
-def _batches(names: Iterable[str], size: int, invalid: list[BaseException]) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for name in names:
-        try:
-            _check_gcs_object_name(name)
-        except ConfigurationError as exc:
-            invalid.append(exc)
-            continue
-        batch.append(name)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _file_checksums(path: str, size: int, block_size: int) -> Checksums:
@@ -1089,37 +1072,14 @@ class GCSClient(StorageClient):
             if not await self._bucket_exists(bucket, timeout=timeout):
                 raise self._missing_bucket(bucket, "delete_object") from None
 
-    async def delete_objects(
-        self,
-        bucket: str,
-        object_names: Iterable[str],
-        *,
-        timeout: float | None = None,
-    ) -> None:
-        """Delete many objects with GCS batch requests (100 per request, ``max_concurrency``
-        requests at once).  Missing objects are skipped; every name is attempted and the
-        first error is raised afterwards."""
-        check_bucket_name(bucket)
-        errors: list[BaseException] = []
-        batches = _batches(object_names, _BATCH_LIMIT, errors)
-        missing: list[bool] = []
+    _delete_batch_size = _BATCH_LIMIT
 
-        async def run(batch: list[str]) -> None:
-            try:
-                if await self._delete_batch(bucket, batch, errors, timeout):
-                    missing.append(True)
-            except CloudError as exc:
-                errors.append(exc)
-
-        await map_bounded(batches, run, self.max_concurrency)
-        if missing and not await self._bucket_exists(bucket, timeout=timeout):
-            errors.append(self._missing_bucket(bucket, "delete_objects"))
-        if errors:
-            raise errors[0]
+    def _delete_batches_in_flight(self) -> int:
+        return self.max_concurrency
 
     async def _delete_batch(
-        self, bucket: str, names: list[str], errors: list[BaseException], timeout: float | None
-    ) -> bool:
+        self, bucket: str, names: list[str], *, timeout: float | None
+    ) -> tuple[list[CloudError], bool]:
         """Delete one batch; return whether some object was missing (404)."""
         content_type, body = delete_batch_body(bucket, names)
 
@@ -1132,6 +1092,7 @@ class GCSClient(StorageClient):
         parts = parse_batch_response(headers.get("Content-Type", ""), answer)
         by_id = {cid: (status, text) for cid, status, text in parts if cid is not None}
         missing = False
+        errors: list[CloudError] = []
         retry_one: list[str] = []
         for index, name in enumerate(names):
             found = by_id.get(str(index)) or (parts[index][1:] if index < len(parts) and not by_id else None)
@@ -1157,7 +1118,7 @@ class GCSClient(StorageClient):
                 await self.delete_object(bucket, name, timeout=timeout)
             except CloudError as exc:
                 errors.append(exc)
-        return missing
+        return errors, missing
 
     async def copy_object(
         self,

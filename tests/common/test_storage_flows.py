@@ -11,7 +11,7 @@ import pytest
 
 from cloud.common.base import StorageClient
 from cloud.common.enums import CloudProvider
-from cloud.common.exceptions import ConfigurationError, NotFoundError
+from cloud.common.exceptions import CloudError, ConfigurationError, NotFoundError, PermissionDeniedError
 from cloud.common.models import ObjectMetadata
 from cloud.common.objects import RangeStream
 from cloud.common.pagination import AsyncPaginator
@@ -263,3 +263,68 @@ async def test_upload_stream_defaults_to_octet_stream() -> None:
 
     assert await client.upload_stream("b", "k", chunks(), metadata={"A": "1"}) is True
     assert client.calls == [("upload_stream", b"ab", "application/octet-stream", {"a": "1"})]
+
+
+class DeletePrimitives(Primitives):
+    """Batches of two; ``fail/*`` names fail, ``gone/*`` names are reported missing."""
+
+    _delete_batch_size: ClassVar[int] = 2
+
+    def __init__(self, *, bucket_exists: bool = True) -> None:
+        super().__init__()
+        self.bucket_exists = bucket_exists
+
+    async def _bucket_exists(self, bucket: str, *, timeout: float | None = None) -> bool:
+        self.calls.append(("bucket_exists", bucket))
+        return self.bucket_exists
+
+    async def _delete_batch(
+        self, bucket: str, names: list[str], *, timeout: float | None
+    ) -> tuple[list[CloudError], bool]:
+        self.calls.append(("delete_batch", names))
+        errors: list[CloudError] = [PermissionDeniedError(f"no: {n}") for n in names if n.startswith("fail/")]
+        return errors, any(n.startswith("gone/") for n in names)
+
+
+async def test_delete_objects_checks_every_name_before_deleting_anything() -> None:
+    client = DeletePrimitives()
+    with pytest.raises(ConfigurationError):
+        await client.delete_objects("b", ["a", "b", "c", ""])
+    assert client.calls == []
+
+
+async def test_delete_objects_attempts_every_batch_then_raises_the_first_error() -> None:
+    client = DeletePrimitives()
+    with pytest.raises(PermissionDeniedError, match="fail/1"):
+        await client.delete_objects("b", iter(["a", "fail/1", "b", "fail/2", "c"]))
+    assert client.calls == [
+        ("delete_batch", ["a", "fail/1"]),
+        ("delete_batch", ["b", "fail/2"]),
+        ("delete_batch", ["c"]),
+    ]
+
+
+async def test_delete_objects_checks_the_bucket_once_when_objects_were_missing() -> None:
+    client = DeletePrimitives()
+    await client.delete_objects("b", ["gone/1", "gone/2", "gone/3"])
+    assert client.calls.count(("bucket_exists", "b")) == 1
+    ghost = DeletePrimitives(bucket_exists=False)
+    with pytest.raises(NotFoundError, match="bucket 'b'") as info:
+        await ghost.delete_objects("b", ["gone/1"])
+    assert info.value.operation == "delete_objects"
+
+
+class OneByOne(Primitives):
+    """The default ``_delete_batch``: one ``delete_object`` per name."""
+
+    async def delete_object(self, bucket: str, object_name: str, *, timeout: float | None = None) -> None:
+        self.calls.append(("delete", object_name))
+        if object_name == "locked":
+            raise PermissionDeniedError("locked")
+
+
+async def test_the_default_delete_batch_deletes_one_object_at_a_time_and_collects_errors() -> None:
+    client = OneByOne()
+    with pytest.raises(PermissionDeniedError):
+        await client.delete_objects("b", ["x", "locked", "y"])
+    assert sorted(client.calls) == [("delete", "locked"), ("delete", "x"), ("delete", "y")]

@@ -107,7 +107,16 @@ async def test_deletes_in_a_missing_bucket_raise(gcs: GCSClient) -> None:
     with pytest.raises(NotFoundError, match="bucket"):
         await gcs.delete_objects(ghost, ["x", "y"])
     with pytest.raises(ConfigurationError):
-        await gcs.delete_objects(ghost, ["ok", ""])  # invalid names are reported, never sent
+        await gcs.delete_objects(ghost, ["ok", ""])
+
+
+async def test_a_bad_name_in_delete_objects_raises_before_anything_is_deleted(gcs: GCSClient, bucket: str) -> None:
+    await gcs.put_bytes(bucket, "ok", b"k")
+    requests_before = gcs.stats.requests
+    with pytest.raises(ConfigurationError):
+        await gcs.delete_objects(bucket, ["ok", "bad\nname", "later"])
+    assert gcs.stats.requests == requests_before
+    assert await gcs.list_objects(bucket) == ["ok"]
 
 
 async def test_one_session_opened_lazily_for_concurrent_first_calls(
