@@ -9,7 +9,7 @@ import os
 import re
 import secrets as _secrets
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from cloud.common.background import background_worker
 from cloud.common.base import StorageClient
 from cloud.common.chunks import STREAM_BODY_FROM, stream_views
 from cloud.common.enums import CloudProvider
@@ -26,16 +25,11 @@ from cloud.common.exceptions import (
     ConfigurationError,
     NotFoundError,
     PermissionDeniedError,
-    TransportError,
 )
 from cloud.common.files import (
     DEFAULT_CONTENT_TYPE,
     SMALL_IO,
-    atomic_destination,
-    check_destination,
-    pwrite_all,
     read_small_file,
-    write_file_atomically,
 )
 from cloud.common.http_ranges import range_header, total_from_content_range
 from cloud.common.lazy_open import OpenOnce
@@ -44,7 +38,7 @@ from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
-from cloud.common.transfer_engine import SegmentProgress
+from cloud.common.stream_download import STALL_SECONDS, StreamedBody, block_deadline, download_to_file
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import check_object_name, check_prefix
 
@@ -73,13 +67,11 @@ _BATCH_LIMIT = 100  # GCS accepts at most 100 calls per batch request
 # 2-8 MiB blocks cost up to twice the CPU (glibc hands the pieces' memory back to the OS and
 # faults it in again per block) for no fewer bytes copied.
 _MAX_BLOCK = 1024 * 1024
-_WRITE_AHEAD = 4  # blocks a streamed download may queue for its writer thread
 _WHOLE = 1 << 62  # get_bytes reads the whole body, whatever its size
 
 # gcloud-aio's methods take a per-request aiohttp timeout; the whole-call timeout is the
 # runner's (``timeout=``), so the transport only bounds connecting and a stalled socket.
-_STALL_SECONDS = 300.0
-_HTTP_TIMEOUT: Any = None  # aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=_STALL_SECONDS)
+_HTTP_TIMEOUT: Any = None  # aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=STALL_SECONDS)
 # Bodies we read block by block (download_file, open_read) get no ``sock_read``: aiohttp
 # re-arms that timer on every socket read (a call_later + cancel per ~64 KiB, ~12% of the
 # client CPU of a 256 MiB download); the stall guard is one deadline per block instead.
@@ -93,7 +85,7 @@ def _load_sdk() -> None:
     if _HTTP_TIMEOUT is None:
         import aiohttp
 
-        _HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=_STALL_SECONDS)
+        _HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=STALL_SECONDS)
         _STREAM_HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=60)
 
 
@@ -207,56 +199,6 @@ async def _read_pieces(content: aiohttp.StreamReader, size: int) -> list[bytes]:
     return pieces
 
 
-class _BlockWriter:
-    """Hashes and appends blocks (lists of received pieces) to a file in one worker-thread
-    call per block: one ``pwritev``, no joining copy.
-
-    It writes through the descriptor of the temp file :func:`atomic_destination` made,
-    from the worker thread, because ``AtomicDestination.write`` takes one buffer per (async)
-    call: joining each block's pieces first costs a copy, and hashing apart a second hop."""
-
-    def __init__(self, fd: int, received: Checksums) -> None:
-        self._fd = fd
-        self._received = received
-        self._offset = 0
-
-    def write(self, pieces: list[bytes]) -> int:
-        """Hash ``pieces`` and write them after the previous ones; return their size."""
-        start = self._offset
-        update = self._received.update
-        for piece in pieces:
-            update(piece)
-        fd, offset = self._fd, self._offset
-        if _pwritev is None:
-            for piece in pieces:
-                offset += pwrite_all(fd, piece, offset)
-        else:
-            while pieces:
-                batch = pieces[:_IOV_MAX]
-                written = _pwritev(fd, batch, offset)
-                offset += written
-                rest = pieces[_IOV_MAX:]
-                # After a short write, carry on after the last byte written.
-                pieces = _after(batch, written) + rest if written < sum(map(len, batch)) else rest
-        self._offset = offset
-        return offset - start
-
-
-def _after(pieces: list[bytes], skip: int) -> list[bytes]:
-    out: list[bytes] = []
-    for piece in pieces:
-        if skip >= len(piece):
-            skip -= len(piece)
-            continue
-        out.append(piece[skip:] if skip else piece)
-        skip = 0
-    return out
-
-
-_pwritev = getattr(os, "pwritev", None)
-_IOV_MAX = 1024
-
-
 async def _feed(received: Checksums, data: bytes) -> None:
     """Hash ``data``: CRC32C on the event loop (~12 GB/s), MD5 of a big piece in a worker
     thread (hashlib releases the GIL)."""
@@ -264,12 +206,6 @@ async def _feed(received: Checksums, data: bytes) -> None:
         await anyio.to_thread.run_sync(received.update, data)
     else:
         received.update(data)
-
-
-def _block_deadline(limit: float | None) -> AbstractContextManager[Any]:
-    """The deadline of one block of a streamed body: the call's ``timeout`` when given, else
-    the stall guard (``sock_read``'s job on requests whose body aiohttp reads whole)."""
-    return anyio.fail_after(limit if limit is not None else _STALL_SECONDS)
 
 
 async def _single(data: bytes) -> AsyncIterator[bytes]:
@@ -911,7 +847,7 @@ class GCSClient(StorageClient):
         http_timeout = _STREAM_HTTP_TIMEOUT if streamed else _HTTP_TIMEOUT
 
         async def attempt() -> tuple[aiohttp.ClientResponse, bytes | None]:
-            with _block_deadline(None) if streamed else nullcontext():
+            with block_deadline(None) if streamed else nullcontext():
                 stream = await storage.download_stream(bucket, object_name, headers={}, timeout=http_timeout)
                 response: aiohttp.ClientResponse = await stream.__aenter__()
                 length = response.content_length
@@ -1002,51 +938,33 @@ class GCSClient(StorageClient):
         call; without it, a block that takes over 300 s to arrive fails the attempt as a
         stall."""
         self._check(bucket, object_name)
-        replacing = check_destination(local_path)
         block_size = min(self.chunk_size, _MAX_BLOCK)
         where = self._where(bucket, object_name)
-        limit = timeout if timeout is not None else self._runner.timeout
-        tracker = SegmentProgress(progress)
 
-        async def attempt() -> None:
-            # The whole download is one attempt: a body broken or corrupted on the way is
-            # fetched again from its first byte, into a new temp file.
+        async def open_body() -> bytes | StreamedBody:
             response, body = await self._get_media(
                 "download_file", bucket, object_name, timeout, block_size, through_runner=False
             )
             if body is not None:
-                await write_file_atomically(local_path, body, replacing=replacing)
-                self.stats.add_received(len(body))
-                tracker.advance(len(body))
-                return
+                return body
             expected = self._expected_hashes(response)
             received = Checksums.for_expected(expected)
-            content = response.content
-            # Blocks are hashed and written by one background thread while the next ones
-            # are received: at most _WRITE_AHEAD blocks queued plus one being written.
-            try:
-                async with atomic_destination(local_path) as dest:
-                    writer = _BlockWriter(dest.fd, received)
-                    position = 0
-                    async with background_worker(writer.write, depth=_WRITE_AHEAD) as worker:
-                        while True:
-                            with _block_deadline(limit):
-                                pieces = await _read_pieces(content, block_size)
-                            if not pieces:
-                                break
-                            await worker.put(pieces)
-                            size = sum(map(len, pieces))
-                            position += size
-                            self.stats.add_received(size)
-                            tracker.advance(position)
-                    length = response.content_length
-                    if length is not None and position != length:
-                        raise TransportError(f"the response ended after {position} of {length} bytes")
-                    verify(expected, received, what=where)
-            finally:
-                response.release()
+            return StreamedBody(
+                read_block=lambda: _read_pieces(response.content, block_size),
+                length=response.content_length,
+                hasher=received,
+                check=lambda: verify(expected, received, what=where),
+                release=response.release,
+            )
 
-        await self._runner.call("download_file", attempt, timeout=timeout)
+        await download_to_file(
+            local_path,
+            open_body,
+            retrying=lambda attempt: self._runner.call("download_file", attempt, timeout=timeout),
+            limit=timeout if timeout is not None else self._runner.timeout,
+            stats=self.stats,
+            progress=progress,
+        )
         return True
 
     # -- metadata, delete, copy ------------------------------------------------------------
@@ -1254,7 +1172,7 @@ class GCSClient(StorageClient):
 
         async def attempt() -> aiohttp.ClientResponse:
             headers = {"Range": byte_range} if byte_range else {}
-            with _block_deadline(None):
+            with block_deadline(None):
                 stream = await storage._download_stream(
                     bucket, object_name, headers=headers, params=dict(params), timeout=_STREAM_HTTP_TIMEOUT
                 )
@@ -1292,7 +1210,7 @@ class GCSClient(StorageClient):
             finished = False
             try:
                 while True:
-                    with self._runner.errors(operation), _block_deadline(limit):
+                    with self._runner.errors(operation), block_deadline(limit):
                         chunk = await response.content.read(chunk_size)
                     if not chunk:
                         break

@@ -314,3 +314,26 @@ async def test_timeout_bounds_the_whole_call(backend: Backend, op: str, tmp_path
     elapsed = time.monotonic() - started
     assert isinstance(error, RequestTimeoutError), f"expected RequestTimeoutError, got {error!r}"
     assert elapsed < 2.5, f"timeout=1 took {elapsed:.1f}s"
+
+
+@pytest.mark.parametrize("fault", ["reset", "truncate"])
+async def test_download_file_retried_mid_body_replaces_the_old_file_and_counts_progress_once(
+    backend: Backend, fault: str, tmp_path: Path
+) -> None:
+    """A large download_file broken (reset or cut short) mid-body once, over an existing
+    file: the retry writes a new temp file, the old file is replaced only by the whole
+    object, no temp file is left, and progress adds up to the object's size (not more)."""
+    data, name = await seeded(backend, "large")
+    at = MID_RESPONSE["large"]
+    kind = Reset(response_bytes=at) if fault == "reset" else Truncate(response_bytes=at)
+    rule = backend.proxy.add(kind, **backend.download_request(name))
+    dest = tmp_path / "object.bin"
+    dest.write_bytes(b"old content")
+    seen: list[int] = []
+    with unconfigured_logging():
+        await backend.client.download_file(backend.bucket, name, dest, progress=seen.append)
+    assert rule.landed == 1
+    assert dest.read_bytes() == data
+    assert_retried(backend, rule.hits)
+    assert sum(seen) == len(data)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["object.bin"]

@@ -222,11 +222,11 @@ async def test_write_failure_mid_download_raises_and_leaves_nothing(
 ) -> None:
     """A streamed download whose local write fails (a full disk) raises that error, stops
     receiving, and leaves neither a partial file nor a temp file; the old file survives."""
-    from cloud.gcp import client as gcs_module
+    from cloud.common.stream_download import BlockWriter
 
     payload = os.urandom(6 * CHUNK + 7)  # several blocks (gcs streams blocks of CHUNK)
     await gcs.put_bytes(bucket, "big.bin", payload)
-    real_write = gcs_module._BlockWriter.write
+    real_write = BlockWriter.write
     calls: list[int] = []
 
     def failing_write(self: Any, pieces: list[bytes]) -> int:
@@ -235,7 +235,7 @@ async def test_write_failure_mid_download_raises_and_leaves_nothing(
             raise OSError(28, "No space left on device")
         return real_write(self, pieces)
 
-    monkeypatch.setattr(gcs_module._BlockWriter, "write", failing_write)
+    monkeypatch.setattr(BlockWriter, "write", failing_write)
     kept = tmp_path / "kept.bin"
     kept.write_bytes(b"precious")
     with pytest.raises(OSError, match="No space left"):
@@ -244,6 +244,6 @@ async def test_write_failure_mid_download_raises_and_leaves_nothing(
     assert sorted(os.listdir(tmp_path)) == ["kept.bin"]
     assert kept.read_bytes() == b"precious"
 
-    monkeypatch.setattr(gcs_module._BlockWriter, "write", real_write)
+    monkeypatch.setattr(BlockWriter, "write", real_write)
     assert await gcs.download_file(bucket, "big.bin", kept)
     assert kept.read_bytes() == payload
