@@ -81,7 +81,6 @@ DEFAULT_MAX_CONCURRENCY = 10
 
 _DELETE_BATCH = 1000
 _LIST_PAGE_MAX = 1000
-_MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 _PRESIGN_METHODS = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object", "DELETE": "delete_object"}
 _ABORT_TIMEOUT = 60.0
 
@@ -804,32 +803,18 @@ class S3Client(StorageClient):
 
         return AsyncPaginator(fetch)
 
-    async def sign_url(
-        self,
-        bucket: str,
-        object_name: str,
-        *,
-        method: str = "GET",
-        expires: int = 3600,
-        timeout: float | None = None,
+    async def _sign_url(
+        self, bucket: str, object_name: str, method: str, expires: int, *, timeout: float | None
     ) -> str:
-        """Return a presigned URL granting ``method`` (``GET``, ``PUT``, ``HEAD`` or
-        ``DELETE``) on the object for ``expires`` seconds (at most 7 days).  Needs
-        credentials; the URL itself is the grant, so handle it like a secret."""
-        self._check(bucket, object_name)
-        verb = method.upper() if isinstance(method, str) else ""
-        if verb not in _PRESIGN_METHODS:
-            raise ConfigurationError(f"sign_url method must be one of {', '.join(_PRESIGN_METHODS)}")
-        if isinstance(expires, bool) or not isinstance(expires, int) or not 1 <= expires <= _MAX_PRESIGN_SECONDS:
-            raise ConfigurationError(f"expires must be 1 to {_MAX_PRESIGN_SECONDS} seconds")
+        """A presigned URL (needs credentials)."""
         client = await self._get_client("sign_url")
 
         async def sign() -> str:
             url: str = await client.generate_presigned_url(
-                _PRESIGN_METHODS[verb],
+                _PRESIGN_METHODS[method],
                 Params={"Bucket": bucket, "Key": object_name},
                 ExpiresIn=expires,
-                HttpMethod=verb,
+                HttpMethod=method,
             )
             return url
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 import anyio
 import anyio.to_thread
 
-from cloud.common.base import DEFAULT_CHUNK_SIZE, StorageClient
+from cloud.common.base import DEFAULT_CHUNK_SIZE, MAX_SIGN_SECONDS, StorageClient
 from cloud.common.bulk import map_bounded
 from cloud.common.chunks import rechunk
 from cloud.common.enums import CloudProvider
@@ -99,13 +99,11 @@ MAX_PAGE_SIZE = 5000
 _BATCH_SIZE = 256  # Azure's limit of sub-requests per batch
 _CONTAINER_CACHE = 256  # ContainerClients kept per session (the cache is reset past this)
 _MAX_RANGE_MD5 = 4 * 1024 * 1024  # the service gives a range's MD5 only up to 4 MiB
-_SAS_MAX_SECONDS = 7 * 24 * 3600
 _SAS_CLOCK_SKEW = timedelta(minutes=5)
-_SIGNED_METHODS = ("GET", "HEAD", "PUT", "DELETE")
 
 
-def _method_permission(method: str) -> BlobSasPermissions | None:
-    """The SAS permission a signed URL for ``method`` needs (``None``: not signable)."""
+def _method_permission(method: str) -> BlobSasPermissions:
+    """The SAS permission a signed URL for ``method`` (one of ``SIGNABLE_METHODS``) needs."""
     from azure.storage.blob import BlobSasPermissions
 
     return {
@@ -113,7 +111,7 @@ def _method_permission(method: str) -> BlobSasPermissions | None:
         "HEAD": BlobSasPermissions(read=True),
         "PUT": BlobSasPermissions(create=True, write=True),
         "DELETE": BlobSasPermissions(delete=True),
-    }.get(method)
+    }[method]
 
 
 def _core_credentials() -> Any:
@@ -1124,25 +1122,13 @@ class AzureBlobClient(StorageClient):
 
     # -- URLs --------------------------------------------------------------------------------
 
-    async def sign_url(
-        self,
-        bucket: str,
-        object_name: str,
-        *,
-        method: str = "GET",
-        expires: int = 3600,
-        timeout: float | None = None,
+    async def _sign_url(
+        self, bucket: str, object_name: str, method: str, expires: int, *, timeout: float | None
     ) -> str:
-        """A SAS URL granting ``method`` (GET, HEAD, PUT, DELETE) on the blob for
-        ``expires`` seconds (at most 7 days).  Signed with the account key when there is one
-        (connection string or key credential), else with a user delegation key obtained
-        with the token credential; a SAS-only client raises ``ConfigurationError``."""
-        self._check(bucket, object_name)
-        permission = _method_permission(method.upper())
-        if permission is None:
-            raise ConfigurationError(f"cannot sign {method!r}: use one of {', '.join(_SIGNED_METHODS)}")
-        if not isinstance(expires, int) or not 1 <= expires <= _SAS_MAX_SECONDS:
-            raise ConfigurationError(f"expires must be between 1 and {_SAS_MAX_SECONDS} seconds")
+        """A SAS URL, signed with the account key when there is one (connection string or
+        key credential), else with a user delegation key obtained with the token
+        credential; a SAS-only client raises ``ConfigurationError``."""
+        permission = _method_permission(method)
         if self._account_key is None and not (self._default_credential or hasattr(self._sdk_credential, "get_token")):
             raise ConfigurationError(
                 f"this client authenticates with a {self._auth}: signing needs an account key or a token credential"
@@ -1186,7 +1172,7 @@ class AzureBlobClient(StorageClient):
         if cached is not None and cached[0] <= now - _SAS_CLOCK_SKEW and cached[1] >= expiry:
             return cached[2]
         key_start = now - _SAS_CLOCK_SKEW
-        key_expiry = min(max(expiry, now + timedelta(hours=1)), now + timedelta(seconds=_SAS_MAX_SECONDS))
+        key_expiry = min(max(expiry, now + timedelta(hours=1)), now + timedelta(seconds=MAX_SIGN_SECONDS))
 
         async def request() -> UserDelegationKey:
             return await (await self._svc()).get_user_delegation_key(key_start, key_expiry)

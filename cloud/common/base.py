@@ -44,6 +44,9 @@ __all__ = [
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 """Default chunk size of streaming reads (1 MiB)."""
 
+MAX_SIGN_SECONDS = 7 * 24 * 3600
+"""The longest a signed URL may last (seven days, every provider's limit)."""
+
 _Self = TypeVar("_Self", bound="CloudClient")
 
 
@@ -593,6 +596,9 @@ class StorageClient(CloudClient):
 
     # -- URLs ------------------------------------------------------------------------------
 
+    _signable_methods: ClassVar[tuple[str, ...]] = ("GET", "HEAD", "PUT", "DELETE")
+    """The methods :meth:`sign_url` signs."""
+
     async def sign_url(
         self,
         bucket: str,
@@ -602,9 +608,23 @@ class StorageClient(CloudClient):
         expires: int = 3600,
         timeout: float | None = None,
     ) -> str:
-        """Return a URL granting ``method`` on the object for ``expires`` seconds without
-        other credentials.  Raises ``ConfigurationError`` where the backend or the
-        credentials cannot sign."""
+        """Return a URL granting ``method`` (``GET``, ``HEAD``, ``PUT`` or ``DELETE``; GCS
+        also ``POST``) on the object for ``expires`` seconds (1 to 7 days) without other credentials; the URL
+        itself is the grant, so handle it like a secret.  Arguments are checked before any
+        I/O; raises ``ConfigurationError`` where the backend or the credentials cannot sign."""
+        self._check(bucket, object_name)
+        verb = method.upper() if isinstance(method, str) else ""
+        if verb not in self._signable_methods:
+            raise ConfigurationError(f"cannot sign method {method!r}: use one of {', '.join(self._signable_methods)}")
+        if isinstance(expires, bool) or not isinstance(expires, int) or not 1 <= expires <= MAX_SIGN_SECONDS:
+            raise ConfigurationError(f"expires must be 1 to {MAX_SIGN_SECONDS} seconds (seven days)")
+        return await self._sign_url(bucket, object_name, verb, expires, timeout=timeout)
+
+    async def _sign_url(
+        self, bucket: str, object_name: str, method: str, expires: int, *, timeout: float | None
+    ) -> str:
+        """The provider's primitive under :meth:`sign_url` (arguments already checked,
+        ``method`` upper-case).  This default cannot sign."""
         raise ConfigurationError(f"{type(self).__name__} cannot sign URLs")
 
 

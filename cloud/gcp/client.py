@@ -1112,19 +1112,13 @@ class GCSClient(StorageClient):
 
     # -- URLs ------------------------------------------------------------------------------
 
-    async def sign_url(
-        self,
-        bucket: str,
-        object_name: str,
-        *,
-        method: str = "GET",
-        expires: int = 3600,
-        timeout: float | None = None,
+    _signable_methods = ("GET", "HEAD", "PUT", "POST", "DELETE")
+
+    async def _sign_url(
+        self, bucket: str, object_name: str, method: str, expires: int, *, timeout: float | None
     ) -> str:
-        """Return a V4 signed URL for ``method`` on the object, valid ``expires`` seconds
-        (at most seven days), signed locally with the service-account key.  Raises
+        """A V4 signed URL, signed locally with the service-account key.  Raises
         ``ConfigurationError`` without a key (e.g. user credentials or the metadata server)."""
-        self._check(bucket, object_name)
         await self._open()
         data = self._service_data or {}
         email, key = data.get("client_email"), data.get("private_key")

@@ -328,3 +328,28 @@ async def test_the_default_delete_batch_deletes_one_object_at_a_time_and_collect
     with pytest.raises(PermissionDeniedError):
         await client.delete_objects("b", ["x", "locked", "y"])
     assert sorted(client.calls) == [("delete", "locked"), ("delete", "x"), ("delete", "y")]
+
+
+class Signer(Primitives):
+    async def _sign_url(
+        self, bucket: str, object_name: str, method: str, expires: int, *, timeout: float | None
+    ) -> str:
+        self.calls.append(("sign", method, expires))
+        return f"https://signed/{bucket}/{object_name}"
+
+
+async def test_sign_url_checks_its_arguments_then_hands_an_upper_case_method_to_the_primitive() -> None:
+    client = Signer()
+    assert await client.sign_url("b", "k", method="put", expires=60) == "https://signed/b/k"
+    assert client.calls == [("sign", "PUT", 60)]
+    for bad in ({"method": "POST"}, {"method": 1}, {"expires": 0}, {"expires": 7 * 24 * 3600 + 1}, {"expires": True}):
+        with pytest.raises(ConfigurationError):
+            await client.sign_url("b", "k", **bad)
+    with pytest.raises(ConfigurationError):
+        await client.sign_url("b", "")
+    assert client.calls == [("sign", "PUT", 60)]
+
+
+async def test_a_backend_without_a_signer_cannot_sign() -> None:
+    with pytest.raises(ConfigurationError, match="cannot sign"):
+        await Primitives().sign_url("b", "k")
