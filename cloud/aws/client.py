@@ -7,7 +7,6 @@ import email.utils
 import hashlib
 import math
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
-from contextlib import AsyncExitStack
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
@@ -27,7 +26,6 @@ from cloud.common.exceptions import (
 )
 from cloud.common.files import read_small_file
 from cloud.common.http_ranges import range_header
-from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.objects import RangeStream
 from cloud.common.operations import OperationRunner
@@ -46,6 +44,7 @@ from . import timestamps
 from .errors import translate
 from .parts import MultipartCopy, MultipartUpload
 from .ranges import READ_CHUNK, RangedGet, total_size
+from .service import BotocoreSession
 from .session import open_client
 from .transfer import (
     ChecksumKind,
@@ -85,7 +84,7 @@ _PRESIGN_METHODS = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_obje
 _ABORT_TIMEOUT = 60.0
 
 
-class S3Client(StorageClient):
+class S3Client(BotocoreSession, StorageClient):
     """The storage contract on Amazon S3 or any S3-compatible store (MinIO, Ceph, R2, moto...).
 
     ``S3Client(region="eu-west-1")`` talks to AWS with the standard credential chain
@@ -155,10 +154,7 @@ class S3Client(StorageClient):
             timeout=timeout,
             secrets=self._secret_values,
         )
-        self._client: Any = None
-        self._stack: AsyncExitStack | None = None
-        self._once: OpenOnce[Any] = OpenOnce()
-        self._resolved_secrets: tuple[str, ...] = ()
+        self._init_session()
 
     def __repr__(self) -> str:
         where = f"endpoint_url={self.endpoint_url!r}" if self.endpoint_url else "AWS"
@@ -174,20 +170,8 @@ class S3Client(StorageClient):
 
     # -- session -------------------------------------------------------------------------
 
-    def _secret_values(self) -> list[str]:
-        values = list(self._credentials.secrets()) if self._credentials is not None else []
-        values.extend(self._resolved_secrets)
-        return values
-
     def _translate(self, exc: BaseException, operation: str) -> CloudError | None:
         return translate(exc, operation, secrets=self._secret_values())
-
-    async def _get_client(self, operation: str = "open") -> Any:
-        """The aiobotocore client, created on first use (concurrent first calls share it)."""
-        if self._client is not None:
-            return self._client
-        with self._runner.errors(operation):
-            return await self._once.get(lambda: self._client, self._open)
 
     async def _open(self) -> None:
         options: dict[str, Any] = {
@@ -214,17 +198,7 @@ class S3Client(StorageClient):
             prepare_session=timestamps.install,
             prepare_client=prepare_client,
         )
-        self._resolved_secrets = opened.secrets
-        self._stack = opened.stack
-        self._client = opened.client
-
-    async def aclose(self) -> None:
-        """Close the aiobotocore client and its connections.  Idempotent; a later call
-        opens a new one."""
-        stack, self._stack, self._client = self._stack, None, None
-        if stack is not None:
-            with anyio.CancelScope(shield=True):
-                await stack.aclose()
+        self._adopt(opened)
 
     async def _request(
         self,

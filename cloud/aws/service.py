@@ -31,7 +31,7 @@ from cloud.common.retry import RetryPolicy
 from cloud.common.stats import ClientStats
 
 from .errors import translate as translate_s3
-from .session import open_client
+from .session import OpenedClient, open_client
 from .validation import check_endpoint_url, check_region, is_aws_endpoint
 
 __all__ = ["COMPUTE_ERROR_CODES", "AWSServiceClient", "check_page_size", "translate"]
@@ -108,7 +108,50 @@ def check_page_size(page_size: object, low: int, high: int) -> int | None:
     return max(low, min(page_size, high))
 
 
-class AWSServiceClient:
+class BotocoreSession:
+    """One aiobotocore client opened on a client's first call (concurrent first calls share
+    it) and closed by :meth:`aclose`: the session part of :class:`S3Client` and of
+    :class:`AWSServiceClient`.  The class supplies ``_open`` (which calls :meth:`_adopt`)."""
+
+    _runner: OperationRunner
+    _credentials: CloudCredentials | None
+
+    def _init_session(self) -> None:
+        self._client: Any = None
+        self._stack: AsyncExitStack | None = None
+        self._once: OpenOnce[Any] = OpenOnce()
+        self._resolved_secrets: tuple[str, ...] = ()
+
+    def _secret_values(self) -> list[str]:
+        values = list(self._credentials.secrets()) if self._credentials is not None else []
+        values.extend(self._resolved_secrets)
+        return values
+
+    async def _open(self) -> None:
+        raise NotImplementedError
+
+    def _adopt(self, opened: OpenedClient) -> None:
+        self._resolved_secrets = opened.secrets
+        self._stack = opened.stack
+        self._client = opened.client
+
+    async def _get_client(self, operation: str = "open") -> Any:
+        """The aiobotocore client, created on first use (concurrent first calls share it)."""
+        if self._client is not None:
+            return self._client
+        with self._runner.errors(operation):
+            return await self._once.get(lambda: self._client, self._open)
+
+    async def aclose(self) -> None:
+        """Close the aiobotocore client and its connections.  Idempotent; a later call
+        opens a new one."""
+        stack, self._stack, self._client = self._stack, None, None
+        if stack is not None:
+            with anyio.CancelScope(shield=True):
+                await stack.aclose()
+
+
+class AWSServiceClient(BotocoreSession):
     """Mixin of the AWS clients other than S3: configuration checked at construction, one
     aiobotocore client of :attr:`service` opened on the first call (botocore's retries off:
     the :class:`~cloud.common.retry.RetryPolicy` is the one retry loop), every request
@@ -153,29 +196,14 @@ class AWSServiceClient:
             timeout=timeout,
             secrets=self._secret_values,
         )
-        self._client: Any = None
-        self._stack: AsyncExitStack | None = None
-        self._once: OpenOnce[Any] = OpenOnce()
-        self._resolved_secrets: tuple[str, ...] = ()
+        self._init_session()
 
     def __repr__(self) -> str:
         where = f"endpoint_url={self.endpoint_url!r}" if self.endpoint_url else "AWS"
         return f"<{type(self).__name__} {where} region={self.region!r}>"
 
-    def _secret_values(self) -> list[str]:
-        values = list(self._credentials.secrets()) if self._credentials is not None else []
-        values.extend(self._resolved_secrets)
-        return values
-
     def _translate(self, exc: BaseException, operation: str) -> CloudError | None:
         return translate(exc, operation, secrets=self._secret_values())
-
-    async def _get_client(self, operation: str) -> Any:
-        """The aiobotocore client, created on first use (concurrent first calls share it)."""
-        if self._client is not None:
-            return self._client
-        with self._runner.errors(operation):
-            return await self._once.get(lambda: self._client, self._open)
 
     async def _open(self) -> None:
         # a synchronous invocation may run for up to 15 minutes; the whole-call deadline
@@ -188,17 +216,7 @@ class AWSServiceClient:
             credentials=self._credentials,
             profile=self.profile,
         )
-        self._resolved_secrets = opened.secrets
-        self._stack = opened.stack
-        self._client = opened.client
-
-    async def aclose(self) -> None:
-        """Close the aiobotocore client and its connections.  Idempotent; a later call
-        opens a new one."""
-        stack, self._stack, self._client = self._stack, None, None
-        if stack is not None:
-            with anyio.CancelScope(shield=True):
-                await stack.aclose()
+        self._adopt(opened)
 
     async def _request(
         self,
