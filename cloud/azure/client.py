@@ -1351,17 +1351,6 @@ async def _memory_blocks(data: bytes, block_size: int) -> AsyncIterator[bytes]:
         yield data[offset : offset + block_size]
 
 
-def _batched(items: Iterable[X], size: int) -> Iterable[list[X]]:
-    batch: list[X] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 async def _run_parallel(
     items: Iterable[X],
     work: Callable[[X], Awaitable[None]],
