@@ -9,7 +9,7 @@ listing in one page); each becomes an ``ObjectMetadata`` with the same values as
 With msgspec installed (the ``gcp`` extra) the page is decoded into structs holding only
 the fields read here, so the many unused fields of each resource are never built; a page
 msgspec does not take (a field of another type, or malformed JSON) goes through the
-generic path, :func:`cloud.common.jsonfast.loads` and :func:`read_items`, which decides
+generic path, :func:`cloud.common.jsonbody.loads` and :func:`read_items`, which decides
 what it is worth exactly as before.
 """
 
@@ -24,6 +24,7 @@ from typing import Any
 
 from cloud.common.enums import CloudProvider
 from cloud.common.files import DEFAULT_CONTENT_TYPE
+from cloud.common.jsonbody import loads
 from cloud.common.models import ObjectMetadata
 
 __all__ = ["decode_page", "read_items", "read_page"]
@@ -87,8 +88,6 @@ def decode_page(body: bytes) -> Any:
             return decode(body)
         except ValueError:  # msgspec.DecodeError and ValidationError: judged below
             pass
-    from cloud.common.jsonfast import loads  # only here: orjson is not loaded for msgspec's pages
-
     data = loads(body)
     if not isinstance(data, dict):
         raise json.JSONDecodeError("a listing answer is not a JSON object", "", 0)
