@@ -905,6 +905,8 @@ class AzureBlobClient(StorageClient):
             window = step
         offset = 0
         etag, expected, total = first.etag, first.md5, first.total
+        if expected is not None and len(first.data) == total:
+            expected = None  # the whole blob in one answer: ``_fetch`` has checked it already
         digest = hashlib.md5(usedforsecurity=False)
         pending: _Chunk | None = first
         while total >= 0 and (offset < total or pending is not None):
