@@ -1106,22 +1106,6 @@ class AzureBlobClient(StorageClient):
 
         return AsyncPaginator(fetch)
 
-    def _list_item(self, bucket: str, item: Any) -> ObjectMetadata:
-        from azure.storage.blob.aio import BlobPrefix  # loaded with the client
-
-        if isinstance(item, BlobPrefix):
-            return ObjectMetadata(
-                name=str(item.name),
-                bucket=bucket,
-                size=0,
-                etag=None,
-                content_type=None,
-                last_modified=None,
-                provider=self.provider,
-                is_prefix=True,
-            )
-        return self._meta(bucket, str(item.name), item)
-
     # -- URLs --------------------------------------------------------------------------------
 
     async def _sign_url(

@@ -35,6 +35,25 @@ async def hostile(client: AzureBlobClient, container: str) -> AsyncIterator[tupl
     yield client, container
 
 
+def _sdk_item(client: AzureBlobClient, bucket: str, item: Any) -> ObjectMetadata:
+    """One entry of the SDK's pagers: a common prefix, or a blob through the client's
+    per-blob conversion."""
+    from azure.storage.blob.aio import BlobPrefix
+
+    if isinstance(item, BlobPrefix):
+        return ObjectMetadata(
+            name=str(item.name),
+            bucket=bucket,
+            size=0,
+            etag=None,
+            content_type=None,
+            last_modified=None,
+            provider=client.provider,
+            is_prefix=True,
+        )
+    return client._meta(bucket, str(item.name), item)
+
+
 async def _sdk_listing(client: AzureBlobClient, bucket: str, **kwargs: Any) -> list[ObjectMetadata]:
     """What the SDK's own pagers give, through the client's per-blob conversion."""
     sdk = await client._container(bucket)
@@ -47,7 +66,7 @@ async def _sdk_listing(client: AzureBlobClient, bucket: str, **kwargs: Any) -> l
         ).by_page()
     out: list[ObjectMetadata] = []
     async for page in pages:
-        items = [client._list_item(bucket, item) async for item in page]
+        items = [_sdk_item(client, bucket, item) async for item in page]
         out += sorted(items, key=lambda m: m.name) if delimiter is not None else items
     return out
 
