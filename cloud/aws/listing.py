@@ -12,11 +12,14 @@ is the one botocore's 200-error check already built for the page (parsed once).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from xml.etree import ElementTree
 
-__all__ = ["install", "parse_list_objects_v2", "read_list_objects_v2"]
+from cloud.common.enums import CloudProvider
+from cloud.common.models import ObjectMetadata, plain_etag, utc_datetime
+
+__all__ = ["install", "page_objects", "parse_list_objects_v2", "read_list_objects_v2"]
 
 _OPERATION = "ListObjectsV2"
 _OUTPUT = "ListObjectsV2Output"
@@ -228,3 +231,38 @@ def install(session: Any, timestamp_parser: Callable[[Any], Any]) -> None:
     events = session.get_component("event_emitter")
     events.unregister(_BEFORE_PARSE, _handle_200_error)
     events.register_first(_BEFORE_PARSE, _check_200_error)
+
+
+def page_objects(parsed: Mapping[str, Any], bucket: str) -> list[ObjectMetadata]:
+    """The objects and common prefixes of one parsed ``ListObjectsV2`` page (the dict
+    botocore gives, keys already URL-decoded) as the contract's entries, in name order."""
+    provider = CloudProvider.AWS
+    # Built per listed object: positional arguments (~0.7 µs cheaper than keywords).
+    items = [
+        ObjectMetadata(
+            entry["Key"],
+            bucket,
+            int(entry.get("Size", 0)),
+            plain_etag(entry.get("ETag")),
+            None,
+            utc_datetime(entry.get("LastModified")),
+            {},
+            provider,
+        )
+        for entry in parsed.get("Contents", ())
+    ]
+    items.extend(
+        ObjectMetadata(
+            name=entry["Prefix"],
+            bucket=bucket,
+            size=0,
+            etag=None,
+            content_type=None,
+            last_modified=None,
+            provider=provider,
+            is_prefix=True,
+        )
+        for entry in parsed.get("CommonPrefixes", ())
+    )
+    items.sort(key=lambda m: m.name)
+    return items

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from cloud.common.models import ObjectMetadata, TransferResult
     from cloud.transfer import TransferItem
 
-__all__ = ["Output", "TransferDisplay", "human_size", "metadata_json", "shown"]
+__all__ = ["Output", "TransferDisplay", "human_size", "listing_line", "metadata_json", "shown"]
 
 
 def shown(location: str) -> str:
@@ -41,6 +41,17 @@ def human_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} PiB"  # pragma: no cover
+
+
+def listing_line(meta: ObjectMetadata, name: str, long: bool) -> str:
+    """One line of ``cloud ls``: the name (relative to the listed folder), or with ``long``
+    the local time, the size (``DIR`` for a common prefix) and the name."""
+    if not long:
+        return name
+    if meta.is_prefix:
+        return f"{'':19}  {'DIR':>12}  {name}"
+    when = meta.last_modified.astimezone().strftime("%Y-%m-%d %H:%M:%S") if meta.last_modified else "-"
+    return f"{when:19}  {meta.size:>12}  {name}"
 
 
 def _json_default(value: object) -> object:

@@ -11,8 +11,7 @@ destinations are written as plain files (:class:`~cloud.transfer.LocalDir`).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -21,6 +20,8 @@ from cloud.common import registry
 from cloud.common.base import StorageClient
 from cloud.common.exceptions import ConfigurationError, NotFoundError
 from cloud.common.models import ObjectMetadata
+
+from .options import ClientOptions, UsageError
 
 if TYPE_CHECKING:
     from cloud.transfer import Remote
@@ -41,10 +42,6 @@ __all__ = [
 ]
 
 _META_DIR = ".cloud-meta"
-
-
-class UsageError(ConfigurationError):
-    """The command line itself is wrong (exit code 2)."""
 
 
 @dataclass(frozen=True)
@@ -130,43 +127,6 @@ def local_bucket(path: Path) -> tuple[Path, str, str]:
     return folder.parent, folder.name, path.name
 
 
-@dataclass
-class ClientOptions:
-    """Endpoints and credentials given on the command line (environment variables and
-    each provider's credential chain fill in the rest)."""
-
-    endpoints: dict[str, str] = field(default_factory=dict)
-    """Endpoint URL per scheme; the key ``*`` applies to every cloud scheme."""
-    region: str | None = None
-    profile: str | None = None
-    project: str | None = None
-
-    @classmethod
-    def build(
-        cls,
-        endpoint_urls: Sequence[str] | None,
-        *,
-        region: str | None = None,
-        profile: str | None = None,
-        project: str | None = None,
-    ) -> ClientOptions:
-        """From ``--endpoint-url [SCHEME=]URL`` values (repeatable)."""
-        endpoints: dict[str, str] = {}
-        for value in endpoint_urls or ():
-            scheme, sep, url = value.partition("=")
-            if sep and scheme in registry.schemes() and "://" in url:
-                endpoints[scheme] = url
-            elif "://" in value:
-                endpoints["*"] = value
-            else:
-                raise UsageError(f"--endpoint-url needs a URL (http://host:port) or SCHEME=URL, not {value!r}")
-        return cls(endpoints, region, profile, project)
-
-    def endpoint(self, scheme: str) -> str | None:
-        """The endpoint given for ``scheme``, if any."""
-        return self.endpoints.get(scheme) or self.endpoints.get("*")
-
-
 class Clients:
     """Creates one client per backend (and per local root) on demand and closes them all."""
 
@@ -195,8 +155,7 @@ class Clients:
 
     def settings(self, scheme: str) -> registry.ClientSettings:
         """The command line's settings for a scheme's client."""
-        o = self.options
-        return registry.ClientSettings(o.endpoint(scheme), o.region, o.profile, o.project)
+        return self.options.settings(scheme)
 
     def _create(self, scheme: str) -> StorageClient:
         return registry.for_scheme(scheme).create(f"{scheme}://", self.settings(scheme))

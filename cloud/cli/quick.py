@@ -8,6 +8,10 @@ of full names, folders as ``name/``, the store's ``.cloud-meta``/``.cloud-tmp`` 
 hidden at the bucket level, empty folders not listed), sizes and times.  Anything it does
 not handle exactly (``--json``, a file, a missing path, an unreadable folder) returns
 ``None`` and the command takes the full path; a test compares both on a tricky tree.
+
+A cloud URL is tried with its provider's quick lister (:data:`cloud.common.registry.QuickLister`,
+S3's sends one signed request without aiobotocore) when one exists; when it leaves the
+listing to the client, the full path runs as if it had not been tried.
 """
 
 from __future__ import annotations
@@ -86,8 +90,12 @@ def try_ls(args: argparse.Namespace) -> int | None:
     """List a plain local folder as ``cloud ls`` does, or return ``None`` to let the full
     command do it."""
     text: str = args.url
-    if args.json or args.endpoint_url or "://" in text:
-        return None  # JSON output, option checks and URLs (file:// quoting too): the full path
+    if args.json or args.filters:
+        return None  # JSON output and filters: the full path
+    if "://" in text:
+        return _try_cloud_ls(args)
+    if args.endpoint_url:
+        return None  # option checks: the full path
     path = os.path.abspath(os.path.expanduser(text))
     if not os.path.isdir(path) or os.path.dirname(path) == path:
         return None
@@ -113,6 +121,51 @@ def try_ls(args: argparse.Namespace) -> int | None:
         from .output import human_size
 
         out.append(f"{len(listing)} entries, {human_size(total)}")
+    if out:
+        sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def _try_cloud_ls(args: argparse.Namespace) -> int | None:
+    """``cloud ls`` of a cloud URL through the provider's quick lister, as the full path
+    would list it, or ``None``."""
+    from urllib.parse import unquote, urlsplit
+
+    from cloud.common import registry
+    from cloud.common.exceptions import ConfigurationError, MissingDependencyError
+
+    from .options import ClientOptions
+    from .output import listing_line
+
+    parts = urlsplit(args.url)
+    scheme = parts.scheme.lower()
+    if not parts.netloc or parts.query or parts.fragment or scheme == "file":
+        return None  # buckets of a provider, and anything unusual: the full path
+    try:
+        provider = registry.for_scheme(scheme)
+        options = ClientOptions.build(args.endpoint_url, region=args.region, profile=args.profile, project=args.project)
+    except ConfigurationError:
+        return None  # the full path reports it
+    if provider.quick_list is None or provider.local:
+        return None
+    bucket, key = parts.netloc, unquote(parts.path.lstrip("/"))
+    delimiter = None if args.recursive else "/"
+    # ``s3://b/name`` is the folder ``name/`` if that holds anything, else the object ``name``
+    # (the full path reads its metadata).
+    prefix = key + "/" if key and not key.endswith("/") else key
+    try:
+        listing = provider.quick_listing(args.url, bucket, prefix, delimiter, options.settings(scheme))
+    except MissingDependencyError:
+        return None  # the full path reports it
+    if listing is None or (not listing and prefix != key):
+        return None
+    if args.quiet:
+        return 0
+    out = [listing_line(meta, meta.name[len(prefix) :], args.long) for meta in listing]
+    if args.long and listing:
+        from .output import human_size
+
+        out.append(f"{len(listing)} entries, {human_size(sum(meta.size for meta in listing))}")
     if out:
         sys.stdout.write("\n".join(out) + "\n")
     return 0

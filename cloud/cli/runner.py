@@ -14,8 +14,9 @@ import anyio
 
 from cloud.common.exceptions import CloudError, ConfigurationError, TransportError
 
+from .options import ClientOptions, UsageError
 from .output import Output
-from .places import ClientOptions, Clients, UsageError
+from .places import Clients
 
 __all__ = ["Context", "command", "describe_error", "exit_code_for", "run_command"]
 

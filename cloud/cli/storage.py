@@ -15,7 +15,7 @@ from cloud.common.base import StorageClient
 from cloud.common.exceptions import ConflictError
 from cloud.common.models import ObjectMetadata
 
-from .output import Output, human_size, metadata_json, shown
+from .output import Output, human_size, listing_line, metadata_json, shown
 from .places import (
     Clients,
     Target,
@@ -145,16 +145,9 @@ async def _print_listing(
     total = 0
     lines: list[str] = []
     async for meta in listing:
-        name = meta.name[len(prefix) :]
         count += 1
         total += meta.size
-        if not long:
-            lines.append(name)
-        elif meta.is_prefix:
-            lines.append(f"{'':19}  {'DIR':>12}  {name}")
-        else:
-            when = meta.last_modified.astimezone().strftime("%Y-%m-%d %H:%M:%S") if meta.last_modified else "-"
-            lines.append(f"{when:19}  {meta.size:>12}  {name}")
+        lines.append(listing_line(meta, meta.name[len(prefix) :], long))
         if len(lines) >= 1000:
             out.line("\n".join(lines))
             lines = []

@@ -37,6 +37,7 @@ from .exceptions import ConfigurationError, MissingDependencyError
 
 if TYPE_CHECKING:
     from .base import StorageClient
+    from .models import ObjectMetadata
 
 __all__ = [
     "PLUGINS_VARIABLE",
@@ -79,6 +80,11 @@ what the URL and the settings say should count (:func:`cloud.open_storage`)."""
 BucketLister = Callable[["StorageClient"], AsyncIterator[str]]
 """``client -> async iterator of bucket names`` (``cloud ls s3://``)."""
 
+QuickLister = Callable[[str, str, Union[str, None], Mapping[str, Any]], Union["list[ObjectMetadata]", None]]
+"""``(bucket, prefix, delimiter, client options) -> the whole listing, or None``: a
+blocking listing that answers without loading the provider's SDK where it can do exactly
+what the client would (``None`` everywhere else: the caller then uses the client)."""
+
 _Ref = Union[str, Callable[..., Any]]
 
 
@@ -101,6 +107,9 @@ class Provider:
     """An :data:`OptionsBuilder`, or its ``"module:function"`` path."""
     buckets: _Ref | None = None
     """A :data:`BucketLister`, or its ``"module:function"`` path."""
+    quick_list: _Ref | None = None
+    """A :data:`QuickLister`, or its ``"module:function"`` path: ``cloud ls`` tries it before
+    it opens a client, to start fast."""
     label: str = ""
     """Human name (``"Amazon S3"``)."""
     local: bool = False
@@ -171,6 +180,16 @@ class Provider:
         lister: BucketLister = self.buckets if callable(self.buckets) else load(self.buckets)
         return lister(client)
 
+    def quick_listing(
+        self, url: str, bucket: str, prefix: str, delimiter: str | None, settings: ClientSettings | None = None
+    ) -> list[ObjectMetadata] | None:
+        """The provider's :data:`QuickLister` answer for a listing of ``url`` under
+        ``settings`` (``None`` when it has none, or when it leaves the listing to the client)."""
+        if self.quick_list is None:
+            return None
+        lister: QuickLister = self.quick_list if callable(self.quick_list) else load(self.quick_list)
+        return lister(bucket, prefix, delimiter, self.client_options(url, settings))
+
 
 def load(ref: str) -> Any:
     """Import ``"module:attribute"`` and return the attribute."""
@@ -234,6 +253,7 @@ _BUILTIN = (
         sync_client="cloud.aws.sync:SyncS3Client",
         options=_s3_options,
         buckets="cloud.aws.buckets:iter_buckets",
+        quick_list="cloud.aws.quick_list:quick_list",
         label="Amazon S3",
         endpoint_hint="AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL",
     ),
