@@ -244,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
                 sections.append(Section(f"{case}: failed", intro=f"The case raised `{type(exc).__name__}: {exc}`."))
             timings.append(f"{case} {time.perf_counter() - case_t0:.0f} s")
+            # Each case starts on fresh emulators: an earlier case's objects in an
+            # emulator's memory slow the next case (and once left Azurite unresponsive).
+            emulators.stop_all()
     finally:
         emulators.stop_all()
         if not args.keep_tmp:

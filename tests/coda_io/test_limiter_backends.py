@@ -173,6 +173,28 @@ async def test_an_unusable_store_raises_a_transport_error(tmp_path: Path) -> Non
         await backend.aclose()
 
 
+async def test_a_reader_of_the_sqlite_file_does_not_stop_the_limiter(tmp_path: Path) -> None:
+    # Write-ahead logging: another connection in a read transaction (a monitoring query, a
+    # backup) neither blocks nor fails a step; with a rollback journal the commit waits for
+    # the reader until the busy timeout, then fails.
+    import sqlite3
+
+    path = tmp_path / "limits.db"
+    backend = SQLiteLimiterBackend(path, busy_timeout=0.5)
+    token, _ = await backend.try_acquire("read", 10, 1.0)
+    assert token is not None
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM coda_rate_tokens").fetchone() == (1,)
+        second, _ = await backend.try_acquire("read", 10, 1.0)
+        assert second is not None
+        await backend.release("read", token, 1.0)
+    finally:
+        reader.close()
+        await backend.aclose()
+
+
 def test_a_clock_goes_to_the_backend(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="clock"):
         CodaRateLimiter(backend=SQLiteLimiterBackend(tmp_path / "x.db"), clock=time.time)
