@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 
+from cloud.common.bulk import run_all
 from cloud.common.chunks import STREAM_BODY_FROM, stream_views
 from cloud.common.integrity import OrderedDigest
 from cloud.common.types import ProgressCallback
@@ -54,12 +55,12 @@ class BlockUpload(Generic[X, B]):
         self.staged = False
 
     async def send_part(self, number: int, item: X) -> str:
-        """Load the block, hash it into the whole blob's MD5 in order, stage it with its
-        own MD5 (checked by the service); the block's buffer is released afterwards."""
+        """Load the block and stage it with its own MD5 (checked by the service) while it
+        is hashed into the whole blob's MD5 in its turn; the block's buffer is released
+        once both are done."""
         index = number - 1
         data, md5 = await self.load(item)
         try:
-            await self.whole.add(index, data, end=number)
             block_id = f"{self.prefix}-{index:06d}"
             size = len(data)
 
@@ -70,7 +71,15 @@ class BlockUpload(Generic[X, B]):
                 self.staged = True
                 await self.blob.stage_block(block_id, body, length=size, transactional_content_md5=md5)
 
-            await self.client._call(self.operation, send, timeout=None)
+            async def stage() -> None:
+                await self.client._call(self.operation, send, timeout=None)
+
+            async def hash_whole() -> None:
+                await self.whole.add(index, data, end=number)
+
+            # The send does not wait for the blocks before this one to be hashed: the
+            # ordered hash (a worker thread) overlaps the request.
+            await run_all([stage, hash_whole])
         finally:
             if self.release is not None:
                 self.release(data)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from cloud.common.bulk import run_all
 from cloud.common.exceptions import IntegrityError, TransportError
 from cloud.common.files import AtomicDestination
 from cloud.common.integrity import OrderedDigest
@@ -41,6 +42,7 @@ class RangedRead:
         self.etag: str | None = None
         self.expected: bytes | None = None
         self.digest: OrderedDigest[Any] | None = None
+        self.head: bytes | None = None
 
     async def first(self) -> tuple[bytes, int]:
         """The first range (checked against the Content-MD5 when it is the whole blob)."""
@@ -50,11 +52,46 @@ class RangedRead:
         self.etag, self.expected = first.etag, first.md5
         if self.expected is not None:
             self.digest = OrderedDigest(hashlib.md5(usedforsecurity=False))
-            await self.digest.add(0, first.data)
+            # Hashed by the first range fetched after it, while that range is on its way:
+            # the ranges start without waiting for the first one's hash.
+            self.head = first.data
         return first.data, max(first.total, 0)
 
     async def fetch(self, dest: AtomicDestination, offset: int, length: int, progress: SegmentProgress) -> None:
-        """One range, written at its offset and hashed in its turn."""
+        """One range, written at its offset while it waits for its turn in the blob's MD5
+        (the first range fetched also hashes the first answer meanwhile)."""
+        digest, head = self.digest, self.head
+        self.head = None
+        if digest is None:
+            await dest.write_at(await self._receive(offset, length), offset)
+            progress.advance(length)
+            return
+        if head is None:
+            data = await self._receive(offset, length)
+        else:
+            first_range = head
+            got: list[bytes] = []
+
+            async def receive() -> None:
+                got.append(await self._receive(offset, length))
+
+            async def hash_first_range() -> None:
+                await digest.add(0, first_range)
+
+            await run_all([receive, hash_first_range])
+            data = got[0]
+
+        async def write() -> None:
+            await dest.write_at(data, offset)
+
+        async def hash_in_turn() -> None:
+            await digest.add(offset, data)
+
+        await run_all([write, hash_in_turn])
+        progress.advance(length)
+
+    async def _receive(self, offset: int, length: int) -> bytes:
+        """One later range, checked by the service's MD5 of it when the blob has none."""
         chunk = await self.client._fetch(
             "download_file",
             self.blob,
@@ -64,14 +101,9 @@ class RangedRead:
             timeout=None,
             validate=self.expected is None,
         )
-        data = chunk.data
-        del chunk
-        if len(data) != length:
-            raise TransportError(f"short read: got {len(data)} of {length} bytes")
-        await dest.write_at(data, offset)
-        if self.digest is not None:
-            await self.digest.add(offset, data)
-        progress.advance(length)
+        if len(chunk.data) != length:
+            raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
+        return chunk.data
 
     async def finish(self, dest: AtomicDestination, total: int) -> None:
         """The ranges against the blob's Content-MD5 (when it has one)."""
