@@ -35,7 +35,7 @@ from cloud.common.files import (
     read_small_file,
 )
 from cloud.common.http_ranges import range_header, total_from_content_range
-from cloud.common.integrity import md5_of
+from cloud.common.integrity import OrderedDigest, md5_of
 from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.objects import RangeStream
@@ -863,6 +863,14 @@ class AzureBlobClient(StorageClient):
                 )
                 buffer = bytearray(stop - offset)
                 buffer[:got] = head
+                view = memoryview(buffer)
+                # The whole blob's MD5 follows the ranges in order as they land (the first
+                # one beside the others' requests), not in a pass of its own at the end.
+                digest = OrderedDigest(hashlib.md5(usedforsecurity=False)) if expected is not None else None
+
+                async def hash_head() -> None:
+                    if digest is not None:
+                        await digest.add(0, view[:got])
 
                 async def fill(range_start: int) -> None:
                     length = min(step, stop - range_start)
@@ -871,10 +879,16 @@ class AzureBlobClient(StorageClient):
                     )
                     if len(chunk.data) != length:
                         raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
-                    buffer[range_start - offset : range_start - offset + length] = chunk.data
+                    at = range_start - offset
+                    view[at : at + length] = chunk.data
+                    del chunk
+                    if digest is not None:
+                        await digest.add(at, view[at : at + length])
 
-                await _run_parallel(range(offset + got, stop, step), fill, self.max_concurrency, self._fail_in(op))
-                if expected is not None and await md5_of(buffer) != expected:
+                await _run_parallel(
+                    range(offset + got, stop, step), fill, self.max_concurrency, self._fail_in(op), extra=[hash_head]
+                )
+                if digest is not None and digest.sink.digest() != expected:
                     raise self._fail(md5_mismatch(bucket, object_name), op)
                 return bytes(buffer)
 

@@ -1,13 +1,14 @@
-"""Azure's block uploads and ranged downloads under a flipped byte in one block or range
-other than the first, with many blocks in flight: each block is staged while the whole
-blob's MD5 is computed beside it (not before it), and each range is written while it waits
-for its turn in the whole blob's MD5 (the first range hashed beside the next one's fetch).
+"""Azure's block uploads and ranged reads (``download_file``, ``get_bytes``) with many
+blocks or ranges in flight, under a flipped byte in one of them (the first, a middle one or
+the last): each block is staged while the whole blob's MD5 is computed beside it (not
+before it), and each range is stored while it waits for its turn in the whole blob's MD5
+(the first range hashed beside the requests for the others).
 
 A corrupted block must be refused by the service and sent again from its first byte, and the
 blob must be committed with the MD5 of the bytes that were meant (not of what the wire
 carried); a corrupted range must fail the whole-blob check (``IntegrityError``) and the
-download be repeated, never leaving other bytes in place.  Every case ends with the checks
-of :mod:`tests.faults.ops` (bytes read back directly from Azurite, nothing left behind).
+read be repeated, never giving or leaving other bytes.  Every case ends with the checks of
+:mod:`tests.faults.ops` (bytes read back directly from Azurite, nothing left behind).
 """
 
 from __future__ import annotations
@@ -95,24 +96,28 @@ def _block_number(backend: Backend, name: str, index: int) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("skip", [0, 1, 6, 11])
+@pytest.mark.parametrize("op", ["download_file", "get_bytes"])
 async def test_flipped_byte_in_one_range_fails_the_whole_blob_check_and_is_read_again(
-    azure: Backend, skip: int, tmp_path: Path
+    azure: Backend, op: str, skip: int, tmp_path: Path
 ) -> None:
-    """The first, second, a middle or the last range of a ranged ``download_file``
-    corrupted: the blob's Content-MD5 does not match, the download is repeated, and the
-    file holds the blob's bytes (no temp file left)."""
+    """The first, second, a middle or the last range of a ranged ``download_file`` or
+    ``get_bytes`` corrupted: the blob's Content-MD5 does not match, the read is repeated,
+    and it gives the blob's bytes (no temp file left)."""
     data, name = payload(SIZE), new_name()
     await azure.seed(name, data)
     assert await stored_content_md5(azure, name) == hashlib.md5(data).digest()
     rule = azure.proxy.add(FlipResponse(offset=1000), skip=skip, **azure.download_request(name))
-    error = await download_outcome(azure, "download_file", name, data, tmp_path)
+    error = await download_outcome(azure, op, name, data, tmp_path)
     assert rule.landed == 1
-    assert error is None, f"one corrupted range failed the download: {error!r}"
+    assert error is None, f"one corrupted range failed {op}: {error!r}"
     assert rule.hits > 12, f"the download was not repeated ({rule.hits} GETs)"
     assert azure.client.stats.retries >= 1
 
 
-async def test_every_download_corrupted_in_a_later_range_is_an_integrity_error(azure: Backend, tmp_path: Path) -> None:
+@pytest.mark.parametrize("op", ["download_file", "get_bytes"])
+async def test_every_read_corrupted_in_a_later_range_is_an_integrity_error(
+    azure: Backend, op: str, tmp_path: Path
+) -> None:
     """The seventh range corrupted on every attempt: an IntegrityError and no file left."""
     data, name = payload(SIZE), new_name()
     await azure.seed(name, data)
@@ -124,6 +129,6 @@ async def test_every_download_corrupted_in_a_later_range_is_an_integrity_error(a
     rule = azure.proxy.add(
         FlipResponse(offset=500_000), times=None, when=seventh_of_each_attempt, **azure.download_request(name)
     )
-    error = await download_outcome(azure, "download_file", name, data, tmp_path)
+    error = await download_outcome(azure, op, name, data, tmp_path)
     assert rule.landed >= 2, "the download was not repeated"
     assert isinstance(error, IntegrityError), f"expected an IntegrityError, got {error!r}"
