@@ -40,7 +40,8 @@ from cloud.common.transfer_engine import (
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import check_data, check_object_name, check_prefix
 
-from . import timestamps
+from . import headers, timestamps
+from .endpoints import fast_endpoint_params
 from .errors import translate
 from .parts import MultipartCopy, MultipartUpload
 from .ranges import READ_CHUNK, RangedGet, total_size
@@ -54,6 +55,7 @@ from .transfer import (
     file_parts,
     request_body,
 )
+from .useragent import cache_user_agent
 from .validation import check_bucket_name, check_endpoint_url, check_region, is_aws_endpoint
 
 __all__ = [
@@ -177,6 +179,9 @@ class S3Client(BotocoreSession, StorageClient):
         options: dict[str, Any] = {
             "max_pool_connections": self.pool_size,
             "signature_version": "s3v4",  # also for presigned URLs (botocore may pick SigV2)
+            # every argument is checked before any I/O (ConfigurationError), so botocore's
+            # second check of each request's parameters is skipped
+            "parameter_validation": False,
         }
         if not self._aws:
             # botocore >= 1.36 sends CRC32 checksums/aws-chunked bodies by default, which
@@ -184,7 +189,13 @@ class S3Client(BotocoreSession, StorageClient):
             options["request_checksum_calculation"] = "when_required"
             options["response_checksum_validation"] = "when_required"
 
+        def prepare_session(session: Any) -> None:
+            timestamps.install(session)
+            headers.install(session)
+
         def prepare_client(client: Any) -> None:
+            cache_user_agent(client)
+            fast_endpoint_params(client)
             if not self._aws:
                 client.meta.events.register("before-call.s3.DeleteObjects", _content_md5_instead_of_crc32)
 
@@ -195,7 +206,7 @@ class S3Client(BotocoreSession, StorageClient):
             endpoint_url=self.endpoint_url,
             credentials=self._credentials,
             profile=self.profile,
-            prepare_session=timestamps.install,
+            prepare_session=prepare_session,
             prepare_client=prepare_client,
         )
         self._adopt(opened)
