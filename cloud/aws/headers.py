@@ -39,6 +39,20 @@ class _Plan:
                 self.others.append((index, name, member_shape, location))
 
 
+_PLANS: dict[int, tuple[Any, _Plan]] = {}
+"""Plans by the identity of a shape's member mapping (botocore builds it once per shape and
+a parser per response, so the plans live here; each entry holds its mapping alive)."""
+
+
+def _plan(member_shapes: Any) -> _Plan:
+    cached = _PLANS.get(id(member_shapes))
+    if cached is None or cached[0] is not member_shapes:
+        cached = (member_shapes, _Plan(member_shapes))
+        if len(_PLANS) < _PLAN_CACHE_LIMIT:
+            _PLANS[id(member_shapes)] = cached
+    return cached[1]
+
+
 class _HeaderWalk:
     """Parser mixin: ``_parse_non_payload_attrs`` driven by the response's headers."""
 
@@ -52,13 +66,7 @@ class _HeaderWalk:
             # only botocore's case-insensitive HeadersDict looks names up as the table does
             super()._parse_non_payload_attrs(response, shape, member_shapes, final_parsed)  # type: ignore[misc]
             return
-        plans: dict[int, tuple[Any, _Plan]] = self.__dict__.setdefault("_cloud_header_plans", {})
-        cached = plans.get(id(member_shapes))
-        if cached is None or cached[0] is not member_shapes:
-            cached = (member_shapes, _Plan(member_shapes))
-            if len(plans) < _PLAN_CACHE_LIMIT:
-                plans[id(member_shapes)] = cached
-        plan = cached[1]
+        plan = _plan(member_shapes)
         found: list[tuple[int, str, Any]] = []
         for index, name, member_shape, location in plan.others:
             if location == "statusCode":
@@ -100,12 +108,16 @@ def _parser_class(base: Any) -> type[Any]:
 @functools.cache
 def _factory_class(base: Any) -> type[Any]:
     class _Factory(base):  # type: ignore[misc]
+        _rest_xml: Any = None
+
         def create_parser(self, protocol_name: str) -> Any:
-            parser = super().create_parser(protocol_name)
+            # botocore asks for a parser per response: the class is found once
             if protocol_name != "rest-xml":
-                return parser
-            parser_class: Any = type(parser)
-            return _parser_class(parser_class)(**self._defaults)
+                return super().create_parser(protocol_name)
+            if self._rest_xml is None:
+                base: Any = type(super().create_parser(protocol_name))
+                self._rest_xml = _parser_class(base)
+            return self._rest_xml(**self._defaults)
 
     return _Factory
 

@@ -203,3 +203,14 @@ async def test_endpoint_params_are_botocore_s_for_every_operation(options: dict[
                 assert list(ours) == list(theirs), name
     finally:
         await client.aclose()
+
+
+def test_header_plans_outlive_the_parser_of_one_response() -> None:
+    from cloud.aws import headers
+
+    shape = _MODEL.operation_model("HeadObject").output_shape
+    response = {"headers": HeadersDict({"etag": '"abc"'}), "status_code": 200, "body": b""}
+    _parse(_parser_class(AioRestXMLParser)(timestamp_parser=parse_timestamp), response, shape)
+    plan = headers._plan(shape.members)
+    _parse(_parser_class(AioRestXMLParser)(timestamp_parser=parse_timestamp), response, shape)
+    assert headers._plan(shape.members) is plan
