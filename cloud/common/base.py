@@ -232,6 +232,21 @@ class StorageClient(CloudClient):
         place only when complete and verified.  Returns ``True``; on failure no file (and no
         partial file) is left at ``local_path``."""
 
+    async def _download_counted(
+        self,
+        bucket: str,
+        object_name: str,
+        local_path: StrPath,
+        *,
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> int:
+        """:meth:`download_file` for :meth:`download_many`, returning the size of the file
+        written: read back from disk here; a provider whose download knows it overrides
+        this (its ``timeout`` bounding the whole download, as ``download_file``'s does)."""
+        await self.download_file(bucket, object_name, local_path, progress=progress, timeout=timeout)
+        return os.path.getsize(local_path)
+
     async def put_bytes(
         self,
         bucket: str,
@@ -583,8 +598,8 @@ class StorageClient(CloudClient):
 
         async def one(item: tuple[str, StrPath]) -> TransferResult:
             name, path = item
-            await self.download_file(bucket, name, path, progress=progress, timeout=timeout)
-            return TransferResult(source=name, destination=os.fspath(path), ok=True, bytes=os.path.getsize(path))
+            size = await self._download_counted(bucket, name, path, progress=progress, timeout=timeout)
+            return TransferResult(source=name, destination=os.fspath(path), ok=True, bytes=size)
 
         return await _transfer_all(
             items,

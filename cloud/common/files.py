@@ -134,6 +134,10 @@ def check_destination(local_path: StrPath) -> int:
     final = os.fspath(local_path)
     try:
         found = os.stat(final)
+    except FileNotFoundError:
+        # Every folder on the way that exists is a folder (a file in the way is ENOTDIR):
+        # the missing ones can be created.  One stat is all a new download costs here.
+        return 0
     except OSError:
         folder = os.path.dirname(os.path.abspath(final))
         while not os.path.exists(folder):

@@ -127,20 +127,25 @@ async def download_to_file(
     limit: float | None,
     stats: ClientStats,
     progress: ProgressCallback | None,
-) -> None:
+) -> int:
     """Download into ``local_path`` (checked here, before any I/O): each attempt calls
     ``open_body()`` and writes what it gives; ``retrying(attempt)`` runs the attempts (the
     provider's runner: deadline, retries, error table).  ``limit`` is each block's deadline
-    (``None``: the stall guard); progress is reported once per byte across attempts."""
+    (``None``: the stall guard); progress is reported once per byte across attempts.
+    Returns the size of the file now at ``local_path``."""
     replacing = check_destination(local_path)
     tracker = SegmentProgress(progress)
+    written = 0
 
     async def attempt() -> None:
+        nonlocal written
         body = await open_body()
         if isinstance(body, bytes):
             await write_file_atomically(local_path, body, replacing=replacing)
-            stats.add_received(len(body))
-            tracker.advance(len(body))
+            size = len(body)
+            stats.add_received(size)
+            tracker.advance(size)
+            written = size
             return
         try:
             async with atomic_destination(local_path) as dest:
@@ -161,7 +166,9 @@ async def download_to_file(
                 if body.length is not None and position != body.length:
                     raise TransportError(f"the response ended after {position} of {body.length} bytes")
                 body.check()
+            written = position
         finally:
             body.release()
 
     await retrying(attempt)
+    return written

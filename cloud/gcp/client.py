@@ -937,6 +937,20 @@ class GCSClient(StorageClient):
         from its first byte (the retry policy's attempts).  ``timeout`` bounds the whole
         call; without it, a block that takes over 300 s to arrive fails the attempt as a
         stall."""
+        await self._download_counted(bucket, object_name, local_path, progress=progress, timeout=timeout)
+        return True
+
+    async def _download_counted(
+        self,
+        bucket: str,
+        object_name: str,
+        local_path: StrPath,
+        *,
+        progress: ProgressCallback | None,
+        timeout: float | None,
+    ) -> int:
+        """:meth:`download_file`, returning the size written (for ``download_many``).  Every
+        await runs inside the runner's call, so ``timeout`` bounds the whole download."""
         self._check(bucket, object_name)
         block_size = min(self.chunk_size, _MAX_BLOCK)
         where = self._where(bucket, object_name)
@@ -957,7 +971,7 @@ class GCSClient(StorageClient):
                 release=response.release,
             )
 
-        await download_to_file(
+        return await download_to_file(
             local_path,
             open_body,
             retrying=lambda attempt: self._runner.call("download_file", attempt, timeout=timeout),
@@ -965,7 +979,6 @@ class GCSClient(StorageClient):
             stats=self.stats,
             progress=progress,
         )
-        return True
 
     # -- metadata, delete, copy ------------------------------------------------------------
 
@@ -1201,15 +1214,28 @@ class GCSClient(StorageClient):
         limit = timeout if timeout is not None else self._runner.timeout
 
         async def chunks() -> AsyncIterator[bytes]:
+            content = response.content
+            if hasattr(content, "set_read_chunk_size"):  # what read(n) sets (decompressed bodies)
+                content.set_read_chunk_size(chunk_size)
+            read_nowait, at_eof = content.read_nowait, content.at_eof
+            update, add_received = received.update, self.stats.add_received
             finished = False
             try:
                 while True:
-                    with self._runner.errors(operation), block_deadline(limit):
-                        chunk = await response.content.read(chunk_size)
+                    # What already arrived is taken without waiting; only a read that
+                    # waits for the network needs the deadline (a cancel scope per chunk).
+                    try:
+                        chunk = read_nowait(chunk_size)
+                    except Exception:
+                        with self._runner.errors(operation):
+                            raise
+                    if not chunk and not at_eof():
+                        with self._runner.errors(operation), block_deadline(limit):
+                            chunk = await content.read(chunk_size)
                     if not chunk:
                         break
-                    received.update(chunk)
-                    self.stats.add_received(len(chunk))
+                    update(chunk)
+                    add_received(len(chunk))
                     yield chunk
                 with self._runner.errors(operation):
                     verify(expected, received, what=self._where(bucket, object_name))

@@ -113,8 +113,10 @@ class ChunkSource:
         return b"".join(self.views(size))
 
     def take_all(self) -> bytes:
-        """Everything buffered, as one ``bytes`` (when the whole object fits one request)."""
-        data = self.peek(self._buffered)
+        """Everything buffered, as one ``bytes`` (when the whole object fits one request):
+        a body that came in one piece is handed on as it is, not copied."""
+        pieces = self._pieces
+        data = pieces[0] if len(pieces) == 1 and not self._head else self.peek(self._buffered)
         self._pieces.clear()
         self._head = self._buffered = 0
         return data
