@@ -43,6 +43,7 @@ from cloud.common.validation import check_data, check_object_name, check_prefix
 from . import headers, timestamps
 from .endpoints import fast_endpoint_params
 from .errors import translate
+from .listing import page_objects
 from .parts import MultipartCopy, MultipartUpload
 from .ranges import READ_CHUNK, RangedGet, total_size
 from .service import BotocoreSession
@@ -754,35 +755,7 @@ class S3Client(BotocoreSession, StorageClient):
             if token:
                 params["ContinuationToken"] = token
             response = await self._request("iter_objects", "list_objects_v2", params, timeout=timeout)
-            provider = self.provider
-            # Built per listed object: positional arguments (~0.7 µs cheaper than keywords).
-            items = [
-                ObjectMetadata(
-                    entry["Key"],
-                    bucket,
-                    int(entry.get("Size", 0)),
-                    plain_etag(entry.get("ETag")),
-                    None,
-                    utc_datetime(entry.get("LastModified")),
-                    {},
-                    provider,
-                )
-                for entry in response.get("Contents", [])
-            ]
-            items.extend(
-                ObjectMetadata(
-                    name=entry["Prefix"],
-                    bucket=bucket,
-                    size=0,
-                    etag=None,
-                    content_type=None,
-                    last_modified=None,
-                    provider=provider,
-                    is_prefix=True,
-                )
-                for entry in response.get("CommonPrefixes", [])
-            )
-            items.sort(key=lambda m: m.name)
+            items = page_objects(response, bucket)
             next_token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
             return Page(items, next_token)
 

@@ -237,7 +237,7 @@ def page_objects(parsed: Mapping[str, Any], bucket: str) -> list[ObjectMetadata]
     """The objects and common prefixes of one parsed ``ListObjectsV2`` page (the dict
     botocore gives, keys already URL-decoded) as the contract's entries, in name order."""
     provider = CloudProvider.AWS
-    # Built per listed object: positional arguments (~0.7 µs cheaper than keywords).
+    # Built per listed object: positional arguments (cheaper than keywords).
     items = [
         ObjectMetadata(
             entry["Key"],
