@@ -53,10 +53,14 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-READ_BLOCK_SIZE = 16 * 1024 * 1024
-"""Default read-ahead block of :meth:`CloudFileSystem.open` in ``"rb"`` mode: fewer, larger
-ranged GETs (pandas/pyarrow read column chunks of several MiB; s3fs uses 50 MiB, adlfs 4 MiB).
-Writes buffer fsspec's 5 MiB before handing a block to the upload."""
+READ_BLOCK_SIZE = 50 * 1024 * 1024
+"""Default read-ahead block of :meth:`CloudFileSystem.open` in ``"rb"`` mode, s3fs's default:
+pyarrow reads a Parquet file as its footer and then a few coalesced ranges of column chunks,
+and each range that misses the cache fetches this much beyond it, so a file of up to about
+this size past its footer is one GET where a smaller block took one per range.  An open file
+holds up to one range plus this much in memory; pass ``block_size`` to ``open`` (or to the
+filesystem) for small random reads.  Writes buffer fsspec's 5 MiB before handing a block to
+the upload."""
 
 # Arguments of fsspec's own machinery, never handed to a client.
 _FSSPEC_OPTIONS = frozenset({"use_listings_cache", "listings_expiry_time", "max_paths", "skip_instance_cache"})
