@@ -46,7 +46,7 @@ from .errors import translate
 from .listing import page_objects
 from .parts import MultipartCopy, MultipartUpload
 from .ranges import READ_CHUNK, RangedGet, total_size
-from .service import BotocoreSession
+from .service import AttemptChecks, BotocoreSession
 from .session import open_client
 from .transfer import (
     ChecksumKind,
@@ -212,30 +212,19 @@ class S3Client(BotocoreSession, StorageClient):
         )
         self._adopt(opened)
 
-    async def _request(
-        self,
-        operation: str,
-        method: str,
-        params: Mapping[str, Any],
-        *,
-        idempotent: bool = True,
-        timeout: float | None = None,
-    ) -> dict[str, Any]:
-        """One S3 API call through the runner (timeout, retries, error table, stats)."""
-        client = await self._get_client(operation)
-
-        body = params.get("Body")
+    def _attempt_checks(self, params: Mapping[str, Any]) -> AttemptChecks | None:
+        """With a body: every attempt sends it whole, from its first byte, and checks the
+        answer against what was sent (a mismatch fails the attempt, which is retried)."""
+        if "Body" not in params:
+            return None
+        body = params["Body"]
         rewind = getattr(body, "seek", None) if not isinstance(body, (bytes, bytearray)) else None
 
-        async def call() -> dict[str, Any]:
+        def before() -> None:
             if rewind is not None:
-                rewind(0)  # every attempt sends the whole body, from its first byte
-            response: dict[str, Any] = await getattr(client, method)(**params)
-            if body is not None:
-                check_upload_response(params, response)  # inside the attempt: a mismatch is retried
-            return response
+                rewind(0)
 
-        return await self._runner.call(operation, call, idempotent=idempotent, timeout=timeout)
+        return AttemptChecks(before, lambda response: check_upload_response(params, response))
 
     # -- buckets ---------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ error codes of EC2 and Lambda on top of the S3 table of :mod:`cloud.aws.errors`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any, ClassVar
 
@@ -108,6 +108,15 @@ def check_page_size(page_size: object, low: int, high: int) -> int | None:
     return max(low, min(page_size, high))
 
 
+class AttemptChecks:
+    """What one attempt of a call does around it: ``before()`` as it starts, ``after(answer)``
+    with the answer (an exception fails the attempt, which the retry policy may repeat)."""
+
+    def __init__(self, before: Callable[[], object], after: Callable[[Mapping[str, Any]], object]) -> None:
+        self.before = before
+        self.after = after
+
+
 class BotocoreSession:
     """One aiobotocore client opened on a client's first call (concurrent first calls share
     it) and closed by :meth:`aclose`: the session part of :class:`S3Client` and of
@@ -141,6 +150,35 @@ class BotocoreSession:
             return self._client
         with self._runner.errors(operation):
             return await self._once.get(lambda: self._client, self._open)
+
+    def _attempt_checks(self, params: Mapping[str, Any]) -> AttemptChecks | None:
+        """What every attempt of a call with ``params`` does before it is sent and with its
+        answer (none by default; S3 rewinds and checks bodies)."""
+        return None
+
+    async def _request(
+        self,
+        operation: str,
+        method: str,
+        params: Mapping[str, Any],
+        *,
+        idempotent: bool = True,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """One API call through the runner (deadline, retries, error table, stats)."""
+        client = await self._get_client(operation)
+        bound = getattr(client, method)
+        checks = self._attempt_checks(params)
+
+        async def call() -> dict[str, Any]:
+            if checks is not None:
+                checks.before()
+            response: dict[str, Any] = await bound(**params)
+            if checks is not None:
+                checks.after(response)  # inside the attempt: a failed check is retried
+            return response
+
+        return await self._runner.call(operation, call, idempotent=idempotent, timeout=timeout)
 
     async def aclose(self) -> None:
         """Close the aiobotocore client and its connections.  Idempotent; a later call
@@ -217,24 +255,6 @@ class AWSServiceClient(BotocoreSession):
             profile=self.profile,
         )
         self._adopt(opened)
-
-    async def _request(
-        self,
-        operation: str,
-        method: str,
-        params: Mapping[str, Any],
-        *,
-        idempotent: bool = True,
-        timeout: float | None = None,
-    ) -> dict[str, Any]:
-        """One API call through the runner (deadline, retries, error table, stats)."""
-        client = await self._get_client(operation)
-
-        async def call() -> dict[str, Any]:
-            response: dict[str, Any] = await getattr(client, method)(**params)
-            return response
-
-        return await self._runner.call(operation, call, idempotent=idempotent, timeout=timeout)
 
     def _paginate(
         self,

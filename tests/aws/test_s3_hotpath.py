@@ -133,6 +133,15 @@ async def test_clients_parse_with_the_header_walk() -> None:
         await client.aclose()
 
 
+def _same_features_any_order(user_agent: str) -> str:
+    # botocore writes the feature set (the ``m/`` component) in the set's iteration order,
+    # which for the same features can differ with insertion order (a hash collision).
+    return " ".join(
+        "m/" + ",".join(sorted(part[2:].split(","))) if part.startswith("m/") else part
+        for part in user_agent.split(" ")
+    )
+
+
 async def test_user_agent_is_botocore_s_string_for_each_feature_set() -> None:
     client = S3Client(endpoint_url="http://127.0.0.1:9", region="us-east-1")
     try:
@@ -144,9 +153,9 @@ async def test_user_agent_is_botocore_s_string_for_each_feature_set() -> None:
             context = ClientContext()
             context.features.update(features)
             with start_as_current_context(context):
-                expected = UserAgentString.to_string(creator)
-                assert creator.to_string() == expected
-                assert creator.to_string() == expected
+                expected = _same_features_any_order(UserAgentString.to_string(creator))
+                assert _same_features_any_order(creator.to_string()) == expected
+                assert _same_features_any_order(creator.to_string()) == expected
                 seen.add(expected)
         assert len(seen) == 3
         assert "codomyrmex-cloud" in next(iter(seen))
