@@ -60,6 +60,21 @@ _KNOWN_AWS_VARIABLES = frozenset(
         "AWS_CA_BUNDLE",
         "AWS_PAGER",
         "AWS_DEFAULT_OUTPUT",
+        # Read by botocore's credential chain only (which this module runs, or which stops at
+        # the environment's keys before reaching them).
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_EC2_METADATA_V1_DISABLED",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+        "AWS_METADATA_SERVICE_TIMEOUT",
+        "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
     }
 )
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
@@ -157,7 +172,7 @@ def _credentials_and_region(
 
     config_file = os.path.expanduser(environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
     key, secret = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
-    if profile is None and key and secret and not environ.get("AWS_PROFILE") and not os.path.exists(config_file):
+    if profile is None and key and secret and not environ.get("AWS_PROFILE") and _empty(config_file):
         token = environ.get("AWS_SESSION_TOKEN") or environ.get("AWS_SECURITY_TOKEN") or None
         return ReadOnlyCredentials(key, secret, token), region or environ.get("AWS_DEFAULT_REGION") or None
     import botocore.session
@@ -176,6 +191,16 @@ def _credentials_and_region(
     except Exception:  # a missing profile, a failing credential source: the client says which
         raise _Unanswered from None
     return credentials, region
+
+
+def _empty(path: str) -> bool:
+    """Whether the file at ``path`` is missing or empty (``/dev/null`` too)."""
+    try:
+        return os.stat(path).st_size == 0
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def _bucket_url(bucket: str, endpoint: str | None, region: str | None) -> str:

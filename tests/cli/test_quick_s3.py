@@ -58,7 +58,8 @@ _MODULES_AFTER = (
 def s3_env(request: pytest.FixtureRequest) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and "proxy" not in k.lower()}
     env.update(emulator_env(request, ["s3"]))
-    env["AWS_CONFIG_FILE"] = os.devnull + ".missing"  # no config file: the environment's credentials
+    env["AWS_CONFIG_FILE"] = os.devnull  # an empty config: the environment's credentials
+    env["AWS_EC2_METADATA_DISABLED"] = "true"  # a credential-chain setting (never reached)
     return env
 
 
@@ -116,6 +117,25 @@ def test_quick_ls_answers_without_aiobotocore(bucket: str, s3_env: dict[str, str
     assert code == 0
     assert "cloud.aws.quick_list" in loaded
     assert not [m for m in ("aiobotocore", "aiohttp", "cloud.aws.client", "anyio", "httpx") if m in loaded]
+
+
+def test_quick_ls_with_a_config_file_uses_botocore_s_chain(bucket: str, s3_env: dict[str, str], tmp_path: Any) -> None:
+    config = tmp_path / "config"
+    config.write_text("[profile bench]\nregion = us-east-1\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[bench]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    env = {k: v for k, v in s3_env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env.update({"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(credentials)})
+    argv = ["ls", "--profile", "bench", f"s3://{bucket}/dir/"]
+    code, loaded = _modules_after(argv, env)
+    assert code == 0
+    assert "botocore.session" in loaded and "aiobotocore" not in loaded
+    assert _run(argv, env, full=False) == _run(argv, env, full=True)
+    # A profile that does not exist: the client reports it, as without the quick path.
+    missing = ["ls", "--profile", "nobody", f"s3://{bucket}/dir/"]
+    quick = _run(missing, env, full=False)
+    assert quick == _run(missing, env, full=True)
+    assert quick[0] != 0
 
 
 def test_quick_list_gives_the_clients_entries(bucket: str, s3_env: dict[str, str], monkeypatch: Any) -> None:
