@@ -8,7 +8,7 @@ import hashlib
 import math
 import os
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
@@ -17,7 +17,6 @@ import anyio
 import anyio.to_thread
 
 from cloud.common.base import DEFAULT_CHUNK_SIZE, MAX_SIGN_SECONDS, StorageClient
-from cloud.common.bulk import map_bounded
 from cloud.common.chunks import rechunk
 from cloud.common.enums import CloudProvider
 from cloud.common.exceptions import (
@@ -35,7 +34,7 @@ from cloud.common.files import (
     read_small_file,
 )
 from cloud.common.http_ranges import range_header, total_from_content_range
-from cloud.common.integrity import OrderedDigest, md5_of
+from cloud.common.integrity import md5_of
 from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
 from cloud.common.objects import RangeStream
@@ -45,7 +44,7 @@ from cloud.common.redaction import redact, redact_url
 from cloud.common.retry import RetryPolicy
 from cloud.common.transfer_engine import (
     download_in_ranges,
-    repeat_on_mismatch,
+    read_in_ranges,
     upload_blocks,
     upload_in_parts,
 )
@@ -829,71 +828,21 @@ class AzureBlobClient(StorageClient):
         version: str | None,
         timeout: float | None,
     ) -> bytes:
-        """The primitive of :meth:`get_bytes`: larger reads go in parallel ranges (pinned to
-        ``version`` when given, else to the first range's ETag); a whole blob is checked
+        """The primitive of :meth:`get_bytes`: the transfer engine's read in ranges (pinned
+        to ``version`` when given, else to the first range's ETag); a whole blob is checked
         against its Content-MD5, anything else range by range against the MD5 the service
         sends for it."""
         op = "get_bytes"
-        pinned = f'"{version}"' if version else None
-        limit = None if length is None else offset + length
         blob = await self._open_blob(op, bucket, object_name, timeout)
-        first_length = self.block_size if limit is None else min(self.block_size, limit - offset)
-        whole_read = offset == 0 and limit is None
-        first, step = await self._first_range(
-            op, blob, offset, first_length, etag=pinned, timeout=timeout, whole=whole_read
+        pinned = f'"{version}"' if version else None
+        return await read_in_ranges(
+            lambda: RangedRead(
+                self, blob, bucket, object_name, op, offset=offset, length=length, etag=pinned, timeout=timeout
+            ),
+            concurrency=self.max_concurrency,
+            runner=self._runner,
+            operation=op,
         )
-        validate = step != self.block_size or not whole_read or first.md5 is None
-        if first.total < 0:
-            return b""
-        stop = first.total if limit is None else min(limit, first.total)
-        got = len(first.data)
-        if offset + got >= stop:
-            data = first.data
-        else:
-            etag, expected = first.etag, first.md5 if offset == 0 and stop == first.total else None
-            heads = [first.data]
-            del first
-
-            async def assemble() -> bytes:
-                # A repeat (the whole blob did not match its MD5) reads the first range again too.
-                head = (
-                    heads.pop()
-                    if heads
-                    else (await self._fetch(op, blob, offset, got, etag=etag, timeout=timeout)).data
-                )
-                buffer = bytearray(stop - offset)
-                buffer[:got] = head
-                view = memoryview(buffer)
-                # The whole blob's MD5 follows the ranges in order as they land (the first
-                # one beside the others' requests), not in a pass of its own at the end.
-                digest = OrderedDigest(hashlib.md5(usedforsecurity=False)) if expected is not None else None
-
-                async def hash_head() -> None:
-                    if digest is not None:
-                        await digest.add(0, view[:got])
-
-                async def fill(range_start: int) -> None:
-                    length = min(step, stop - range_start)
-                    chunk = await self._fetch(
-                        op, blob, range_start, length, etag=etag, timeout=timeout, validate=validate
-                    )
-                    if len(chunk.data) != length:
-                        raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
-                    at = range_start - offset
-                    view[at : at + length] = chunk.data
-                    del chunk
-                    if digest is not None:
-                        await digest.add(at, view[at : at + length])
-
-                await _run_parallel(
-                    range(offset + got, stop, step), fill, self.max_concurrency, self._fail_in(op), extra=[hash_head]
-                )
-                if digest is not None and digest.sink.digest() != expected:
-                    raise self._fail(md5_mismatch(bucket, object_name), op)
-                return bytes(buffer)
-
-            data = await repeat_on_mismatch(self._runner, op, assemble)
-        return data
 
     async def open_read(
         self,
@@ -962,7 +911,7 @@ class AzureBlobClient(StorageClient):
         blob = await self._open_blob("download_file", bucket, object_name, timeout)
         await download_in_ranges(
             local_path,
-            lambda: RangedRead(self, blob, bucket, object_name),
+            lambda: RangedRead(self, blob, bucket, object_name, "download_file", timeout=timeout),
             concurrency=self.max_concurrency,
             progress=progress,
             runner=self._runner,
@@ -1349,22 +1298,3 @@ def _read_block_and_md5(fd: int, buffer: bytearray, offset: int, length: int) ->
 async def _memory_blocks(data: bytes, block_size: int) -> AsyncIterator[bytes]:
     for offset in range(0, len(data), block_size):
         yield data[offset : offset + block_size]
-
-
-async def _run_parallel(
-    items: Iterable[X],
-    work: Callable[[X], Awaitable[None]],
-    concurrency: int,
-    convert: Callable[[Exception], Exception],
-    *,
-    extra: Sequence[Callable[[], Awaitable[None]]] = (),
-) -> None:
-    """``await work(item)`` for every item, ``concurrency`` at once, items taken lazily,
-    alongside the ``extra`` jobs; the first failure cancels the rest and is raised."""
-    try:
-        await map_bounded(items, work, max(1, concurrency), alongside=extra)
-    except Exception as exc:
-        converted = convert(exc)
-        if converted is exc:
-            raise
-        raise converted from exc

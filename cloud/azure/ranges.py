@@ -1,6 +1,7 @@
-"""Azure's primitives for the transfer engine's downloads in ranges: ranges pinned to the
-first answer's ETag, hashed in order into the blob's Content-MD5 when it has one, otherwise
-each of at most 4 MiB checked against the MD5 the service sends for it."""
+"""Azure's primitives for the transfer engine's downloads in ranges (``download_file`` and
+``get_bytes``): ranges pinned to the first answer's ETag, hashed in order into the blob's
+Content-MD5 when the whole blob is read and it has one, otherwise each of at most 4 MiB
+checked against the MD5 the service sends for it."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from cloud.common.bulk import run_all
 from cloud.common.exceptions import IntegrityError, TransportError
-from cloud.common.files import AtomicDestination
 from cloud.common.integrity import OrderedDigest
-from cloud.common.transfer_engine import SegmentProgress, WholeObjectMismatch
+from cloud.common.transfer_engine import RangeSink, SegmentProgress, WholeObjectMismatch
 
 if TYPE_CHECKING:
     from azure.storage.blob.aio import BlobClient
@@ -29,35 +29,59 @@ def md5_mismatch(bucket: str, name: str) -> IntegrityError:
 
 
 class RangedRead:
-    """One attempt at downloading a blob in ranges (the transfer engine's primitives):
-    ranges pinned to the first answer's ETag, hashed in order into the blob's Content-MD5
-    when it has one, otherwise each of at most 4 MiB checked against its own MD5."""
+    """One attempt at reading a blob, or ``length`` bytes of it from ``offset``, in ranges
+    (the transfer engine's primitives): ranges pinned to ``etag`` when given, else to the
+    first answer's; a whole blob that has a Content-MD5 hashed in order into it, anything
+    else read in ranges of at most 4 MiB, each checked against its own MD5."""
 
-    def __init__(self, client: AzureBlobClient, blob: BlobClient, bucket: str, name: str) -> None:
+    def __init__(
+        self,
+        client: AzureBlobClient,
+        blob: BlobClient,
+        bucket: str,
+        name: str,
+        operation: str,
+        *,
+        offset: int = 0,
+        length: int | None = None,
+        etag: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self.client = client
         self.blob = blob
         self.bucket = bucket
         self.name = name
+        self.operation = operation
+        self.offset = offset
+        self.length = length
+        self.timeout = timeout
         self.range_size = client.block_size
-        self.etag: str | None = None
+        self.etag = etag
         self.expected: bytes | None = None
         self.digest: OrderedDigest[Any] | None = None
         self.head: bytes | None = None
 
     async def first(self) -> tuple[bytes, int]:
-        """The first range (checked against the Content-MD5 when it is the whole blob)."""
+        """The first range and the size of the read (the first range of a whole blob is
+        checked against its Content-MD5 when it holds all of it)."""
+        whole = self.offset == 0 and self.length is None
+        size = self.client.block_size if self.length is None else min(self.client.block_size, self.length)
         first, self.range_size = await self.client._first_range(
-            "download_file", self.blob, 0, self.client.block_size, etag=None, timeout=None, whole=True
+            self.operation, self.blob, self.offset, size, etag=self.etag, timeout=self.timeout, whole=whole
         )
-        self.etag, self.expected = first.etag, first.md5
+        if first.total < 0:
+            return b"", 0
+        stop = first.total if self.length is None else min(self.offset + self.length, first.total)
+        self.etag = first.etag
+        self.expected = first.md5 if whole else None
         if self.expected is not None:
             self.digest = OrderedDigest(hashlib.md5(usedforsecurity=False))
             # Hashed by the first range fetched after it, while that range is on its way:
             # the ranges start without waiting for the first one's hash.
             self.head = first.data
-        return first.data, max(first.total, 0)
+        return first.data, max(stop - self.offset, 0)
 
-    async def fetch(self, dest: AtomicDestination, offset: int, length: int, progress: SegmentProgress) -> None:
+    async def fetch(self, dest: RangeSink, offset: int, length: int, progress: SegmentProgress) -> None:
         """One range, written at its offset while it waits for its turn in the blob's MD5
         (the first range fetched also hashes the first answer meanwhile)."""
         digest, head = self.digest, self.head
@@ -93,19 +117,20 @@ class RangedRead:
     async def _receive(self, offset: int, length: int) -> bytes:
         """One later range, checked by the service's MD5 of it when the blob has none."""
         chunk = await self.client._fetch(
-            "download_file",
+            self.operation,
             self.blob,
-            offset,
+            self.offset + offset,
             length,
             etag=self.etag,
-            timeout=None,
+            timeout=self.timeout,
             validate=self.expected is None,
         )
         if len(chunk.data) != length:
-            raise TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
+            error = TransportError(f"short read: got {len(chunk.data)} of {length} bytes")
+            raise self.client._fail(error, self.operation)
         return chunk.data
 
-    async def finish(self, dest: AtomicDestination, total: int) -> None:
+    async def finish(self, dest: RangeSink, total: int) -> None:
         """The ranges against the blob's Content-MD5 (when it has one)."""
         if self.digest is not None and self.digest.sink.digest() != self.expected:
-            raise self.client._fail(md5_mismatch(self.bucket, self.name), "download_file")
+            raise self.client._fail(md5_mismatch(self.bucket, self.name), self.operation)

@@ -12,9 +12,11 @@ Providers supply primitives and this module holds the transfer logic once:
 * **Downloads.** :func:`download_in_ranges` asks the provider's :class:`RangedDownload` for
   a first range; an object that fits in it is written in one go, a larger one into a temp
   file, the rest in ranges (:func:`plan_ranges`, :func:`fetch_ranges`: bounded concurrency,
-  the first failure cancels the rest), then checked whole and renamed into place.  Each
-  range is retried from its first byte by the provider's runner; a whole-object mismatch
-  (:class:`WholeObjectMismatch`) runs the download again (:func:`repeat_on_mismatch`).
+  the first failure cancels the rest), then checked whole and renamed into place.
+  :func:`read_in_ranges` does the same into memory (:class:`MemorySink`), for ``get_bytes``
+  of a large object or region.  Each range is retried from its first byte by the
+  provider's runner; a whole-object mismatch (:class:`WholeObjectMismatch`) runs the
+  transfer again (:func:`repeat_on_mismatch`).
 
 Deadlines come from :mod:`cloud.common.deadline` (one per public call), whole-object checks
 from :mod:`cloud.common.integrity`.
@@ -23,7 +25,7 @@ from :mod:`cloud.common.integrity`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
 
 import anyio
 
@@ -37,13 +39,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ABORT_SECONDS",
+    "MemorySink",
     "PartUpload",
+    "RangeSink",
     "RangedDownload",
     "SegmentProgress",
     "WholeObjectMismatch",
     "download_in_ranges",
     "fetch_ranges",
     "plan_ranges",
+    "read_in_ranges",
     "repeat_on_mismatch",
     "upload_blocks",
     "upload_in_parts",
@@ -51,6 +56,7 @@ __all__ = [
 
 X = TypeVar("X")
 X_contra = TypeVar("X_contra", contravariant=True)
+S_contra = TypeVar("S_contra", contravariant=True)
 P = TypeVar("P")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
@@ -241,26 +247,78 @@ async def fetch_ranges(
     await map_bounded(ranges, one, concurrency)
 
 
-class RangedDownload(Protocol):
-    """One attempt at downloading an object in ranges, as a provider drives it."""
+class RangeSink(Protocol):
+    """Where the ranges of a download land: a temp file (:class:`AtomicDestination`) or
+    memory (:class:`MemorySink`)."""
+
+    async def write_at(self, data: bytes, offset: int) -> None:
+        """Write ``data`` at ``offset`` (called from concurrent tasks)."""
+
+    async def hash_into(self, update: Callable[[bytes], object], size: int) -> None:
+        """Feed the first ``size`` bytes, in order, to ``update``."""
+
+
+class MemorySink:
+    """A download in ranges held in memory: one buffer of the final size, each range
+    written at its offset (``get_bytes`` of a large object or region)."""
+
+    def __init__(self, size: int) -> None:
+        self._buffer = bytearray(size)
+        self._view = memoryview(self._buffer)
+
+    async def write_at(self, data: bytes, offset: int) -> None:
+        """Copy ``data`` into the buffer at ``offset``."""
+        self._view[offset : offset + len(data)] = data
+
+    async def hash_into(self, update: Callable[[bytes], object], size: int) -> None:
+        """Feed the first ``size`` bytes to ``update`` in a worker thread."""
+        # hashlib takes any buffer: no copy of what may be a large read
+        await anyio.to_thread.run_sync(update, cast(bytes, self._view[:size]))
+
+    def take(self) -> bytes:
+        """The content, as ``bytes`` (the buffer is not used again)."""
+        self._view.release()
+        return bytes(self._buffer)
+
+
+class RangedDownload(Protocol[S_contra]):
+    """One attempt at downloading an object (or a region of it) in ranges, as a provider
+    drives it.  Offsets are relative to the start of what is downloaded."""
 
     range_size: int
     """Size of the ranges after the first (known once :meth:`first` has answered)."""
 
     async def first(self) -> tuple[bytes, int]:
-        """Fetch the first range and return it with the object's total size.  When it holds
-        the whole object, the provider has already checked it against the object's digest."""
+        """Fetch the first range and return it with the size of the whole download.  When
+        it holds all of it, the provider has already checked it against the object's digest."""
 
-    async def fetch(self, dest: AtomicDestination, offset: int, length: int, progress: SegmentProgress) -> None:
+    async def fetch(self, dest: S_contra, offset: int, length: int, progress: SegmentProgress) -> None:
         """Fetch one later range into ``dest`` at ``offset`` (retried by the provider)."""
 
-    async def finish(self, dest: AtomicDestination, total: int) -> None:
+    async def finish(self, dest: S_contra, total: int) -> None:
         """Check the whole object (``WholeObjectMismatch`` when it does not match)."""
+
+
+async def _fill_ranges(
+    download: RangedDownload[S_contra],
+    dest: S_contra,
+    start: int,
+    total: int,
+    concurrency: int,
+    tracker: Callable[[int], SegmentProgress],
+) -> None:
+    """Fetch ``[start, total)`` into ``dest`` in the download's ranges, then check it whole."""
+    await fetch_ranges(
+        plan_ranges(start, total, download.range_size),
+        lambda offset, length: download.fetch(dest, offset, length, tracker(offset)),
+        concurrency=concurrency,
+    )
+    await download.finish(dest, total)
 
 
 async def download_in_ranges(
     local_path: StrPath,
-    begin: Callable[[], RangedDownload],
+    begin: Callable[[], RangedDownload[AtomicDestination]],
     *,
     concurrency: int,
     progress: ProgressCallback | None,
@@ -289,11 +347,33 @@ async def download_in_ranges(
             await dest.write_at(data, 0)
             start = len(data)
             del data
-            await fetch_ranges(
-                plan_ranges(start, total, download.range_size),
-                lambda offset, length: download.fetch(dest, offset, length, tracker(offset)),
-                concurrency=concurrency,
-            )
-            await download.finish(dest, total)
+            await _fill_ranges(download, dest, start, total, concurrency, tracker)
 
     await repeat_on_mismatch(runner, operation, transfer)
+
+
+async def read_in_ranges(
+    begin: Callable[[], RangedDownload[MemorySink]],
+    *,
+    concurrency: int,
+    runner: OperationRunner,
+    operation: str,
+) -> bytes:
+    """Read an object (or the region the provider's download covers) into memory: the first
+    answer as it is when it holds everything, else a :class:`MemorySink` filled in ranges
+    (``concurrency`` at once) and checked whole; a mismatch reads it all again."""
+    nothing = SegmentProgress(None)
+
+    async def transfer() -> bytes:
+        download = begin()
+        data, total = await download.first()
+        if len(data) >= total:
+            return data
+        sink = MemorySink(total)
+        await sink.write_at(data, 0)
+        start = len(data)
+        del data
+        await _fill_ranges(download, sink, start, total, concurrency, lambda _: nothing)
+        return sink.take()
+
+    return await repeat_on_mismatch(runner, operation, transfer)
