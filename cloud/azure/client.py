@@ -37,7 +37,7 @@ from cloud.common.http_ranges import range_header, total_from_content_range
 from cloud.common.integrity import md5_of
 from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
-from cloud.common.objects import RangeStream
+from cloud.common.objects import RangeStream, body_chunks
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.redaction import redact, redact_url
@@ -1176,32 +1176,26 @@ class AzureBlobClient(StorageClient):
             meta.metadata,
             meta.provider,
         )
-        limit = timeout if timeout is not None else self._runner.timeout
+        digest = hashlib.md5(usedforsecurity=False) if expected is not None else None
 
-        async def chunks() -> AsyncIterator[bytes]:
-            digest = hashlib.md5(usedforsecurity=False) if expected is not None else None
-            finished = False
-            try:
-                while True:
-                    with self._runner.errors(operation), anyio.fail_after(limit):
-                        chunk = await _read_some(stream)
-                    if not chunk:
-                        break
-                    if digest is not None:
-                        digest.update(chunk)
-                    self.stats.add_received(len(chunk))
-                    for i in range(0, len(chunk), chunk_size):
-                        yield chunk[i : i + chunk_size]
-                if digest is not None and digest.digest() != expected:
-                    raise self._fail(md5_mismatch(bucket, object_name), operation)
-                finished = True
-            finally:
-                if not finished:  # cancelled, broken or abandoned: the connection goes now
-                    _close_response(stream)
+        def check() -> None:
+            if digest is not None and digest.digest() != expected:
+                raise self._fail(md5_mismatch(bucket, object_name), operation)
 
-        return RangeStream(
-            meta, length=sent, version=props.etag, chunks=chunks(), close=lambda: _close_response(stream)
+        async def read(_: int) -> bytes:
+            return await _read_some(stream)
+
+        chunks = body_chunks(
+            read,
+            chunk_size=chunk_size,
+            runner=self._runner,
+            operation=operation,
+            timeout=timeout,
+            update=digest.update if digest is not None else None,
+            verify=check,
+            close=lambda: _close_response(stream),
         )
+        return RangeStream(meta, length=sent, version=props.etag, chunks=chunks, close=lambda: _close_response(stream))
 
 
 class _BatchUnsupportedError(Exception):

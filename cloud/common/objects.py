@@ -15,8 +15,10 @@ exception or a cancellation aborts the upload (nothing is committed, no parts ar
 Each provider supplies one primitive, ``_open_range(bucket, name, offset, length, *,
 version, timeout, chunk_size, operation) -> RangeStream``: one GET of ``length`` bytes at
 ``offset`` (``None``: to the end; from offset 0 the whole object, verified when its body
-ends); ``open_read`` streams a whole-object one.  Everything else
-(slice rules, buffering, ``read(n)``, seeking by re-opening a range) is here, once.
+ends); ``open_read`` streams a whole-object one.  The provider hands its response's body
+to :func:`body_chunks`, which reads it under deadlines, hashes, counts and verifies it.
+Everything else (slice rules, buffering, ``read(n)``, seeking by re-opening a range) is
+here, once.
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ import anyio
 from .deadline import check_timeout
 from .exceptions import BadRequestError, ConfigurationError, PreconditionFailedError, TransportError
 from .models import ObjectMetadata
+from .stream_download import block_deadline
 from .validation import check_content_type, normalize_metadata, range_needs_size, slice_bounds
 
 if TYPE_CHECKING:
     from .base import StorageClient
+    from .operations import OperationRunner
 
-__all__ = ["ObjectReader", "ObjectWriter", "RangeStream", "SyncObjectReader", "SyncObjectWriter"]
+__all__ = ["body_chunks", "ObjectReader", "ObjectWriter", "RangeStream", "SyncObjectReader", "SyncObjectWriter"]
 
 T = TypeVar("T")
 
@@ -93,6 +97,63 @@ class RangeStream:
                     await aclose()
         finally:
             self.close()
+
+
+async def body_chunks(
+    read: Callable[[int], Awaitable[bytes]],
+    *,
+    chunk_size: int,
+    runner: OperationRunner,
+    operation: str,
+    timeout: float | None,
+    update: Callable[[bytes], object] | None = None,
+    verify: Callable[[], object] | None = None,
+    release: Callable[[], object] | None = None,
+    close: Callable[[], object],
+    read_nowait: Callable[[int], bytes] | None = None,
+) -> AsyncIterator[bytes]:
+    r"""The body of a :class:`RangeStream`: chunks of at most ``chunk_size`` bytes from
+    ``read(chunk_size)`` (pieces it returns larger are split; ``b""`` ends the body), each
+    fed to ``update`` and counted in the runner's ``stats``; at the end ``verify`` raises
+    when the content does not match what the service stored.  A read that waits for the
+    network has a deadline (``timeout``, else the runner's, else the stall guard); with
+    ``read_nowait``, what already arrived is taken without one.  Errors are mapped for
+    ``operation``.  A body read to its end and verified is ``release``\ d (the connection
+    may be reused); one cancelled, broken or abandoned is ``close``\ d at once."""
+    limit = timeout if timeout is not None else runner.timeout
+    add_received = runner.stats.add_received
+    finished = False
+    try:
+        while True:
+            chunk = b""
+            if read_nowait is not None:
+                try:
+                    chunk = read_nowait(chunk_size)
+                except Exception:
+                    with runner.errors(operation):
+                        raise
+            if not chunk:
+                with runner.errors(operation), block_deadline(limit):
+                    chunk = await read(chunk_size)
+                if not chunk:
+                    break
+            if update is not None:
+                update(chunk)
+            add_received(len(chunk))
+            if len(chunk) <= chunk_size:
+                yield chunk
+            else:
+                for i in range(0, len(chunk), chunk_size):
+                    yield chunk[i : i + chunk_size]
+        if verify is not None:
+            with runner.errors(operation):
+                verify()
+        finished = True
+    finally:
+        if not finished:
+            close()
+        elif release is not None:
+            release()
 
 
 class ObjectReader:

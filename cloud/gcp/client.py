@@ -34,7 +34,7 @@ from cloud.common.files import (
 from cloud.common.http_ranges import range_header, total_from_content_range
 from cloud.common.lazy_open import OpenOnce
 from cloud.common.models import ObjectMetadata
-from cloud.common.objects import RangeStream
+from cloud.common.objects import RangeStream, body_chunks
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
@@ -1211,43 +1211,23 @@ class GCSClient(StorageClient):
             },
             provider=self.provider,
         )
-        limit = timeout if timeout is not None else self._runner.timeout
-
-        async def chunks() -> AsyncIterator[bytes]:
-            content = response.content
-            if hasattr(content, "set_read_chunk_size"):  # what read(n) sets (decompressed bodies)
-                content.set_read_chunk_size(chunk_size)
-            read_nowait, at_eof = content.read_nowait, content.at_eof
-            update, add_received = received.update, self.stats.add_received
-            finished = False
-            try:
-                while True:
-                    # What already arrived is taken without waiting; only a read that
-                    # waits for the network needs the deadline (a cancel scope per chunk).
-                    try:
-                        chunk = read_nowait(chunk_size)
-                    except Exception:
-                        with self._runner.errors(operation):
-                            raise
-                    if not chunk and not at_eof():
-                        with self._runner.errors(operation), block_deadline(limit):
-                            chunk = await content.read(chunk_size)
-                    if not chunk:
-                        break
-                    update(chunk)
-                    add_received(len(chunk))
-                    yield chunk
-                with self._runner.errors(operation):
-                    verify(expected, received, what=self._where(bucket, object_name))
-                finished = True
-            finally:
-                if finished:
-                    response.release()
-                else:
-                    response.close()  # not drained: the connection goes
-
+        content = response.content
+        if hasattr(content, "set_read_chunk_size"):  # what read(n) sets (decompressed bodies)
+            content.set_read_chunk_size(chunk_size)
+        chunks = body_chunks(
+            content.read,
+            chunk_size=chunk_size,
+            runner=self._runner,
+            operation=operation,
+            timeout=timeout,
+            update=received.update,
+            verify=lambda: verify(expected, received, what=self._where(bucket, object_name)),
+            release=response.release,
+            close=response.close,
+            read_nowait=content.read_nowait,
+        )
         return RangeStream(
-            meta, length=sent, version=headers.get("x-goog-generation"), chunks=chunks(), close=response.close
+            meta, length=sent, version=headers.get("x-goog-generation"), chunks=chunks, close=response.close
         )
 
 
