@@ -6,11 +6,10 @@ import email.utils
 import io
 import json
 import os
-import re
 import secrets as _secrets
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import nullcontext
-from datetime import datetime, timezone
+from datetime import timezone
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlsplit
@@ -28,7 +27,6 @@ from cloud.common.exceptions import (
 )
 from cloud.common.files import (
     DEFAULT_CONTENT_TYPE,
-    SMALL_IO,
     read_small_file,
 )
 from cloud.common.http_ranges import range_header, total_from_content_range
@@ -40,12 +38,16 @@ from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
 from cloud.common.stream_download import STALL_SECONDS, StreamedBody, block_deadline, download_to_file
 from cloud.common.types import ProgressCallback, StrPath
-from cloud.common.validation import check_object_name, check_prefix
+from cloud.common.validation import check_prefix
 
 from .batch import delete_batch_body, parse_batch_response
-from .checksums import Checksums, parse_goog_hash, verify
+from .checksums import Checksums, feed, file_checksums, server_hashes, verify
 from .errors import ChecksumMismatchError, error_from_response, translate
+from .exact_urls import ExactURLSession
+from .keys import check_private_key, parse_key, read_key_file
 from .listing import decode_page, read_page
+from .names import check_bucket_name, check_object_name_for_gcs
+from .resources import object_metadata, parse_time, prefix_entry
 from .resumable import CHUNK_MULTIPLE, ChunkSource, object_resource, upload_file_resumable, upload_resumable
 from .signing import sign_v4_url
 
@@ -89,100 +91,7 @@ def _load_sdk() -> None:
         _STREAM_HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=60)
 
 
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-_TIME_FRACTION = re.compile(r"\.(\d+)")
-_UTC = timezone.utc
 _by_name = attrgetter("name")
-
-
-def check_bucket_name(bucket: str) -> str:
-    """Reject names GCS refuses, before any I/O: 3-63 characters (222 with dots, 63 per
-    dot-separated part) of lower-case letters, digits, ``-``, ``_`` and ``.``, starting and
-    ending with a letter or digit, not an IP address, not starting with ``goog`` nor
-    containing ``google``."""
-    if not isinstance(bucket, str) or not 3 <= len(bucket) <= 222 or not _BUCKET_NAME.match(bucket):
-        raise ConfigurationError(
-            f"invalid GCS bucket name {bucket!r}: use 3-63 lower-case letters, digits, '-', '_' or '.', "
-            "starting and ending with a letter or digit"
-        )
-    parts = bucket.split(".")
-    if any(not 1 <= len(part) <= 63 for part in parts):
-        raise ConfigurationError(f"invalid GCS bucket name {bucket!r}: each dot-separated part must be 1-63 characters")
-    if _IPV4.match(bucket) or bucket.startswith("goog") or "google" in bucket:
-        raise ConfigurationError(f"invalid GCS bucket name {bucket!r}: reserved by Google")
-    return bucket
-
-
-def _check_gcs_object_name(name: str) -> str:
-    check_object_name(name)
-    if "\r" in name or "\n" in name:
-        raise ConfigurationError("GCS object names must not contain carriage returns or line feeds")
-    if name in (".", "..") or name.startswith(".well-known/acme-challenge/"):
-        raise ConfigurationError(f"GCS does not allow the object name {name!r}")
-    return name
-
-
-def _parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 time as GCS writes it (``2024-05-01T12:34:56.789Z``), in UTC."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        # The usual form in one C call.  Python 3.10's fromisoformat takes no "Z" and only
-        # 3 or 6 fraction digits; anything else goes through the fix-up below.
-        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1] in "Zz" else value)
-    except ValueError:
-        text = value.replace("Z", "+00:00").replace("z", "+00:00")
-        text = _TIME_FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-    tz = parsed.tzinfo
-    if tz is _UTC:
-        return parsed
-    return parsed.replace(tzinfo=_UTC) if tz is None else parsed.astimezone(_UTC)
-
-
-def _object_metadata(resource: Mapping[str, Any], bucket: str) -> ObjectMetadata:
-    """One JSON-API object resource as :class:`ObjectMetadata` (called per listed item:
-    kept to plain lookups, and positional arguments, ~0.7 µs cheaper than keywords)."""
-    get = resource.get
-    name = get("name", "")
-    size = get("size")
-    etag = get("etag") or get("md5Hash")
-    user = get("metadata")
-    return ObjectMetadata(
-        name if type(name) is str else str(name),
-        get("bucket") or bucket,
-        int(size) if size else 0,
-        (etag.strip('"') if type(etag) is str else str(etag).strip('"')) if etag else None,
-        get("contentType") or DEFAULT_CONTENT_TYPE,
-        _parse_time(get("updated") or get("timeCreated")),
-        {str(k).lower(): str(v) for k, v in user.items() if v is not None} if user else {},
-        CloudProvider.GCP,
-    )
-
-
-def _prefix_entry(prefix: str, bucket: str) -> ObjectMetadata:
-    return ObjectMetadata(
-        name=prefix,
-        bucket=bucket,
-        size=0,
-        etag=None,
-        content_type=None,
-        last_modified=None,
-        provider=CloudProvider.GCP,
-        is_prefix=True,
-    )
-
-
-def _server_hashes(headers: Mapping[str, Any]) -> dict[str, str]:
-    getall = getattr(headers, "getall", None)
-    values: list[str] = list(getall("x-goog-hash", [])) if getall is not None else []
-    if not values and headers.get("x-goog-hash"):
-        values = [headers["x-goog-hash"]]
-    return parse_goog_hash(values)
 
 
 async def _read_pieces(content: aiohttp.StreamReader, size: int) -> list[bytes]:
@@ -199,30 +108,8 @@ async def _read_pieces(content: aiohttp.StreamReader, size: int) -> list[bytes]:
     return pieces
 
 
-async def _feed(received: Checksums, data: bytes) -> None:
-    """Hash ``data``: CRC32C on the event loop (~12 GB/s), MD5 of a big piece in a worker
-    thread (hashlib releases the GIL)."""
-    if received.slow and len(data) > SMALL_IO:
-        await anyio.to_thread.run_sync(received.update, data)
-    else:
-        received.update(data)
-
-
 async def _single(data: bytes) -> AsyncIterator[bytes]:
     yield data
-
-
-def _file_checksums(path: str, size: int, block_size: int) -> Checksums:
-    """CRC32C of a local file's first ``size`` bytes (read in blocks, in the calling thread);
-    ``ConfigurationError`` if it is shorter (it changed since its size was taken)."""
-    sums = Checksums(md5=False)
-    with open(path, "rb") as f:
-        while sums.size < size:
-            block = f.read(min(block_size, size - sums.size))
-            if not block:
-                raise ConfigurationError(f"{path!r} got shorter while it was being read")
-            sums.update(block)
-    return sums
 
 
 def _multipart_frame(fields: Mapping[str, Any], content_type: str) -> tuple[bytes, bytes, str]:
@@ -235,52 +122,6 @@ def _multipart_frame(fields: Mapping[str, Any], content_type: str) -> tuple[byte
     ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     return head, tail, f"multipart/related; boundary={boundary}"
-
-
-def _exact_url(url: Any) -> Any:
-    if isinstance(url, str) and url.isascii() and " " not in url:
-        from yarl import URL  # loaded with aiohttp
-
-        return URL(url, encoded=True)
-    return url
-
-
-class _ExactURLSession:
-    """An ``aiohttp.ClientSession`` that sends string URLs exactly as given.
-
-    gcloud-aio percent-encodes object names (``quote(name, safe="")``) and passes the URL as
-    a string; yarl would then re-quote it and turn ``%3B``, ``%2C``, ``%27``... back into
-    ``;``, ``,``, ``'`` -- a different path (``;`` even starts URL parameters for some
-    servers, the emulator among them).  Marking the strings as already encoded keeps every
-    object name byte for byte.  Everything else is delegated to the real session.
-    """
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self._session = session
-
-    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
-        return self._session.request(method, _exact_url(url), **kwargs)
-
-    def get(self, url: Any, **kwargs: Any) -> Any:
-        return self._session.get(_exact_url(url), **kwargs)
-
-    def post(self, url: Any, **kwargs: Any) -> Any:
-        return self._session.post(_exact_url(url), **kwargs)
-
-    def put(self, url: Any, **kwargs: Any) -> Any:
-        return self._session.put(_exact_url(url), **kwargs)
-
-    def patch(self, url: Any, **kwargs: Any) -> Any:
-        return self._session.patch(_exact_url(url), **kwargs)
-
-    def delete(self, url: Any, **kwargs: Any) -> Any:
-        return self._session.delete(_exact_url(url), **kwargs)
-
-    def head(self, url: Any, **kwargs: Any) -> Any:
-        return self._session.head(_exact_url(url), **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
 
 
 class GCSClient(StorageClient):
@@ -398,8 +239,8 @@ class GCSClient(StorageClient):
 
         service_file: io.StringIO | None = None
         if self.service_account_file is not None:
-            text = await anyio.to_thread.run_sync(_read_key_file, self.service_account_file)
-            self._service_data = _parse_key(text, self.service_account_file)
+            text = await anyio.to_thread.run_sync(read_key_file, self.service_account_file)
+            self._service_data = parse_key(text, self.service_account_file)
             service_file = io.StringIO(text)
         elif self.anonymous:
             # No credentials are sent to an emulator: an empty key keeps gcloud-aio
@@ -417,7 +258,7 @@ class GCSClient(StorageClient):
         try:
             storage = Storage(
                 service_file=service_file,
-                session=cast(Any, _ExactURLSession(session)),
+                session=cast(Any, ExactURLSession(session)),
                 api_root=self.api_root,
                 api_is_dev=self.anonymous,
             )
@@ -431,7 +272,7 @@ class GCSClient(StorageClient):
             data = getattr(storage.token, "service_data", None)
             found = dict(data) if isinstance(data, dict) else {}
             try:
-                _check_private_key(found, "the Application Default Credentials")
+                check_private_key(found, "the Application Default Credentials")
             except ConfigurationError:
                 await session.close()
                 raise
@@ -486,7 +327,7 @@ class GCSClient(StorageClient):
 
     def _check(self, bucket: str, object_name: str) -> None:
         check_bucket_name(bucket)
-        _check_gcs_object_name(object_name)
+        check_object_name_for_gcs(object_name)
 
     def _where(self, bucket: str, object_name: str) -> str:
         return f"gs://{bucket}/{object_name}"
@@ -592,7 +433,7 @@ class GCSClient(StorageClient):
             return
         # The file's CRC32C goes in the session's object resource, so GCS refuses to
         # finalize anything else (a file changed meanwhile included).
-        sent = await anyio.to_thread.run_sync(_file_checksums, os.fspath(local_path), size, _MAX_BLOCK)
+        sent = await anyio.to_thread.run_sync(file_checksums, os.fspath(local_path), size, _MAX_BLOCK)
         fields: dict[str, Any] = {"contentType": kind, "crc32c": sent.crc32c}
         if user:
             fields["metadata"] = user
@@ -635,7 +476,7 @@ class GCSClient(StorageClient):
         """The primitive of :meth:`put_bytes`: one multipart request with the body's CRC32C,
         which GCS checks."""
         resource = await self._upload_bytes("put_bytes", bucket, object_name, data, kind, user, None, timeout)
-        return _object_metadata(resource, bucket)
+        return object_metadata(resource, bucket)
 
     async def _upload_bytes(
         self,
@@ -862,7 +703,7 @@ class GCSClient(StorageClient):
             expected = self._expected_hashes(response)
             if expected:
                 received = Checksums.for_expected(expected)
-                await _feed(received, body)
+                await feed(received, body)
                 verify(expected, received, what=self._where(bucket, object_name))
             return response, body
 
@@ -876,7 +717,7 @@ class GCSClient(StorageClient):
         i.e. decompressed, body: no whole-object hash applies to those)."""
         if response.status != 200 or response.headers.get("Content-Encoding"):
             return {}
-        return _server_hashes(response.headers)
+        return server_hashes(response.headers)
 
     async def _checked_body(self, operation: str, bucket: str, object_name: str, timeout: float | None) -> bytes:
         """The whole object in one request, verified (CRC32C, or MD5 when that is all GCS has)."""
@@ -989,7 +830,7 @@ class GCSClient(StorageClient):
         resource = await self._runner.call(
             "stat", lambda: storage.download_metadata(bucket, object_name, timeout=_HTTP_TIMEOUT), timeout=timeout
         )
-        return _object_metadata(resource, bucket)
+        return object_metadata(resource, bucket)
 
     async def delete_object(self, bucket: str, object_name: str, *, timeout: float | None = None) -> None:
         """Delete an object; a missing object is not an error, a missing bucket is."""
@@ -1114,10 +955,10 @@ class GCSClient(StorageClient):
                 finally:
                     response.release()
                 # Read inside the call: a page that is no listing is a retryable ServerError.
-                return read_page(decode_page(body), bucket, _parse_time)
+                return read_page(decode_page(body), bucket, parse_time)
 
             entries, prefixes, next_token = await self._runner.call("iter_objects", one_page, timeout=timeout)
-            entries += [_prefix_entry(p, bucket) for p in prefixes]
+            entries += [prefix_entry(p, bucket) for p in prefixes]
             entries.sort(key=_by_name)
             return Page(entries, next_token or None)
 
@@ -1192,7 +1033,7 @@ class GCSClient(StorageClient):
         total = total_from_content_range(headers.get("Content-Range")) or offset + sent
         expected = self._expected_hashes(response) if byte_range is None else {}
         received = Checksums.for_expected(expected)
-        etag = headers.get("ETag") or _server_hashes(headers).get("md5")
+        etag = headers.get("ETag") or server_hashes(headers).get("md5")
         modified = None
         if headers.get("Last-Modified"):
             try:
@@ -1229,40 +1070,3 @@ class GCSClient(StorageClient):
         return RangeStream(
             meta, length=sent, version=headers.get("x-goog-generation"), chunks=chunks, close=response.close
         )
-
-
-def _read_key_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read service_account_file {path!r}: {exc.strerror or exc}") from None
-
-
-def _parse_key(text: str, path: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise ConfigurationError(f"service_account_file {path!r} is not a JSON key file") from None
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise ConfigurationError(f"service_account_file {path!r} has no credential 'type'")
-    if data["type"] == "service_account" and not (data.get("client_email") and data.get("private_key")):
-        raise ConfigurationError(f"service_account_file {path!r} lacks client_email or private_key")
-    _check_private_key(data, f"service_account_file {path!r}")
-    return data
-
-
-def _check_private_key(data: Mapping[str, Any], where: str) -> None:
-    """Refuse a service-account key whose private key does not load as an RSA key: it would
-    otherwise fail at each token request, inside the JWT library, with its own exception."""
-    if data.get("type") != "service_account":
-        return
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    try:
-        key = serialization.load_pem_private_key(str(data.get("private_key", "")).encode("utf-8"), password=None)
-    except Exception:  # ValueError, TypeError, UnsupportedAlgorithm: the key text says which
-        key = None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigurationError(f"the private key in {where} cannot be loaded (not an unencrypted PEM RSA key)")

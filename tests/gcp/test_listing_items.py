@@ -14,8 +14,10 @@ import pytest
 
 from cloud.common.exceptions import NotFoundError, ServerError, TransportError
 from cloud.gcp import GCSClient, listing
-from cloud.gcp.client import _object_metadata, _parse_time, _prefix_entry
 from cloud.gcp.listing import decode_page, read_items, read_page
+from cloud.gcp.resources import object_metadata as _object_metadata
+from cloud.gcp.resources import parse_time as _parse_time
+from cloud.gcp.resources import prefix_entry as _prefix_entry
 from tests.emulators import Emulator
 from tests.faults.proxy import Fault, FaultProxy, FlipResponse, Reset, Status, Truncate
 from tests.gcp.conftest import fast_retry, new_bucket_name
