@@ -43,6 +43,11 @@ def human_size(n: float) -> str:
     return f"{n:.1f} PiB"  # pragma: no cover
 
 
+def listing_summary(count: int, total: int) -> str:
+    """The last line of a long listing: how many entries and their total size."""
+    return f"{count} entries, {human_size(total)}"
+
+
 def listing_line(meta: ObjectMetadata, name: str, long: bool) -> str:
     """One line of ``cloud ls``: the name (relative to the listed folder), or with ``long``
     the local time, the size (``DIR`` for a common prefix) and the name."""

@@ -118,9 +118,9 @@ def try_ls(args: argparse.Namespace) -> int | None:
             when = datetime.fromtimestamp(st.st_mtime, tz=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M:%S")
             out.append(f"{when:19}  {st.st_size:>12}  {name}")
     if args.long and listing:
-        from .output import human_size
+        from .output import listing_summary
 
-        out.append(f"{len(listing)} entries, {human_size(total)}")
+        out.append(listing_summary(len(listing), total))
     if out:
         sys.stdout.write("\n".join(out) + "\n")
     return 0
@@ -163,9 +163,9 @@ def _try_cloud_ls(args: argparse.Namespace) -> int | None:
         return 0
     out = [listing_line(meta, meta.name[len(prefix) :], args.long) for meta in listing]
     if args.long and listing:
-        from .output import human_size
+        from .output import listing_summary
 
-        out.append(f"{len(listing)} entries, {human_size(sum(meta.size for meta in listing))}")
+        out.append(listing_summary(len(listing), sum(meta.size for meta in listing)))
     if out:
         sys.stdout.write("\n".join(out) + "\n")
     return 0

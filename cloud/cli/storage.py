@@ -15,7 +15,7 @@ from cloud.common.base import StorageClient
 from cloud.common.exceptions import ConflictError
 from cloud.common.models import ObjectMetadata
 
-from .output import Output, human_size, listing_line, metadata_json, shown
+from .output import Output, human_size, listing_line, listing_summary, metadata_json, shown
 from .places import (
     Clients,
     Target,
@@ -154,7 +154,7 @@ async def _print_listing(
     if lines:
         out.line("\n".join(lines))
     if long and count:
-        out.line(f"{count} entries, {human_size(total)}")
+        out.line(listing_summary(count, total))
 
 
 @command
