@@ -30,6 +30,7 @@ from cloud.common.exceptions import (
     ServerError,
     TransportError,
 )
+from cloud.common.file_blocks import FileBlocks
 from cloud.common.files import (
     read_small_file,
 )
@@ -520,30 +521,18 @@ class AzureBlobClient(StorageClient):
         fd = await anyio.to_thread.run_sync(os.open, path, os.O_RDONLY)
         try:
             size = os.fstat(fd).st_size
-            block_size = self._block_size_for(size)
-
-            # Blocks are read into buffers reused from block to block: at most
-            # ``max_concurrency`` exist, and no 8 MiB allocation churns per block (freed
-            # from worker threads, those stayed resident: +20-40 MiB RSS measured).
-            spare: list[bytearray] = []
-
-            async def load(item: tuple[int, int]) -> tuple[memoryview, bytes]:
-                buffer = spare.pop() if spare else bytearray(block_size)
-                try:
-                    md5 = await anyio.to_thread.run_sync(_read_block_and_md5, fd, buffer, item[0], item[1])
-                except BaseException:
-                    spare.append(buffer)
-                    raise
-                return memoryview(buffer)[: item[1]], md5
-
-            def release(view: memoryview) -> None:
-                # The request has ended (sent or failed for good): its buffer is free again.
-                if isinstance(view.obj, bytearray):
-                    spare.append(view.obj)
-
-            ranges = ((start, min(block_size, size - start)) for start in range(0, size, block_size))
+            blocks = FileBlocks(fd, size, self._block_size_for(size), _md5_digest)
             await self._put_blocks(
-                op, bucket, object_name, ranges, load, ctype, meta, progress, timeout, release=release
+                op,
+                bucket,
+                object_name,
+                blocks.spans(),
+                blocks.load,
+                ctype,
+                meta,
+                progress,
+                timeout,
+                release=blocks.release,
             )
         finally:
             os.close(fd)
@@ -1276,16 +1265,7 @@ def _env_proxy_applies(account_url: str) -> bool:
     return True
 
 
-def _read_block_and_md5(fd: int, buffer: bytearray, offset: int, length: int) -> bytes:
-    """Read a block of a local file into ``buffer`` and return its MD5 (one worker-thread
-    call per block)."""
-    view = memoryview(buffer)[:length]
-    done = 0
-    while done < length:
-        n = os.preadv(fd, [view[done:]], offset + done)
-        if n == 0:
-            raise CloudError("the local file changed size during the upload")
-        done += n
+def _md5_digest(view: memoryview) -> bytes:
     return hashlib.md5(view, usedforsecurity=False).digest()
 
 
