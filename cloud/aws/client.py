@@ -210,6 +210,14 @@ class S3Client(BotocoreSession, StorageClient):
             prepare_session=prepare_session,
             prepare_client=prepare_client,
         )
+        from .direct import direct_client  # the hot object requests without botocore's pipeline
+
+        try:
+            opened.client = await direct_client(opened.client, aws=self._aws, endpoint_url=self.endpoint_url)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await opened.stack.aclose()
+            raise
         self._adopt(opened)
 
     def _attempt_checks(self, params: Mapping[str, Any]) -> AttemptChecks | None:

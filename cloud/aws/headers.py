@@ -48,8 +48,10 @@ def _plan(member_shapes: Any) -> _Plan:
     cached = _PLANS.get(id(member_shapes))
     if cached is None or cached[0] is not member_shapes:
         cached = (member_shapes, _Plan(member_shapes))
-        if len(_PLANS) < _PLAN_CACHE_LIMIT:
-            _PLANS[id(member_shapes)] = cached
+        if len(_PLANS) >= _PLAN_CACHE_LIMIT:
+            # each client has its own shapes: the oldest plans are of clients long gone
+            del _PLANS[next(iter(_PLANS))]
+        _PLANS[id(member_shapes)] = cached
     return cached[1]
 
 
