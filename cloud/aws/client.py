@@ -27,7 +27,7 @@ from cloud.common.exceptions import (
 from cloud.common.files import read_small_file
 from cloud.common.http_ranges import range_header
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
-from cloud.common.objects import RangeStream
+from cloud.common.objects import RangeStream, body_chunks
 from cloud.common.operations import OperationRunner
 from cloud.common.pagination import AsyncPaginator, Page
 from cloud.common.retry import RetryPolicy
@@ -798,32 +798,24 @@ class S3Client(BotocoreSession, StorageClient):
         response = await self._request(operation, "get_object", params, timeout=timeout)
         body = response["Body"]
         verifier = DownloadVerifier(response, aws=self._aws) if byte_range is None else None
-        limit = timeout if timeout is not None else self._runner.timeout
-
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                while True:
-                    with self._runner.errors(operation), anyio.fail_after(limit):
-                        chunk: bytes = await body.read(chunk_size)
-                    if not chunk:
-                        break
-                    if verifier is not None:
-                        verifier.update(chunk)
-                    self.stats.add_received(len(chunk))
-                    yield chunk
-                if verifier is not None:
-                    with self._runner.errors(operation):
-                        verifier.finish()
-            finally:
-                body.close()
-
+        chunks = body_chunks(
+            body.read,
+            chunk_size=chunk_size,
+            runner=self._runner,
+            operation=operation,
+            timeout=timeout,
+            update=verifier.update if verifier is not None else None,
+            verify=verifier.finish if verifier is not None else None,
+            release=body.close,
+            close=body.close,
+        )
         meta = self._metadata(bucket, object_name, response, size=total_size(response) or 0)
         length_sent = response.get("ContentLength")
         return RangeStream(
             meta,
             length=length_sent if isinstance(length_sent, int) else 0,
             version=meta.etag,
-            chunks=chunks(),
+            chunks=chunks,
             close=body.close,
         )
 
