@@ -61,6 +61,7 @@ from .config import (
     parse_connection_string,
     settings_from_environment,
 )
+from .direct import DirectBlobs, DirectStream, metadata_of, raise_answer, read_loaded
 from .errors import error_code_of, from_status, translate
 from .listing import list_page
 from .ranges import RangedRead, md5_mismatch
@@ -208,6 +209,9 @@ class AzureBlobClient(StorageClient):
         self._once: OpenOnce[BlobServiceClient] = OpenOnce()
         self._batch_supported: bool | None = None
         self._delegation: tuple[datetime, datetime, UserDelegationKey] | None = None
+        # The hot blob requests without azure-core's pipeline (see _direct_blobs).
+        self._direct: DirectBlobs | None = None
+        self._direct_enabled = True
 
     # -- configuration (no I/O) ------------------------------------------------------------
 
@@ -329,10 +333,12 @@ class AzureBlobClient(StorageClient):
             "max_single_put_size": self.block_size,
             "max_block_size": self.block_size,
         }
+        direct = False
         if self._transport is not None:
             options["transport"] = self._transport
         else:
             env = _env_proxy_applies(self.account_url)
+            direct = self._direct_enabled and not env and self._account_key is not None
             if not env:
                 options["use_env_settings"] = False
             # The settings the SDK gives the transport it would build itself (256 KiB body
@@ -343,14 +349,17 @@ class AzureBlobClient(StorageClient):
                 read_timeout=READ_TIMEOUT,
                 connection_data_block_size=DATA_BLOCK_SIZE,
             )
+        # With the direct requests, a blob client is built only when something else than its
+        # names is asked of it (the direct requests need only those).
+        service_class = _lazy_blob_service() if direct else BlobServiceClient
         if self._connection_string is not None:
-            return BlobServiceClient.from_connection_string(self._connection_string, **options)
+            return service_class.from_connection_string(self._connection_string, **options)
         credential = self._sdk_credential
         if self._default_credential:
             from azure.identity.aio import DefaultAzureCredential
 
             credential = self._owned_credential = DefaultAzureCredential()
-        return BlobServiceClient(self.account_url, credential=credential, **options)
+        return service_class(self.account_url, credential=credential, **options)
 
     async def _svc(self) -> BlobServiceClient:
         service = self._service
@@ -361,6 +370,7 @@ class AzureBlobClient(StorageClient):
     async def _open_service(self) -> None:
         service = self._build_service()
         await service.__aenter__()
+        self._direct = _direct_blobs(service)
         self._service = service
 
     async def _container(self, bucket: str) -> ContainerClient:
@@ -388,6 +398,7 @@ class AzureBlobClient(StorageClient):
         """Close the service client (its connection pool) and any credential this client
         created.  Idempotent; a later call opens a new session."""
         service, self._service = self._service, None
+        self._direct = None
         self._containers = {}
         credential, self._owned_credential = self._owned_credential, None
         try:
@@ -632,7 +643,11 @@ class AzureBlobClient(StorageClient):
         settings = ContentSettings(content_type=content_type, content_md5=bytearray(md5))
 
         async def put() -> dict[str, Any]:
-            blob = await self._blob(bucket, name)
+            service = self._service or await self._svc()
+            direct = self._direct
+            if direct is not None:
+                return await _direct_put(direct, bucket, name, data, md5, content_type, metadata)
+            blob = service.get_blob_client(bucket, name)
             return await blob.upload_blob(
                 data,
                 blob_type="BlockBlob",
@@ -729,19 +744,32 @@ class AzureBlobClient(StorageClient):
             # The generated operation, not ``download_blob``: the latter retries a broken
             # body itself (3 tries, 1 s sleeps, invisible to our policy and stats) and then
             # hides the cause in a status-less HttpResponseError.
-            conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=etag)} if etag else {}
             byte_range = range_header(offset, length)
-            try:
-                _, stream = await blob._client.blob.download(
-                    range=byte_range, range_get_content_md5=validate or None, cls=deserialize_blob_stream, **conditions
-                )
-            except HttpResponseError as exc:
-                if exc.status_code != 416:
-                    raise
-                if offset > 0:
-                    return _Chunk(b"", -1, None, None)
-                # A range on an empty blob is unsatisfiable: read it without one.
-                _, stream = await blob._client.blob.download(cls=deserialize_blob_stream, **conditions)
+            direct = self._direct
+            stream: Any = None
+            if direct is not None:
+                stream = await _direct_get(direct, blob, byte_range, validate, etag)
+                if stream is _UNSATISFIABLE:
+                    if offset > 0:
+                        return _Chunk(b"", -1, None, None)
+                    # A range on an empty blob is unsatisfiable: read it without one.
+                    stream = await _direct_get(direct, blob, None, False, etag, whole=True)
+            if stream is None:
+                conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=etag)} if etag else {}
+                try:
+                    _, stream = await blob._client.blob.download(
+                        range=byte_range,
+                        range_get_content_md5=validate or None,
+                        cls=deserialize_blob_stream,
+                        **conditions,
+                    )
+                except HttpResponseError as exc:
+                    if exc.status_code != 416:
+                        raise
+                    if offset > 0:
+                        return _Chunk(b"", -1, None, None)
+                    # A range on an empty blob is unsatisfiable: read it without one.
+                    _, stream = await blob._client.blob.download(cls=deserialize_blob_stream, **conditions)
             finished = False
             try:
                 data = await _read_body(stream)
@@ -802,10 +830,17 @@ class AzureBlobClient(StorageClient):
         """Describe one blob (``NotFoundError`` if missing)."""
         self._check(bucket, object_name)
 
-        async def head() -> BlobProperties:
-            return await (await self._blob(bucket, object_name)).get_blob_properties()
+        async def head() -> ObjectMetadata:
+            service = self._service or await self._svc()
+            direct = self._direct
+            if direct is not None:
+                meta = await _direct_head(direct, bucket, object_name)
+                if meta is not None:
+                    return meta
+            props = await service.get_blob_client(bucket, object_name).get_blob_properties()
+            return self._meta(bucket, object_name, props)
 
-        return self._meta(bucket, object_name, await self._call("stat", head, timeout=timeout))
+        return await self._call("stat", head, timeout=timeout)
 
     async def _read_bytes(
         self,
@@ -917,7 +952,12 @@ class AzureBlobClient(StorageClient):
         async def delete() -> None:
             from azure.core.exceptions import ResourceNotFoundError  # loaded with the client
 
-            blob = await self._blob(bucket, object_name)
+            service = self._service or await self._svc()
+            direct = self._direct
+            if direct is not None:
+                await _direct_delete(direct, bucket, object_name)
+                return
+            blob = service.get_blob_client(bucket, object_name)
             try:
                 await blob.delete_blob(delete_snapshots="include")
             except ResourceNotFoundError as exc:
@@ -1272,3 +1312,211 @@ def _md5_digest(view: memoryview) -> bytes:
 async def _memory_blocks(data: bytes, block_size: int) -> AsyncIterator[bytes]:
     for offset in range(0, len(data), block_size):
         yield data[offset : offset + block_size]
+
+
+# -- the direct requests (cloud/azure/direct.py) ---------------------------------------------
+
+
+@functools.cache
+def _lazy_blob_service() -> type[Any]:
+    """``BlobServiceClient`` whose ``get_blob_client`` gives a :class:`_BlobHandle` (defined
+    on first use: the SDK loads with the first client)."""
+    from azure.storage.blob.aio import BlobServiceClient
+
+    class _LazyBlobService(BlobServiceClient):
+        def get_blob_client(
+            self, container: Any, blob: str, snapshot: Any = None, *, version_id: Any = None, **kwargs: Any
+        ) -> Any:
+            if snapshot is None and version_id is None and not kwargs and isinstance(container, str):
+                return _BlobHandle(self, container, blob)
+            return super().get_blob_client(container, blob, snapshot, version_id=version_id, **kwargs)
+
+    return _LazyBlobService
+
+
+class _BlobHandle:
+    """A blob's names, standing for the SDK's ``BlobClient`` of it: the client is built
+    the first time anything else is asked of the handle (the direct requests need only the
+    names; building a ``BlobClient`` costs as much as a direct request)."""
+
+    __slots__ = ("_real", "_service", "blob_name", "container_name")
+
+    def __init__(self, service: Any, container: str, blob: str) -> None:
+        self._service = service
+        self.container_name = container
+        self.blob_name = blob
+        self._real: Any = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        real = self._real
+        if real is None:
+            service = self._service
+            from azure.storage.blob.aio import BlobServiceClient
+
+            real = self._real = BlobServiceClient.get_blob_client(service, self.container_name, self.blob_name)
+        return getattr(real, attribute)
+
+
+def _direct_blobs(service: Any) -> DirectBlobs | None:
+    """The direct requests of an opened service, when they apply: the service was built for
+    them (account key, azure-core's aiohttp transport built by us, no proxy from the
+    environment) and signs with the account's shared key."""
+    if not isinstance(service, _lazy_blob_service()):
+        return None
+    from azure.storage.blob._shared.authentication import SharedKeyCredentialPolicy
+
+    from .sharedkey import SharedKeySigner
+
+    credential = service.credential
+    transport = service._config.transport
+    session = getattr(transport, "session", None)
+    if not isinstance(credential, SharedKeyCredentialPolicy) or session is None:
+        return None
+    return DirectBlobs(
+        session,
+        prefix=f"{service.scheme}://{service.primary_hostname}/",
+        signer=SharedKeySigner(credential.account_name, credential.account_key),
+        api_version=service.api_version,
+        user_agent=service._config.user_agent_policy.user_agent,
+        connection_timeout=transport.connection_config.timeout,
+        read_timeout=transport.connection_config.read_timeout,
+    )
+
+
+def _rfc1123(value: str | None) -> datetime | None:
+    """An HTTP date as the SDK's deserializer reads it (its error when it is not one)."""
+    if value is None:
+        return None
+    from email.utils import parsedate_tz
+
+    parsed = parsedate_tz(value)
+    if parsed is None:
+        from azure.core.exceptions import DeserializationError
+
+        raise DeserializationError(f"Cannot deserialize datetime object: {value[:40]!r}")
+    return datetime(*parsed[:6], tzinfo=timezone(timedelta(seconds=parsed[9] or 0)))
+
+
+def _blob_names(blob: BlobClient) -> tuple[str, str]:
+    return blob.container_name, blob.blob_name
+
+
+async def _direct_put(
+    direct: DirectBlobs,
+    bucket: str,
+    name: str,
+    data: bytes,
+    md5: bytes,
+    content_type: str,
+    metadata: dict[str, str],
+) -> dict[str, Any]:
+    """One Put Blob with the headers the SDK's ``upload_blob`` sends for it; the answer's
+    headers as the SDK returns them (the keys the client reads)."""
+    digest = base64.b64encode(md5).decode("ascii")
+    # The SDK's add_metadata_headers: keys and values stripped.
+    headers = {f"x-ms-meta-{k.strip()}": v.strip() if v else v for k, v in metadata.items()}
+    headers["x-ms-blob-type"] = "BlockBlob"
+    headers["Content-Length"] = str(len(data))
+    headers["Content-MD5"] = digest
+    if content_type is not None:
+        headers["x-ms-blob-content-type"] = content_type
+    headers["x-ms-blob-content-md5"] = digest
+    headers["Content-Type"] = "application/octet-stream"
+    url = direct.url(bucket, name)
+    answer = await direct.send("PUT", url, headers, data)
+    got = answer.headers
+    if answer.status != 201:
+        await raise_answer("PUT", url, headers, answer.response, storage_error=True)
+    sent_md5 = got.get("Content-MD5")
+    return {
+        "etag": got.get("ETag"),
+        "last_modified": _rfc1123(got.get("Last-Modified")),
+        "content_md5": bytearray(base64.b64decode(sent_md5)) if sent_md5 else None,
+        "client_request_id": got.get("x-ms-client-request-id"),
+        "request_id": got.get("x-ms-request-id"),
+        "version": got.get("x-ms-version"),
+        "version_id": got.get("x-ms-version-id"),
+    }
+
+
+async def _direct_get(
+    direct: DirectBlobs,
+    blob: BlobClient,
+    byte_range: str | None,
+    validate: bool,
+    etag: str | None,
+    *,
+    whole: bool = False,
+) -> Any:
+    """One Get Blob as ``_fetch`` sends it through the SDK: a :class:`DirectStream` whose
+    body is still to be read, ``_UNSATISFIABLE`` for a 416 to a ranged read (the caller
+    decides), or ``None`` for a redirect, which the SDK path follows instead."""
+    headers: dict[str, str] = {}
+    if byte_range is not None:
+        headers["x-ms-range"] = byte_range
+    if validate:
+        headers["x-ms-range-get-content-md5"] = "true"
+    if etag is not None:
+        headers["If-Match"] = etag
+    url = direct.url(*_blob_names(blob))
+    response = await direct.open("GET", url, headers)
+    status = response.status
+    if status == 200 or status == 206:
+        return DirectStream(response)
+    await read_loaded(response)
+    if 300 <= status < 400:
+        return None
+    if status == 416 and not whole:
+        return _UNSATISFIABLE
+    # The generated operation ``_fetch`` calls raises without process_storage_error.
+    await raise_answer("GET", url, headers, response, storage_error=False)
+
+
+_UNSATISFIABLE = object()
+
+
+async def _direct_head(direct: DirectBlobs, bucket: str, name: str) -> ObjectMetadata | None:
+    """Get Blob Properties, read into the metadata ``_meta`` makes of the SDK's
+    ``BlobProperties`` (``None`` for a redirect: the SDK path follows it)."""
+    url = direct.url(bucket, name)
+    sent: dict[str, str] = {}
+    answer = await direct.send("HEAD", url, sent)
+    status, headers = answer.status, answer.headers
+    if 300 <= status < 400:
+        return None
+    if status != 200:
+        await raise_answer("HEAD", url, sent, answer.response, storage_error=True)
+    length = headers.get("Content-Length")
+    try:
+        size = int(length) if length is not None else 0
+    except ValueError as exc:
+        from azure.core.exceptions import DeserializationError
+
+        raise DeserializationError(f"Content-Length is not a number: {str(length)[:40]!r}") from exc
+    user = metadata_of(headers)
+    return ObjectMetadata(
+        name,
+        bucket,
+        size,
+        plain_etag(headers.get("ETag")),
+        headers.get("Content-Type"),
+        utc_datetime(_rfc1123(headers.get("Last-Modified"))),
+        {k.lower(): v for k, v in user.items()} if user else {},
+        _AZURE,
+    )
+
+
+async def _direct_delete(direct: DirectBlobs, bucket: str, name: str) -> None:
+    """Delete Blob with its snapshots; a missing blob (``BlobNotFound``) is not an error."""
+    from azure.core.exceptions import ResourceNotFoundError  # loaded with the client
+
+    url = direct.url(bucket, name)
+    sent = {"x-ms-delete-snapshots": "include"}
+    answer = await direct.send("DELETE", url, sent)
+    if answer.status == 202:
+        return
+    try:
+        await raise_answer("DELETE", url, sent, answer.response, storage_error=True)
+    except ResourceNotFoundError as exc:
+        if error_code_of(exc) != "BlobNotFound":
+            raise
