@@ -18,7 +18,7 @@ import cloud.azure.direct as direct_module
 from cloud.common.exceptions import RateLimitError, TransportError
 from tests.faults.conftest import SMALL, Backend, new_name, payload
 from tests.faults.ops import download_outcome, unconfigured_logging, upload_outcome
-from tests.faults.proxy import FlipRequest, FlipResponse, Reset, Truncate
+from tests.faults.proxy import FlipRequest, FlipResponse, Reset, Status, Truncate
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -145,3 +145,24 @@ async def test_reset_of_a_direct_head_is_a_transport_error_then_retried(
     assert sent["HEAD"] >= 2 and rule.hits == sent["HEAD"]
     rule.times = 0  # the fault is over: the next call succeeds
     assert (await backend.client.stat(backend.bucket, name)).size == 3
+
+
+async def test_a_redirect_to_a_direct_get_or_head_is_left_to_the_sdk(
+    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """azure-core follows a redirect of a GET or HEAD; the direct requests do not: the
+    attempt that got one is sent again the SDK's way, which does."""
+    name = new_name()
+    data = payload(5000)
+    await backend.seed(name, data)
+    prefix = backend.download_request(name)["path"]
+    location = f"{backend.proxy.url}/devstoreaccount1/{backend.bucket}/{name}"
+    moved = Status(status=307, body=b"", headers=(("Location", location),))
+    get = backend.proxy.add(moved, method="GET", path=prefix)
+    head = backend.proxy.add(moved, method="HEAD", path=prefix)
+    with direct_requests(monkeypatch) as sent:
+        assert await backend.client.get_bytes(backend.bucket, name) == data
+        assert (await backend.client.stat(backend.bucket, name)).size == len(data)
+    assert sent["GET"] == 1 and sent["HEAD"] == 1  # the direct attempt, then the SDK's
+    assert get.fired == 1 and get.hits == 2 and head.fired == 1 and head.hits == 2
+    assert backend.client.stats.retries == 0
