@@ -6,9 +6,10 @@ import base64
 import email.utils
 import hashlib
 import math
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import anyio
 
@@ -24,6 +25,7 @@ from cloud.common.exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
+from cloud.common.file_blocks import FileBlocks
 from cloud.common.files import read_small_file
 from cloud.common.http_ranges import range_header
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
@@ -44,7 +46,7 @@ from . import headers, timestamps
 from .endpoints import fast_endpoint_params
 from .errors import translate
 from .listing import page_objects
-from .parts import MultipartCopy, MultipartUpload
+from .parts import Loaded, MultipartCopy, MultipartUpload
 from .ranges import READ_CHUNK, RangedGet, total_size
 from .service import AttemptChecks, BotocoreSession
 from .session import open_client
@@ -53,7 +55,7 @@ from .transfer import (
     DownloadVerifier,
     check_upload_response,
     checksum_params,
-    file_parts,
+    digest_params,
     request_body,
 )
 from .useragent import cache_user_agent
@@ -80,6 +82,8 @@ DEFAULT_PART_SIZE = 8 * MiB
 larger than this are downloaded as parallel ranged GETs."""
 DEFAULT_MAX_CONCURRENCY = 10
 """Default number of parts (or ranges) of one transfer in flight at once."""
+
+X = TypeVar("X")
 
 _DELETE_BATCH = 1000
 _LIST_PAGE_MAX = 1000
@@ -420,18 +424,25 @@ class S3Client(BotocoreSession, StorageClient):
             if progress is not None and size:
                 progress(size)
             return True
-        part_size = _part_size_for(size, self.part_size)
-        await self._multipart_upload(
-            "upload_file",
-            bucket,
-            object_name,
-            file_parts(local_path, size, part_size),
-            content_type=ctype,
-            metadata=user,
-            conditions=conditions,
-            progress=progress,
-            timeout=timeout,
-        )
+        fd = await anyio.to_thread.run_sync(os.open, os.fspath(local_path), os.O_RDONLY)
+        try:
+            kind = self._checksum
+            blocks = FileBlocks(fd, size, _part_size_for(size, self.part_size), lambda v: digest_params(kind, v))
+            await self._multipart_upload(
+                "upload_file",
+                bucket,
+                object_name,
+                blocks.spans(),
+                content_type=ctype,
+                metadata=user,
+                conditions=conditions,
+                progress=progress,
+                timeout=timeout,
+                load=blocks.load,
+                release=blocks.release,
+            )
+        finally:
+            os.close(fd)
         return True
 
     async def upload_stream(
@@ -481,18 +492,20 @@ class S3Client(BotocoreSession, StorageClient):
         operation: str,
         bucket: str,
         object_name: str,
-        parts: AsyncIterator[bytes],
+        parts: AsyncIterator[bytes] | Iterable[X],
         *,
         content_type: str,
         metadata: Mapping[str, str],
         conditions: Mapping[str, str],
         progress: ProgressCallback | None,
         timeout: float | None,
+        load: Callable[[X], Awaitable[Loaded]] | None = None,
+        release: Callable[[memoryview], None] | None = None,
     ) -> dict[str, Any]:
         """Upload ``parts`` in parallel as one multipart upload (the engine aborts it on any
-        failure)."""
+        failure): bytes, or items made into parts by ``load`` (see :class:`MultipartUpload`)."""
 
-        async def begin() -> MultipartUpload:
+        async def begin() -> MultipartUpload[Any]:
             create: dict[str, Any] = {
                 "Bucket": bucket,
                 "Key": object_name,
@@ -502,7 +515,8 @@ class S3Client(BotocoreSession, StorageClient):
             if self._checksum == "crc32":
                 create["ChecksumAlgorithm"] = "CRC32"
             started = await self._request(operation, "create_multipart_upload", create, timeout=timeout)
-            return MultipartUpload(self, operation, bucket, object_name, started["UploadId"], conditions, progress)
+            upload_id = started["UploadId"]
+            return MultipartUpload(self, operation, bucket, object_name, upload_id, conditions, progress, load, release)
 
         return await upload_in_parts(
             parts,

@@ -14,8 +14,6 @@ import anyio
 
 from cloud.common.chunks import stream_views
 from cloud.common.exceptions import IntegrityError
-from cloud.common.files import read_at
-from cloud.common.types import StrPath
 
 __all__ = [
     "BytesBody",
@@ -24,8 +22,8 @@ __all__ = [
     "DownloadVerifier",
     "check_upload_response",
     "checksum_params",
+    "digest_params",
     "md5_based_etag",
-    "file_parts",
 ]
 
 T = TypeVar("T")
@@ -37,7 +35,9 @@ _INLINE_DIGEST = 256 * 1024
 _PLAIN_MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 
 
-def _digest(kind: ChecksumKind, data: bytes) -> dict[str, str]:
+def digest_params(kind: ChecksumKind, data: bytes | memoryview) -> dict[str, str]:
+    """The request parameters that make S3 verify ``data``, computed here and now (see
+    :func:`checksum_params`)."""
     if kind == "crc32":
         value = zlib.crc32(data).to_bytes(4, "big")
         return {"ChecksumAlgorithm": "CRC32", "ChecksumCRC32": base64.b64encode(value).decode("ascii")}
@@ -48,8 +48,8 @@ async def checksum_params(kind: ChecksumKind, data: bytes) -> dict[str, str]:
     """The request parameter that makes S3 verify ``data`` (computed off the event loop for
     large bodies): ``ChecksumCRC32`` or ``ContentMD5``."""
     if len(data) <= _INLINE_DIGEST:
-        return _digest(kind, data)
-    return await anyio.to_thread.run_sync(_digest, kind, data)
+        return digest_params(kind, data)
+    return await anyio.to_thread.run_sync(digest_params, kind, data)
 
 
 def check_upload_response(params: Mapping[str, Any], response: Mapping[str, Any]) -> None:
@@ -84,7 +84,7 @@ class BytesBody:
     pick its threaded file payload for that.
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | memoryview) -> None:
         self._view = memoryview(data)
         self._pos = 0
 
@@ -132,18 +132,6 @@ def request_body(data: bytes) -> bytes | BytesBody:
     write; copying a few KiB costs less than streaming), a :class:`BytesBody` from 1 MiB up
     (no part-sized copy per request in flight)."""
     return BytesBody(data) if len(data) >= _STREAMED_BODY else data
-
-
-async def file_parts(path: StrPath, size: int, part_size: int) -> AsyncIterator[bytes]:
-    """Yield a local file's parts of ``part_size`` bytes (the last one shorter)."""
-    offset = 0
-    while offset < size:
-        length = min(part_size, size - offset)
-        data = await read_at(path, offset, length)
-        if len(data) != length:
-            raise OSError(f"{path!s} changed while it was being uploaded")
-        yield data
-        offset += length
 
 
 def md5_based_etag(response: Mapping[str, Any], *, aws: bool) -> bool:
