@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import math
 import os
@@ -52,6 +51,8 @@ from cloud.common.transfer_engine import (
 from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import check_object_name, check_prefix
 
+from .blob_handles import direct_blobs, lazy_blob_service
+from .blob_requests import UNSATISFIABLE, delete_blob, get_blob, head_blob, put_blob
 from .blocks import BlockUpload
 from .config import (
     account_name_from_url,
@@ -61,10 +62,11 @@ from .config import (
     parse_connection_string,
     settings_from_environment,
 )
-from .direct import DirectBlobs, DirectStream, metadata_of, raise_answer, read_loaded
+from .direct import DirectBlobs
 from .errors import error_code_of, from_status, translate
 from .listing import list_page
 from .ranges import RangedRead, md5_mismatch
+from .transport import close_response, env_proxy_applies, one_retry_layer_transport, read_body, read_some
 
 if TYPE_CHECKING:
     # The SDK (azure-core, azure-storage-blob, aiohttp) loads on a client's first call (or
@@ -209,7 +211,7 @@ class AzureBlobClient(StorageClient):
         self._once: OpenOnce[BlobServiceClient] = OpenOnce()
         self._batch_supported: bool | None = None
         self._delegation: tuple[datetime, datetime, UserDelegationKey] | None = None
-        # The hot blob requests without azure-core's pipeline (see _direct_blobs).
+        # The hot blob requests without azure-core's pipeline (see direct_blobs).
         self._direct: DirectBlobs | None = None
         self._direct_enabled = True
 
@@ -337,13 +339,13 @@ class AzureBlobClient(StorageClient):
         if self._transport is not None:
             options["transport"] = self._transport
         else:
-            env = _env_proxy_applies(self.account_url)
+            env = env_proxy_applies(self.account_url)
             direct = self._direct_enabled and not env and self._account_key is not None
             if not env:
                 options["use_env_settings"] = False
             # The settings the SDK gives the transport it would build itself (256 KiB body
             # blocks, its connect and read timeouts).
-            options["transport"] = _one_retry_layer_transport()(
+            options["transport"] = one_retry_layer_transport()(
                 use_env_settings=env,
                 connection_timeout=CONNECTION_TIMEOUT,
                 read_timeout=READ_TIMEOUT,
@@ -351,7 +353,7 @@ class AzureBlobClient(StorageClient):
             )
         # With the direct requests, a blob client is built only when something else than its
         # names is asked of it (the direct requests need only those).
-        service_class = _lazy_blob_service() if direct else BlobServiceClient
+        service_class = lazy_blob_service() if direct else BlobServiceClient
         if self._connection_string is not None:
             return service_class.from_connection_string(self._connection_string, **options)
         credential = self._sdk_credential
@@ -370,7 +372,7 @@ class AzureBlobClient(StorageClient):
     async def _open_service(self) -> None:
         service = self._build_service()
         await service.__aenter__()
-        self._direct = _direct_blobs(service)
+        self._direct = direct_blobs(service)
         self._service = service
 
     async def _container(self, bucket: str) -> ContainerClient:
@@ -646,7 +648,7 @@ class AzureBlobClient(StorageClient):
             service = self._service or await self._svc()
             direct = self._direct
             if direct is not None:
-                return await _direct_put(direct, bucket, name, data, md5, content_type, metadata)
+                return await put_blob(direct, bucket, name, data, md5, content_type, metadata)
             blob = service.get_blob_client(bucket, name)
             return await blob.upload_blob(
                 data,
@@ -748,12 +750,12 @@ class AzureBlobClient(StorageClient):
             direct = self._direct
             stream: Any = None
             if direct is not None:
-                stream = await _direct_get(direct, blob, byte_range, validate, etag)
-                if stream is _UNSATISFIABLE:
+                stream = await get_blob(direct, blob, byte_range, validate, etag)
+                if stream is UNSATISFIABLE:
                     if offset > 0:
                         return _Chunk(b"", -1, None, None)
                     # A range on an empty blob is unsatisfiable: read it without one.
-                    stream = await _direct_get(direct, blob, None, False, etag, whole=True)
+                    stream = await get_blob(direct, blob, None, False, etag, whole=True)
             if stream is None:
                 conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=etag)} if etag else {}
                 try:
@@ -772,11 +774,11 @@ class AzureBlobClient(StorageClient):
                     _, stream = await blob._client.blob.download(cls=deserialize_blob_stream, **conditions)
             finished = False
             try:
-                data = await _read_body(stream)
+                data = await read_body(stream)
                 finished = True
             finally:
                 if not finished:  # cancelled or broken: give the connection back now
-                    _close_response(stream)
+                    close_response(stream)
             headers = stream.response.headers
             expected = headers.get("Content-Length")
             if expected is not None and expected.isdigit() and int(expected) != len(data):
@@ -834,7 +836,7 @@ class AzureBlobClient(StorageClient):
             service = self._service or await self._svc()
             direct = self._direct
             if direct is not None:
-                meta = await _direct_head(direct, bucket, object_name)
+                meta = await head_blob(direct, bucket, object_name)
                 if meta is not None:
                     return meta
             props = await service.get_blob_client(bucket, object_name).get_blob_properties()
@@ -955,7 +957,7 @@ class AzureBlobClient(StorageClient):
             service = self._service or await self._svc()
             direct = self._direct
             if direct is not None:
-                await _direct_delete(direct, bucket, object_name)
+                await delete_blob(direct, bucket, object_name)
                 return
             blob = service.get_blob_client(bucket, object_name)
             try:
@@ -1212,7 +1214,7 @@ class AzureBlobClient(StorageClient):
                 raise self._fail(md5_mismatch(bucket, object_name), operation)
 
         async def read(_: int) -> bytes:
-            return await _read_some(stream)
+            return await read_some(stream)
 
         chunks = body_chunks(
             read,
@@ -1222,9 +1224,9 @@ class AzureBlobClient(StorageClient):
             timeout=timeout,
             update=digest.update if digest is not None else None,
             verify=check,
-            close=lambda: _close_response(stream),
+            close=lambda: close_response(stream),
         )
-        return RangeStream(meta, length=sent, version=props.etag, chunks=chunks, close=lambda: _close_response(stream))
+        return RangeStream(meta, length=sent, version=props.etag, chunks=chunks, close=lambda: close_response(stream))
 
 
 class _BatchUnsupportedError(Exception):
@@ -1234,75 +1236,9 @@ class _BatchUnsupportedError(Exception):
 _AZURE = CloudProvider.AZURE
 
 
-@functools.cache
-def _one_retry_layer_transport() -> type[Any]:
-    """azure-core's aiohttp transport class, subclassed (on first use: azure-core loads with
-    the first client) to drop aiohttp's own silent retry of a request whose reused
-    connection broke: our retry policy is the one retry layer, and counts it."""
-    from azure.core.pipeline.transport import AioHttpTransport
-
-    class _OneRetryLayerTransport(AioHttpTransport):  # type: ignore[misc]
-        async def open(self) -> None:
-            await super().open()
-            if self.session is not None:
-                self.session._retry_connection = False
-
-    return _OneRetryLayerTransport
-
-
-async def _read_body(stream: Any) -> bytes:
-    """The whole body under an azure-core stream, read from aiohttp itself: azure-core's own
-    generator logs "Incomplete download." to the user's stderr when a body breaks off."""
-    import aiohttp  # loaded with the client
-
-    try:
-        body: bytes = await stream.response.internal_response.read()
-    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
-        raise TransportError(f"the response body broke off ({type(exc).__name__})") from exc
-    return body
-
-
-async def _read_some(stream: Any) -> bytes:
-    """The next piece of the body under an azure-core stream (``b""`` at its end), read from
-    aiohttp itself, as :func:`_read_body`."""
-    import aiohttp  # loaded with the client
-
-    try:
-        piece: bytes = await stream.response.internal_response.content.readany()
-    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
-        raise TransportError(f"the response body broke off ({type(exc).__name__})") from exc
-    return piece
-
-
-def _close_response(stream: Any) -> None:
-    """Close the aiohttp response under an azure-core stream (best effort)."""
-    internal = getattr(getattr(stream, "response", None), "internal_response", None)
-    close = getattr(internal, "close", None)
-    if close is not None:
-        close()
-
-
 def _total_size(props: BlobProperties, offset: int, got: int) -> int:
     total = total_from_content_range(getattr(props, "content_range", None))
     return offset + got if total is None else total
-
-
-def _env_proxy_applies(account_url: str) -> bool:
-    """Whether the environment routes ``account_url`` through a proxy (``HTTPS_PROXY`` and
-    friends, minus ``NO_PROXY``), by aiohttp's own rules.
-
-    Only then do our sessions keep azure-core's default ``trust_env``: with it aiohttp makes
-    two worker-thread calls per request (the proxy settings, and ``~/.netrc``, whose entry for
-    the account host could only clash with the request's own signature), ~10% of the client
-    CPU of many small transfers; without a proxy to find they find nothing."""
-    from aiohttp.helpers import get_env_proxy_for_url
-    from yarl import URL
-
-    try:
-        get_env_proxy_for_url(URL(account_url))
-    except LookupError:
-        return False
-    return True
 
 
 def _md5_digest(view: memoryview) -> bytes:
@@ -1315,208 +1251,3 @@ async def _memory_blocks(data: bytes, block_size: int) -> AsyncIterator[bytes]:
 
 
 # -- the direct requests (cloud/azure/direct.py) ---------------------------------------------
-
-
-@functools.cache
-def _lazy_blob_service() -> type[Any]:
-    """``BlobServiceClient`` whose ``get_blob_client`` gives a :class:`_BlobHandle` (defined
-    on first use: the SDK loads with the first client)."""
-    from azure.storage.blob.aio import BlobServiceClient
-
-    class _LazyBlobService(BlobServiceClient):
-        def get_blob_client(
-            self, container: Any, blob: str, snapshot: Any = None, *, version_id: Any = None, **kwargs: Any
-        ) -> Any:
-            if snapshot is None and version_id is None and not kwargs and isinstance(container, str):
-                return _BlobHandle(self, container, blob)
-            return super().get_blob_client(container, blob, snapshot, version_id=version_id, **kwargs)
-
-    return _LazyBlobService
-
-
-class _BlobHandle:
-    """A blob's names, standing for the SDK's ``BlobClient`` of it: the client is built
-    the first time anything else is asked of the handle (the direct requests need only the
-    names; building a ``BlobClient`` costs as much as a direct request)."""
-
-    __slots__ = ("_real", "_service", "blob_name", "container_name")
-
-    def __init__(self, service: Any, container: str, blob: str) -> None:
-        self._service = service
-        self.container_name = container
-        self.blob_name = blob
-        self._real: Any = None
-
-    def __getattr__(self, attribute: str) -> Any:
-        real = self._real
-        if real is None:
-            service = self._service
-            from azure.storage.blob.aio import BlobServiceClient
-
-            real = self._real = BlobServiceClient.get_blob_client(service, self.container_name, self.blob_name)
-        return getattr(real, attribute)
-
-
-def _direct_blobs(service: Any) -> DirectBlobs | None:
-    """The direct requests of an opened service, when they apply: the service was built for
-    them (account key, azure-core's aiohttp transport built by us, no proxy from the
-    environment) and signs with the account's shared key."""
-    if not isinstance(service, _lazy_blob_service()):
-        return None
-    from azure.storage.blob._shared.authentication import SharedKeyCredentialPolicy
-
-    from .sharedkey import SharedKeySigner
-
-    credential = service.credential
-    transport = service._config.transport
-    session = getattr(transport, "session", None)
-    if not isinstance(credential, SharedKeyCredentialPolicy) or session is None:
-        return None
-    return DirectBlobs(
-        session,
-        prefix=f"{service.scheme}://{service.primary_hostname}/",
-        signer=SharedKeySigner(credential.account_name, credential.account_key),
-        api_version=service.api_version,
-        user_agent=service._config.user_agent_policy.user_agent,
-        connection_timeout=transport.connection_config.timeout,
-        read_timeout=transport.connection_config.read_timeout,
-    )
-
-
-def _rfc1123(value: str | None) -> datetime | None:
-    """An HTTP date as the SDK's deserializer reads it (its error when it is not one)."""
-    if value is None:
-        return None
-    from email.utils import parsedate_tz
-
-    parsed = parsedate_tz(value)
-    if parsed is None:
-        from azure.core.exceptions import DeserializationError
-
-        raise DeserializationError(f"Cannot deserialize datetime object: {value[:40]!r}")
-    return datetime(*parsed[:6], tzinfo=timezone(timedelta(seconds=parsed[9] or 0)))
-
-
-def _blob_names(blob: BlobClient) -> tuple[str, str]:
-    return blob.container_name, blob.blob_name
-
-
-async def _direct_put(
-    direct: DirectBlobs,
-    bucket: str,
-    name: str,
-    data: bytes,
-    md5: bytes,
-    content_type: str,
-    metadata: dict[str, str],
-) -> dict[str, Any]:
-    """One Put Blob with the headers the SDK's ``upload_blob`` sends for it; the answer's
-    headers as the SDK returns them (the keys the client reads)."""
-    digest = base64.b64encode(md5).decode("ascii")
-    # The SDK's add_metadata_headers: keys and values stripped.
-    headers = {f"x-ms-meta-{k.strip()}": v.strip() if v else v for k, v in metadata.items()}
-    headers["x-ms-blob-type"] = "BlockBlob"
-    headers["Content-Length"] = str(len(data))
-    headers["Content-MD5"] = digest
-    if content_type is not None:
-        headers["x-ms-blob-content-type"] = content_type
-    headers["x-ms-blob-content-md5"] = digest
-    headers["Content-Type"] = "application/octet-stream"
-    url = direct.url(bucket, name)
-    answer = await direct.send("PUT", url, headers, data)
-    got = answer.headers
-    if answer.status != 201:
-        await raise_answer("PUT", url, headers, answer.response, storage_error=True)
-    sent_md5 = got.get("Content-MD5")
-    return {
-        "etag": got.get("ETag"),
-        "last_modified": _rfc1123(got.get("Last-Modified")),
-        "content_md5": bytearray(base64.b64decode(sent_md5)) if sent_md5 else None,
-        "client_request_id": got.get("x-ms-client-request-id"),
-        "request_id": got.get("x-ms-request-id"),
-        "version": got.get("x-ms-version"),
-        "version_id": got.get("x-ms-version-id"),
-    }
-
-
-async def _direct_get(
-    direct: DirectBlobs,
-    blob: BlobClient,
-    byte_range: str | None,
-    validate: bool,
-    etag: str | None,
-    *,
-    whole: bool = False,
-) -> Any:
-    """One Get Blob as ``_fetch`` sends it through the SDK: a :class:`DirectStream` whose
-    body is still to be read, ``_UNSATISFIABLE`` for a 416 to a ranged read (the caller
-    decides), or ``None`` for a redirect, which the SDK path follows instead."""
-    headers: dict[str, str] = {}
-    if byte_range is not None:
-        headers["x-ms-range"] = byte_range
-    if validate:
-        headers["x-ms-range-get-content-md5"] = "true"
-    if etag is not None:
-        headers["If-Match"] = etag
-    url = direct.url(*_blob_names(blob))
-    response = await direct.open("GET", url, headers)
-    status = response.status
-    if status == 200 or status == 206:
-        return DirectStream(response)
-    await read_loaded(response)
-    if 300 <= status < 400:
-        return None
-    if status == 416 and not whole:
-        return _UNSATISFIABLE
-    # The generated operation ``_fetch`` calls raises without process_storage_error.
-    await raise_answer("GET", url, headers, response, storage_error=False)
-
-
-_UNSATISFIABLE = object()
-
-
-async def _direct_head(direct: DirectBlobs, bucket: str, name: str) -> ObjectMetadata | None:
-    """Get Blob Properties, read into the metadata ``_meta`` makes of the SDK's
-    ``BlobProperties`` (``None`` for a redirect: the SDK path follows it)."""
-    url = direct.url(bucket, name)
-    sent: dict[str, str] = {}
-    answer = await direct.send("HEAD", url, sent)
-    status, headers = answer.status, answer.headers
-    if 300 <= status < 400:
-        return None
-    if status != 200:
-        await raise_answer("HEAD", url, sent, answer.response, storage_error=True)
-    length = headers.get("Content-Length")
-    try:
-        size = int(length) if length is not None else 0
-    except ValueError as exc:
-        from azure.core.exceptions import DeserializationError
-
-        raise DeserializationError(f"Content-Length is not a number: {str(length)[:40]!r}") from exc
-    user = metadata_of(headers)
-    return ObjectMetadata(
-        name,
-        bucket,
-        size,
-        plain_etag(headers.get("ETag")),
-        headers.get("Content-Type"),
-        utc_datetime(_rfc1123(headers.get("Last-Modified"))),
-        {k.lower(): v for k, v in user.items()} if user else {},
-        _AZURE,
-    )
-
-
-async def _direct_delete(direct: DirectBlobs, bucket: str, name: str) -> None:
-    """Delete Blob with its snapshots; a missing blob (``BlobNotFound``) is not an error."""
-    from azure.core.exceptions import ResourceNotFoundError  # loaded with the client
-
-    url = direct.url(bucket, name)
-    sent = {"x-ms-delete-snapshots": "include"}
-    answer = await direct.send("DELETE", url, sent)
-    if answer.status == 202:
-        return
-    try:
-        await raise_answer("DELETE", url, sent, answer.response, storage_error=True)
-    except ResourceNotFoundError as exc:
-        if error_code_of(exc) != "BlobNotFound":
-            raise

@@ -15,8 +15,6 @@ import hmac
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from yarl import URL
-
 __all__ = ["SharedKeySigner"]
 
 # The standard headers of the string-to-sign, in Azure's order ("byte_range" is the SDK's:
@@ -48,6 +46,8 @@ def _sorted_names(names: tuple[str, ...]) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4096)
 def _canonical_path(url: str) -> str:
     # The SDK signs the path as aiohttp's URL renders it (its aiohttp-transport branch).
+    from yarl import URL  # loaded with aiohttp, on the first request
+
     return str(URL(urlsplit(url).path))
 
 

@@ -575,7 +575,7 @@ async def test_a_cancelled_read_closes_its_response_at_once(
 
     async with AzureBlobClient(connection_string=connection_string) as client:
         await client.put_bytes(container, "slow", b"x" * 1000)
-        monkeypatch.setattr(azure_client, "_read_body", stuck)
+        monkeypatch.setattr(azure_client, "read_body", stuck)
         async with anyio.create_task_group() as tg:
             tg.start_soon(client.get_bytes, container, "slow")
             await started.wait()

@@ -23,7 +23,7 @@ from yarl import URL
 import cloud.azure.client as azure_client
 import cloud.azure.direct as direct_module
 from cloud.azure import AzureBlobClient
-from cloud.azure.client import _lazy_blob_service
+from cloud.azure.blob_handles import lazy_blob_service as _lazy_blob_service
 from cloud.azure.direct import blob_url
 from cloud.azure.sharedkey import SharedKeySigner
 from cloud.common.exceptions import APIError, CloudError, ConfigurationError
@@ -338,7 +338,7 @@ async def test_a_cancelled_direct_read_closes_its_response_at_once(
     async with AzureBlobClient(connection_string=connection_string) as client:
         await client.put_bytes(container, "slow", b"x" * 1000)
         with monkeypatch.context() as patch:
-            patch.setattr(azure_client, "_read_body", stuck)
+            patch.setattr(azure_client, "read_body", stuck)
             async with anyio.create_task_group() as tg:
                 tg.start_soon(client.get_bytes, container, "slow")
                 await started.wait()
