@@ -23,8 +23,13 @@ from .sync import SyncClient
 
 __all__ = ["FACADE_MODULES", "render_stub", "main"]
 
-FACADE_MODULES = [p.sync_client.partition(":")[0] for p in providers() if p.sync_client]
-"""The facade module of every provider in :mod:`cloud.common.registry`."""
+FACADE_MODULES = [
+    module
+    for module in (p.sync_client.partition(":")[0] for p in providers() if p.sync_client)
+    if module.startswith("cloud.")
+]
+"""The facade module of every provider of this package in :mod:`cloud.common.registry` (not
+one registered at run time from elsewhere, e.g. a test's: its stubs are not ours to write)."""
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _RETURN_REWRITES = [
