@@ -217,7 +217,7 @@ class S3Client(BotocoreSession, StorageClient):
         from .direct import direct_client  # the hot object requests without botocore's pipeline
 
         try:
-            opened.client = await direct_client(opened.client, aws=self._aws, endpoint_url=self.endpoint_url)
+            opened.client = await direct_client(opened.client, endpoint_url=self.endpoint_url)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await opened.stack.aclose()

@@ -294,7 +294,7 @@ async def test_direct_path_is_not_used_where_it_does_not_apply(monkeypatch: pyte
     async with S3Client(
         region="eu-west-1", credentials=CloudCredentials(access_key_id="a", secret_access_key="b")
     ) as aws:
-        assert not isinstance(await aws._get_client(), DirectS3Client)  # AWS: the client's checksums, redirects
+        assert isinstance(await aws._get_client(), DirectS3Client)  # AWS too (its checksums mirrored)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "f")
     async with _client("http://127.0.0.1:9") as lambda_:
         assert not isinstance(await lambda_._get_client(), DirectS3Client)
@@ -304,26 +304,9 @@ async def test_direct_path_is_not_used_where_it_does_not_apply(monkeypatch: pyte
         assert isinstance(raw, DirectS3Client)
         assert KEY[1] not in repr(raw)
         real = raw.client
-        assert await direct_client(real, aws=True, endpoint_url="http://127.0.0.1:9") is real
+        assert isinstance(await direct_client(real, endpoint_url=None), DirectS3Client)
         real.meta.config.proxies = {"http": "http://127.0.0.1:8"}
-        assert await direct_client(real, aws=False, endpoint_url="http://127.0.0.1:9") is real
-
-
-async def test_refreshable_credentials_keep_the_client_path() -> None:
-    async with _client("http://127.0.0.1:9") as s3:
-        raw = await s3._get_client()
-        real = raw.client
-        from aiobotocore.credentials import AioRefreshableCredentials
-
-        refreshing = AioRefreshableCredentials(
-            KEY[0], KEY[1], None, datetime.datetime.now(datetime.timezone.utc), None, "test"
-        )
-        monkey = real._request_signer._credentials
-        real._request_signer._credentials = refreshing
-        try:
-            assert await direct_client(real, aws=False, endpoint_url="http://127.0.0.1:9") is real
-        finally:
-            real._request_signer._credentials = monkey
+        assert await direct_client(real, endpoint_url="http://127.0.0.1:9") is real
 
 
 async def test_signer_equals_botocores_signer() -> None:
@@ -353,3 +336,391 @@ async def test_signer_equals_botocores_signer() -> None:
                 signed.append(dict(request.headers.items()))
             assert signed[0] == signed[1]
             assert "Signature=" in signed[0]["Authorization"]
+
+
+# -- AWS endpoints: requests recorded as aiohttp is handed them, answered on loopback ------
+
+
+@dataclass
+class Handed:
+    """One request as the aiohttp session was handed it (the URL before it is sent to the
+    loopback server instead) and as the server read it."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    wire: Seen | None = None
+
+
+@dataclass
+class AwsRecorder:
+    """Sends every request of every aiohttp session to the loopback server ``server``,
+    recording the URL and headers each path handed aiohttp."""
+
+    server: Server
+    handed: list[Handed] = field(default_factory=list)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import aiohttp
+        from yarl import URL
+
+        original = aiohttp.ClientSession.request
+        recorder = self
+
+        def request(session: Any, method: str, url: Any = None, **kwargs: Any) -> Any:
+            target = URL(str(url), encoded=True)
+            headers = {str(k).lower(): str(v) for k, v in (kwargs.get("headers") or {}).items()}
+            recorder.handed.append(Handed(method, str(target), headers))
+            local = URL(recorder.server.url + target.raw_path_qs, encoded=True)
+            return original(session, method, local, **kwargs)
+
+        monkeypatch.setattr(aiohttp.ClientSession, "request", request)
+
+    def requests(self) -> list[Handed]:
+        """Each handed request with what the server read for it."""
+        for handed, seen in zip(self.handed, self.server.seen, strict=True):
+            handed.wire = seen
+        return list(self.handed)
+
+
+def _aws_normal(handed: Handed) -> tuple[str, str, dict[str, str], dict[str, str], bytes]:
+    assert handed.wire is not None
+    method, _path, wire, body = _normal(handed.wire)
+    wire.pop("host")
+    headers = dict(handed.headers)
+    headers.pop("amz-sdk-invocation-id")
+    headers["user-agent"] = wire["user-agent"]
+    return method, handed.url, headers, wire, body
+
+
+def crc32_b64(data: bytes) -> str:
+    import base64
+    import zlib
+
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+def aws_answer(seen: Seen) -> Answer:
+    """``ok_answer`` with the CRC32 S3 stored for whole-object answers, as S3 sends it
+    when asked with ``x-amz-checksum-mode: ENABLED``."""
+    status, headers, payload = ok_answer(seen)
+    if seen.method == "GET" and status == 200 and seen.headers.get("x-amz-checksum-mode") == "ENABLED":
+        headers = [*headers, ("x-amz-checksum-crc32", crc32_b64(DATA)), ("x-amz-checksum-type", "FULL_OBJECT")]
+    return status, headers, payload
+
+
+def _aws_client(**options: Any) -> S3Client:
+    return S3Client(
+        region="eu-central-1",
+        credentials=CloudCredentials(access_key_id=KEY[0], secret_access_key=KEY[1]),
+        retry=RetryPolicy(max_attempts=1),
+        **options,
+    )
+
+
+async def aws_both_ways(
+    server: Server,
+    monkeypatch: pytest.MonkeyPatch,
+    call: Callable[[S3Client], Awaitable[Any]],
+    prepare: Callable[[Any], None] | None = None,
+) -> tuple[list[tuple[Any, list[Handed]]], list[bool]]:
+    """``call`` on an AWS-region client with the direct path on, then off."""
+    outcomes: list[tuple[Any, list[Handed]]] = []
+    used: list[bool] = []
+    for direct in (True, False):
+        monkeypatch.setattr(direct_module, "ENABLED", direct)
+        server.seen.clear()
+        recorder = AwsRecorder(server)
+        with pytest.MonkeyPatch.context() as patch:
+            recorder.install(patch)
+            async with _aws_client() as s3:
+                raw = await s3._get_client()
+                used.append(isinstance(raw, DirectS3Client))
+                if prepare is not None:
+                    prepare(raw.client if isinstance(raw, DirectS3Client) else raw)
+                try:
+                    result: Any = await call(s3)
+                except CloudError as exc:
+                    result = exc
+        outcomes.append((result, recorder.requests()))
+    return outcomes, used
+
+
+def assert_same_aws(outcomes: list[tuple[Any, list[Handed]]], *, skip_direct: int = 0) -> None:
+    (direct, direct_handed), (client, client_handed) = outcomes
+    assert len(direct_handed) - skip_direct == len(client_handed)
+    for one, other in zip(direct_handed[skip_direct:], client_handed, strict=True):
+        for mine, theirs in zip(_aws_normal(one), _aws_normal(other), strict=True):
+            assert mine == theirs
+    if isinstance(client, BaseException):
+        assert type(direct) is type(client)
+        assert str(direct) == str(client)
+        for attribute in ("status_code", "code", "request_id", "body"):
+            assert getattr(direct, attribute, None) == getattr(client, attribute, None)
+    else:
+        assert direct == client
+
+
+@pytest.mark.parametrize("name", CALLS)
+async def test_aws_direct_requests_and_answers_equal_the_client_path(
+    server: Server, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    server.answer = aws_answer
+    outcomes, used = await aws_both_ways(server, monkeypatch, CALLS[name])
+    assert used == [True, False]
+    (handed,) = outcomes[0][1]
+    assert handed.url.startswith(f"https://{BUCKET}.s3.eu-central-1.amazonaws.com/")
+    if name.startswith("put"):
+        assert handed.headers["x-amz-checksum-crc32"]  # the CRC32 the S3 client passes on AWS
+        assert "FLEXIBLE_CHECKSUMS_REQ_CRC32" and " m/" in handed.wire.headers["user-agent"]  # type: ignore[union-attr]
+    if name.startswith("get"):
+        assert handed.headers["x-amz-checksum-mode"] == "ENABLED"  # botocore adds it to every GetObject
+    assert_same_aws(outcomes)
+
+
+async def test_aws_stream_and_download_verify_the_checksum_as_the_client_does(
+    server: Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    server.answer = aws_answer
+    bodies: list[str] = []
+
+    async def read(s3: S3Client) -> tuple[bytes, bytes, bytes]:
+        raw = await s3._get_client()
+        answer = await raw.get_object(Bucket=BUCKET, Key="k", ChecksumMode="ENABLED")
+        bodies.append(type(answer["Body"]).__name__)
+        whole = await answer["Body"].read()
+        async with s3.open(BUCKET, "k") as reader:
+            got = b"".join([chunk async for chunk in reader])
+        target = tmp_path / "out"
+        await s3.download_file(BUCKET, "k", target)
+        return whole, got, target.read_bytes()
+
+    outcomes, used = await aws_both_ways(server, monkeypatch, read)
+    assert used == [True, False]
+    assert outcomes[0][0] == (DATA, DATA, DATA)
+    assert bodies == ["AioStreamingChecksumBody", "AioStreamingChecksumBody"]
+    assert_same_aws(outcomes)
+
+
+@pytest.mark.parametrize("name", ["get_bytes", "open", "get_object"])
+async def test_aws_checksum_mismatch_fails_as_on_the_client_path(
+    server: Server, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    def corrupted(seen: Seen) -> Answer:
+        status, headers, payload = aws_answer(seen)
+        return status, [(k, crc32_b64(b"other") if k == "x-amz-checksum-crc32" else v) for k, v in headers], payload
+
+    server.answer = corrupted
+
+    async def call(s3: S3Client) -> Any:
+        if name == "get_bytes":
+            return await s3.get_bytes(BUCKET, "k")
+        if name == "open":
+            async with s3.open(BUCKET, "k") as reader:
+                return b"".join([chunk async for chunk in reader])
+        raw = await s3._get_client()
+        answer = await raw.get_object(Bucket=BUCKET, Key="k")
+        try:
+            return await answer["Body"].read()
+        except Exception as exc:
+            return type(exc).__name__, str(exc)
+
+    outcomes, used = await aws_both_ways(server, monkeypatch, call)
+    assert used == [True, False]
+    from cloud.common.exceptions import TransportError
+
+    if name == "get_object":  # botocore's own error, raised by the body where it would be
+        assert outcomes[0][0][0] == "FlexibleChecksumError"
+    else:
+        assert isinstance(outcomes[0][0], TransportError)
+        assert "checksum" in str(outcomes[0][0])
+    assert_same_aws(outcomes)
+
+
+async def test_aws_multipart_checksum_is_not_verified_as_on_the_client_path(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def composite(seen: Seen) -> Answer:
+        status, headers, payload = aws_answer(seen)
+        return status, [(k, "AAAAAA==-3" if k == "x-amz-checksum-crc32" else v) for k, v in headers], payload
+
+    server.answer = composite
+    outcomes, _ = await aws_both_ways(server, monkeypatch, CALLS["get_bytes"])
+    assert outcomes[0][0] == DATA
+    assert_same_aws(outcomes)
+
+
+@pytest.mark.parametrize("status", [301, 307, 400])
+async def test_aws_region_redirect_is_followed_by_the_client_and_then_sent_directly(
+    server: Server, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    bodies = {
+        301: b"<Error><Code>PermanentRedirect</Code><Message>elsewhere</Message></Error>",
+        307: b"<Error><Code>TemporaryRedirect</Code><Message>elsewhere</Message></Error>",
+        400: b"<Error><Code>AuthorizationHeaderMalformed</Code><Message>region</Message>"
+        b"<Region>eu-west-1</Region></Error>",
+    }
+    recorders: list[AwsRecorder] = []
+    original_install = AwsRecorder.install
+
+    def install(self: AwsRecorder, patch: pytest.MonkeyPatch) -> None:
+        recorders.append(self)
+        original_install(self, patch)
+
+    monkeypatch.setattr(AwsRecorder, "install", install)
+
+    def answer(seen: Seen) -> Answer:
+        if ".s3.eu-central-1." in recorders[-1].handed[-1].url:
+            return status, [("x-amz-bucket-region", "eu-west-1")], bodies[status]
+        return aws_answer(seen)
+
+    server.answer = answer
+
+    async def twice(s3: S3Client) -> tuple[bytes, bytes, Any]:
+        first = await s3.get_bytes(BUCKET, "k")
+        second = await s3.get_bytes(BUCKET, "k")
+        return first, second, await s3.stat(BUCKET, "k")
+
+    outcomes, used = await aws_both_ways(server, monkeypatch, twice)
+    assert used == [True, False]
+    assert outcomes[0][0][:2] == (DATA, DATA)
+    direct_handed, client_handed = outcomes[0][1], outcomes[1][1]
+    # the direct try meets the redirect, the client follows it (as it alone does), and
+    # from then on the direct path sends to the bucket's region as the client does
+    assert ".s3.eu-central-1." in direct_handed[0].url
+    assert all(".s3.eu-west-1." in h.url for h in client_handed[1:])
+    if status == 307:
+        # a temporary redirect is not remembered by botocore: every call is redirected
+        assert_same_aws(outcomes, skip_direct=1)
+        return
+    assert len(direct_handed) == len(client_handed) + 1
+    assert_same_aws(outcomes, skip_direct=1)
+    agent = direct_handed[-1].wire.headers["user-agent"]  # type: ignore[union-attr]
+    assert agent == client_handed[-1].wire.headers["user-agent"]  # type: ignore[union-attr]
+
+
+async def test_aws_put_that_botocore_would_checksum_goes_to_the_client(server: Server) -> None:
+    server.answer = aws_answer
+    recorder = AwsRecorder(server)
+    with pytest.MonkeyPatch.context() as patch:
+        recorder.install(patch)
+        async with _aws_client() as s3:
+            raw = await s3._get_client()
+            assert isinstance(raw, DirectS3Client)
+            sent: list[str] = []
+            original = raw._send
+
+            async def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
+                sent.append(args[0])
+                return await original(*args, **kwargs)
+
+            raw._send = counted  # type: ignore[method-assign]
+            await raw.put_object(Bucket=BUCKET, Key="k", Body=DATA)  # botocore adds a CRC32 trailer
+            await raw.put_object(Bucket=BUCKET, Key="k", Body=DATA, ChecksumAlgorithm="SHA256")
+            await raw.put_object(Bucket=BUCKET, Key="k", Body=DATA, ChecksumCRC32=crc32_b64(DATA))
+            assert sent == ["put_object"]
+    wire = [h.wire for h in recorder.requests()]
+    assert "aws-chunked" in wire[0].headers["content-encoding"]  # type: ignore[union-attr]
+    assert wire[1].headers["x-amz-sdk-checksum-algorithm"] == "SHA256"  # type: ignore[union-attr]
+
+
+async def test_aws_direct_sends_the_algorithm_param_with_its_checksum_as_the_client_does(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.answer = aws_answer
+
+    async def put(s3: S3Client) -> Any:
+        raw = await s3._get_client()
+        answer = await raw.put_object(
+            Bucket=BUCKET, Key="k", Body=DATA, ChecksumAlgorithm="CRC32", ChecksumCRC32=crc32_b64(DATA)
+        )
+        return answer["ETag"]
+
+    outcomes, used = await aws_both_ways(server, monkeypatch, put)
+    assert used == [True, False]
+    assert outcomes[0][1][0].headers["x-amz-sdk-checksum-algorithm"] == "CRC32"
+    assert_same_aws(outcomes)
+
+
+# -- refreshable credentials -----------------------------------------------------------------
+
+
+def _refreshing(start: int) -> Any:
+    """Credentials that refresh on every use (they are always within botocore's mandatory
+    refresh window), each refresh giving new keys and registering a User-Agent feature
+    as botocore's assume-role fetcher does."""
+    from aiobotocore.credentials import AioRefreshableCredentials
+    from botocore.useragent import register_feature_id
+
+    counter = [start]
+
+    async def refresh() -> dict[str, str]:
+        counter[0] += 1
+        register_feature_id("CREDENTIALS_STS_ASSUME_ROLE")
+        expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+        return {
+            "access_key": f"AKIAREFRESH{counter[0]}",
+            "secret_key": f"refreshed-secret-{counter[0]}",
+            "token": f"token-{counter[0]}",
+            "expiry_time": expiry.isoformat(),
+        }
+
+    return AioRefreshableCredentials.create_from_metadata(
+        {
+            "access_key": f"AKIAREFRESH{start}",
+            "secret_key": f"refreshed-secret-{start}",
+            "token": f"token-{start}",
+            "expiry_time": (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)).isoformat(),
+        },
+        refresh,
+        "assume-role",
+    )
+
+
+@pytest.mark.parametrize("aws", [False, True])
+async def test_refreshable_credentials_sign_each_request_with_the_current_ones(
+    server: Server, monkeypatch: pytest.MonkeyPatch, aws: bool
+) -> None:
+    def swap(client: Any) -> None:
+        client._request_signer._credentials = _refreshing(0)
+
+    async def three(s3: S3Client) -> Any:
+        await s3.put_bytes(BUCKET, "k", DATA)
+        return await s3.get_bytes(BUCKET, "k"), await s3.stat(BUCKET, "k")
+
+    if aws:
+        server.answer = aws_answer
+        outcomes, used = await aws_both_ways(server, monkeypatch, three, prepare=swap)
+        assert_same_aws(outcomes)
+        wire = [h.wire for h in outcomes[0][1]]
+    else:
+        outcomes_local: list[tuple[Any, list[Seen]]] = []
+        used = []
+        for direct in (True, False):
+            monkeypatch.setattr(direct_module, "ENABLED", direct)
+            server.seen.clear()
+            async with _client(server.url) as s3:
+                raw = await s3._get_client()
+                used.append(isinstance(raw, DirectS3Client))
+                swap(raw.client if isinstance(raw, DirectS3Client) else raw)
+                outcomes_local.append((await three(s3), list(server.seen)))
+        assert_same(outcomes_local)
+        wire = outcomes_local[0][1]
+    assert used == [True, False]
+    keys = [w.headers["authorization"].split("Credential=")[1].split("/")[0] for w in wire]  # type: ignore[union-attr]
+    assert keys == ["AKIAREFRESH1", "AKIAREFRESH2", "AKIAREFRESH3"]
+    assert [w.headers["x-amz-security-token"] for w in wire] == ["token-1", "token-2", "token-3"]  # type: ignore[union-attr]
+    assert all("m/" in w.headers["user-agent"] for w in wire)  # type: ignore[union-attr]
+
+
+async def test_static_credentials_swapped_on_the_signer_are_used_next_request(server: Server) -> None:
+    from aiobotocore.credentials import AioCredentials
+
+    async with _client(server.url) as s3:
+        raw = await s3._get_client()
+        assert isinstance(raw, DirectS3Client)
+        await s3.stat(BUCKET, "k")
+        raw.client._request_signer._credentials = AioCredentials("AKIASECOND", "second-secret")
+        await s3.stat(BUCKET, "k")
+    keys = [s.headers["authorization"].split("Credential=")[1].split("/")[0] for s in server.seen]
+    assert keys == [KEY[0], "AKIASECOND"]

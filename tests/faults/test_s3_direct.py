@@ -117,3 +117,35 @@ async def test_direct_503_burst_is_retried_and_counted(s3: Backend, sent: Counte
     assert got == data
     assert rule.hits == 3 and s3.client.stats.retries >= 2
     assert sent["get_object"] == 3
+
+
+async def test_direct_get_flipped_byte_fails_the_flexible_checksum_and_is_read_again(
+    s3: Backend, sent: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole-object GET asked with ``ChecksumMode`` (as on AWS): the direct path reads the
+    answer through the checksum-verifying body botocore would use, so a flipped byte fails
+    the CRC32 S3 stored (the MD5 ETag is then not checked) and the GET is sent again."""
+    import base64
+    import zlib
+
+    await _is_direct(s3)
+    data, name = payload(SMALL), new_name()
+    seeder = await s3.direct._get_client()  # type: ignore[attr-defined]
+    crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    await seeder.put_object(Bucket=s3.bucket, Key=name, Body=data, ChecksumAlgorithm="CRC32", ChecksumCRC32=crc)
+    monkeypatch.setattr(s3.client, "_aws", True)  # whole-object GETs ask for the checksum
+    rule = s3.proxy.add(FlipResponse(offset=MID), **s3.download_request(name))
+    bodies: list[str] = []
+    original = DirectS3Client._send
+
+    async def seen(self: DirectS3Client, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        answer = await original(self, *args, **kwargs)
+        bodies.append(type(answer.get("Body")).__name__)
+        return answer
+
+    monkeypatch.setattr(DirectS3Client, "_send", seen)
+    got = await s3.client.get_bytes(s3.bucket, name)
+    assert got == data
+    assert rule.landed == 1 and rule.hits >= 2 and s3.client.stats.retries >= 1
+    assert sent["get_object"] >= 2
+    assert bodies[0] == "AioStreamingChecksumBody", bodies
