@@ -54,25 +54,51 @@ class BlobHandle:
 
 def direct_blobs(service: Any) -> DirectBlobs | None:
     """The direct requests of an opened service, when they apply: the service was built for
-    them (account key, azure-core's aiohttp transport built by us, no proxy from the
-    environment) and signs with the account's shared key."""
+    them (azure-core's aiohttp transport built by us, no proxy from the environment) and
+    authorizes its blob requests in a way they repeat exactly: the account's shared key (on
+    URLs without a query, which it would sign too), a SAS token (in the URL or as an
+    ``AzureSasCredential``), or a token credential over https (over http the SDK refuses
+    bearer tokens: its path raises that error)."""
     if not isinstance(service, lazy_blob_service()):
         return None
+    from azure.core.credentials import AzureSasCredential
     from azure.storage.blob._shared.authentication import SharedKeyCredentialPolicy
+    from azure.storage.blob._shared.policies_async import AsyncStorageBearerTokenCredentialPolicy
+    from azure.storage.blob.aio import BlobServiceClient
 
     from .sharedkey import SharedKeySigner
 
-    credential = service.credential
     transport = service._config.transport
     session = getattr(transport, "session", None)
-    if not isinstance(credential, SharedKeyCredentialPolicy) or session is None:
+    if session is None:
+        return None
+    # The query the SDK's blob clients of this service carry (a SAS in the URL), as it
+    # computes it.
+    sample: Any = BlobServiceClient.get_blob_client(service, "c", "b")
+    query: str = sample._query_str
+    credential = service.credential
+    policy = getattr(service, "_credential_policy", None)
+    auth: dict[str, Any] = {"query": query}
+    if isinstance(credential, SharedKeyCredentialPolicy):
+        if query:
+            return None
+        auth["signer"] = SharedKeySigner(credential.account_name, credential.account_key)
+    elif isinstance(credential, AzureSasCredential):
+        if query:
+            return None
+        auth["sas"] = credential
+    elif isinstance(policy, AsyncStorageBearerTokenCredentialPolicy):
+        if query or service.scheme.lower() != "https":
+            return None
+        auth["bearer"] = policy
+    elif credential is not None or not query:
         return None
     return DirectBlobs(
         session,
         prefix=f"{service.scheme}://{service.primary_hostname}/",
-        signer=SharedKeySigner(credential.account_name, credential.account_key),
         api_version=service.api_version,
         user_agent=service._config.user_agent_policy.user_agent,
         connection_timeout=transport.connection_config.timeout,
         read_timeout=transport.connection_config.read_timeout,
+        **auth,
     )

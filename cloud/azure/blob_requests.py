@@ -47,9 +47,10 @@ async def put_blob(
     md5: bytes,
     content_type: str,
     metadata: dict[str, str],
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """One Put Blob with the headers the SDK's ``upload_blob`` sends for it; the answer's
-    headers as the SDK returns them (the keys the client reads)."""
+    headers as the SDK returns them (the keys the client reads), or ``None`` for a bearer
+    challenge, which the SDK path answers instead."""
     digest = base64.b64encode(md5).decode("ascii")
     # The SDK's add_metadata_headers: keys and values stripped.
     headers = {f"x-ms-meta-{k.strip()}": v.strip() if v else v for k, v in metadata.items()}
@@ -64,6 +65,8 @@ async def put_blob(
     answer = await direct.send("PUT", url, headers, data)
     got = answer.headers
     if answer.status != 201:
+        if direct.needs_sdk(answer.response):
+            return None
         await raise_answer("PUT", url, headers, answer.response, storage_error=True)
     sent_md5 = got.get("Content-MD5")
     return {
@@ -88,7 +91,8 @@ async def get_blob(
 ) -> Any:
     """One Get Blob as ``_fetch`` sends it through the SDK: a :class:`DirectStream` whose
     body is still to be read, ``UNSATISFIABLE`` for a 416 to a ranged read (the caller
-    decides), or ``None`` for a redirect, which the SDK path follows instead."""
+    decides), or ``None`` for a redirect or a bearer challenge, which the SDK path follows
+    instead."""
     headers: dict[str, str] = {}
     if byte_range is not None:
         headers["x-ms-range"] = byte_range
@@ -102,7 +106,7 @@ async def get_blob(
     if status == 200 or status == 206:
         return DirectStream(response)
     await read_loaded(response)
-    if 300 <= status < 400:
+    if 300 <= status < 400 or direct.needs_sdk(response):
         return None
     if status == 416 and not whole:
         return UNSATISFIABLE
@@ -116,12 +120,13 @@ UNSATISFIABLE = object()
 
 async def head_blob(direct: DirectBlobs, bucket: str, name: str) -> ObjectMetadata | None:
     """Get Blob Properties, read into the metadata ``_meta`` makes of the SDK's
-    ``BlobProperties`` (``None`` for a redirect: the SDK path follows it)."""
+    ``BlobProperties`` (``None`` for a redirect or a bearer challenge: the SDK path
+    follows it)."""
     url = direct.url(bucket, name)
     sent: dict[str, str] = {}
     answer = await direct.send("HEAD", url, sent)
     status, headers = answer.status, answer.headers
-    if 300 <= status < 400:
+    if 300 <= status < 400 or direct.needs_sdk(answer.response):
         return None
     if status != 200:
         await raise_answer("HEAD", url, sent, answer.response, storage_error=True)
@@ -145,17 +150,21 @@ async def head_blob(direct: DirectBlobs, bucket: str, name: str) -> ObjectMetada
     )
 
 
-async def delete_blob(direct: DirectBlobs, bucket: str, name: str) -> None:
-    """Delete Blob with its snapshots; a missing blob (``BlobNotFound``) is not an error."""
+async def delete_blob(direct: DirectBlobs, bucket: str, name: str) -> bool:
+    """Delete Blob with its snapshots; a missing blob (``BlobNotFound``) is not an error.
+    ``False`` for a bearer challenge, which the SDK path answers instead."""
     from azure.core.exceptions import ResourceNotFoundError  # loaded with the client
 
     url = direct.url(bucket, name)
     sent = {"x-ms-delete-snapshots": "include"}
     answer = await direct.send("DELETE", url, sent)
     if answer.status == 202:
-        return
+        return True
+    if direct.needs_sdk(answer.response):
+        return False
     try:
         await raise_answer("DELETE", url, sent, answer.response, storage_error=True)
     except ResourceNotFoundError as exc:
         if error_code_of(exc) != "BlobNotFound":
             raise
+    return True

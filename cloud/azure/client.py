@@ -340,7 +340,8 @@ class AzureBlobClient(StorageClient):
             options["transport"] = self._transport
         else:
             env = env_proxy_applies(self.account_url)
-            direct = self._direct_enabled and not env and self._account_key is not None
+            # Which credentials the direct requests serve is decided when the service opens.
+            direct = self._direct_enabled and not env
             if not env:
                 options["use_env_settings"] = False
             # The settings the SDK gives the transport it would build itself (256 KiB body
@@ -357,6 +358,11 @@ class AzureBlobClient(StorageClient):
         if self._connection_string is not None:
             return service_class.from_connection_string(self._connection_string, **options)
         credential = self._sdk_credential
+        if (self._default_credential or hasattr(credential, "get_token")) and not self.account_url.lower().startswith(
+            "https://"
+        ):
+            # The SDK's own refusal (a ValueError from its constructor), as a CloudError.
+            raise ConfigurationError("a token credential needs an https account URL (no bearer tokens over http)")
         if self._default_credential:
             from azure.identity.aio import DefaultAzureCredential
 
@@ -648,7 +654,9 @@ class AzureBlobClient(StorageClient):
             service = self._service or await self._svc()
             direct = self._direct
             if direct is not None:
-                return await put_blob(direct, bucket, name, data, md5, content_type, metadata)
+                sent = await put_blob(direct, bucket, name, data, md5, content_type, metadata)
+                if sent is not None:
+                    return sent
             blob = service.get_blob_client(bucket, name)
             return await blob.upload_blob(
                 data,
@@ -956,8 +964,7 @@ class AzureBlobClient(StorageClient):
 
             service = self._service or await self._svc()
             direct = self._direct
-            if direct is not None:
-                await delete_blob(direct, bucket, object_name)
+            if direct is not None and await delete_blob(direct, bucket, object_name):
                 return
             blob = service.get_blob_client(bucket, object_name)
             try:

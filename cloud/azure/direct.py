@@ -6,9 +6,12 @@ User-Agent, client request id and date, the same URL quoting of the names, the s
 timeouts) and their failures become what the SDK's would: transport failures are raised as
 the azure-core exceptions its transport raises, and an answer with an unexpected status as
 the exception the SDK's own code builds from it (:func:`raise_answer`), so the client's one
-error table maps both.  Only clients with an account key, azure-core's aiohttp transport as
-we build it and no proxy from the environment use them: decided from the configuration when
-the service client is built, confirmed when it opens.
+error table maps both.  A request is authorized as the SDK's credential policy would:
+signed with the account's shared key, a SAS token's query appended to the URL as the SDK
+appends it, or a bearer token taken from the SDK's own token policy (its cache, scope and
+refresh).  Only azure-core's aiohttp transport as we build it and no proxy from the
+environment: decided from the configuration when the service client is built, confirmed when
+it opens (:func:`cloud.azure.blob_handles.direct_blobs`).
 """
 
 from __future__ import annotations
@@ -54,26 +57,47 @@ class DirectBlobs:
     """Sends blob requests on ``session`` (the SDK transport's, opened and closed with it).
 
     ``prefix`` is the service URL (``scheme://host[/path]/``); ``api_version`` and
-    ``user_agent`` are the SDK's for the same client.  Never shows the key."""
+    ``user_agent`` are the SDK's for the same client.  Requests are authorized by one of
+    ``signer`` (shared key), ``query`` (a SAS token's query, as the SDK's blob URLs carry
+    it), ``sas`` (an ``AzureSasCredential``, read at each request as the SDK's policy reads
+    it) or ``bearer`` (the SDK's bearer token policy, whose token cache is shared with the
+    SDK path).  Never shows the key or a token."""
 
-    __slots__ = ("_date", "_prefix", "_session", "_signer", "_timeout", "_user_agent", "_version")
+    __slots__ = (
+        "_bearer",
+        "_date",
+        "_prefix",
+        "_query",
+        "_sas",
+        "_session",
+        "_signer",
+        "_timeout",
+        "_user_agent",
+        "_version",
+    )
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
         *,
         prefix: str,
-        signer: SharedKeySigner,
         api_version: str,
         user_agent: str,
         connection_timeout: float,
         read_timeout: float,
+        signer: SharedKeySigner | None = None,
+        query: str = "",
+        sas: Any = None,
+        bearer: Any = None,
     ) -> None:
         import aiohttp
 
         self._session = session
         self._prefix = prefix
         self._signer = signer
+        self._query = query
+        self._sas = sas
+        self._bearer = bearer
         self._version = api_version
         self._user_agent = user_agent
         self._timeout = aiohttp.ClientTimeout(sock_connect=connection_timeout, sock_read=read_timeout)
@@ -83,8 +107,34 @@ class DirectBlobs:
         return f"<DirectBlobs {self._prefix!r}>"
 
     def url(self, container: str, name: str) -> str:
-        """The blob's URL."""
-        return blob_url(self._prefix, container, name)
+        """The blob's URL (with the SAS query the SDK appends to it)."""
+        url = blob_url(self._prefix, container, name) + self._query
+        sas = self._sas
+        if sas is not None:
+            # AzureSasCredentialPolicy.on_request (the blob URLs carry no query of their own).
+            signature = sas.signature
+            url = f"{url}?{signature[1:] if signature.startswith('?') else signature}"
+        return url
+
+    async def _bearer_token(self) -> str:
+        # AsyncBearerTokenCredentialPolicy.on_request, on the SDK's own policy object: the
+        # same scope and credential, and one token cache (and refresh) for both paths.
+        policy = self._bearer
+        if policy._token is None or policy._need_new_token():
+            async with policy._lock:
+                if policy._token is None or policy._need_new_token():
+                    await policy._request_token(*policy._scopes)
+        token: str = policy._token.token
+        return token
+
+    def needs_sdk(self, response: aiohttp.ClientResponse) -> bool:
+        """Whether an unexpected answer is the SDK path's to deal with: a 401 with a bearer
+        challenge (the SDK's token policy drops its token and, with a ``WWW-Authenticate``
+        header, asks for a new one as the challenge says and sends the request again)."""
+        if response.status != 401 or self._bearer is None:
+            return False
+        self._bearer._token = None  # as the policy does on any 401
+        return "WWW-Authenticate" in response.headers
 
     def _now(self) -> str:
         second = int(time.time())
@@ -99,7 +149,8 @@ class DirectBlobs:
         headers["User-Agent"] = self._user_agent
         headers["x-ms-date"] = self._now()
         headers["x-ms-client-request-id"] = str(uuid.uuid1())
-        headers["Authorization"] = self._signer.authorization(method, url, headers)
+        if self._signer is not None:
+            headers["Authorization"] = self._signer.authorization(method, url, headers)
         return headers
 
     async def open(
@@ -117,6 +168,8 @@ class DirectBlobs:
         )
 
         self._sign(method, url, headers)
+        if self._bearer is not None:
+            headers["Authorization"] = "Bearer " + await self._bearer_token()
         options: dict[str, Any] = {} if data else {"skip_auto_headers": _NO_BODY_HEADERS}
         try:
             return await self._session.request(

@@ -298,7 +298,7 @@ async def test_direct_only_where_it_does_what_the_sdk_does(
     async with AzureBlobClient(account_url=account_url, credential=AZURITE_KEY) as keyed:
         await keyed.put_bytes(container, "k", b"key")
         assert keyed._direct is not None
-    # A SAS, a custom transport: the SDK path.
+    # A SAS: the direct path too (its query on the URL); a custom transport: the SDK path.
     sas = generate_account_sas(
         AZURITE_ACCOUNT,
         AZURITE_KEY,
@@ -308,7 +308,7 @@ async def test_direct_only_where_it_does_what_the_sdk_does(
     )
     async with AzureBlobClient(account_url=account_url, credential=sas) as signed:
         assert await signed.get_bytes(container, "k") == b"key"
-        assert signed._direct is None
+        assert signed._direct is not None
     async with AzureBlobClient(connection_string=connection_string, transport=AioHttpTransport()) as custom:
         assert await custom.get_bytes(container, "k") == b"key"
         assert custom._direct is None
