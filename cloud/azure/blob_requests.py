@@ -5,6 +5,7 @@ answered as the SDK answers (the same results, the same exceptions)."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,16 @@ from .errors import error_code_of
 if TYPE_CHECKING:
     from azure.storage.blob.aio import BlobClient
 
-__all__ = ["UNSATISFIABLE", "blob_names", "delete_blob", "get_blob", "head_blob", "put_blob", "rfc1123"]
+__all__ = [
+    "UNSATISFIABLE",
+    "answer_metadata",
+    "blob_names",
+    "delete_blob",
+    "get_blob",
+    "head_blob",
+    "put_blob",
+    "rfc1123",
+]
 
 
 def rfc1123(value: str | None) -> datetime | None:
@@ -137,6 +147,12 @@ async def head_blob(direct: DirectBlobs, bucket: str, name: str) -> ObjectMetada
         from azure.core.exceptions import DeserializationError
 
         raise DeserializationError(f"Content-Length is not a number: {str(length)[:40]!r}") from exc
+    return answer_metadata(bucket, name, headers, size)
+
+
+def answer_metadata(bucket: str, name: str, headers: Mapping[str, str], size: int) -> ObjectMetadata:
+    """The metadata ``_meta`` makes of the ``BlobProperties`` the SDK reads from a Get Blob
+    or Get Blob Properties answer's headers (``size`` the caller's)."""
     user = metadata_of(headers)
     return ObjectMetadata(
         name,

@@ -52,7 +52,7 @@ from cloud.common.types import ProgressCallback, StrPath
 from cloud.common.validation import check_object_name, check_prefix
 
 from .blob_handles import direct_blobs, lazy_blob_service
-from .blob_requests import UNSATISFIABLE, delete_blob, get_blob, head_blob, put_blob
+from .blob_requests import UNSATISFIABLE, answer_metadata, delete_blob, get_blob, head_blob, put_blob
 from .blocks import BlockUpload
 from .config import (
     account_name_from_url,
@@ -1180,8 +1180,8 @@ class AzureBlobClient(StorageClient):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         operation: str = "open",
     ) -> RangeStream:
-        """The primitive of :meth:`open`: one GET with the generated operation, as
-        :meth:`_fetch` (ranged unless the whole blob is read, pinned to the ETag
+        """The primitive of :meth:`open`: one GET, direct or with the generated operation,
+        as :meth:`_fetch` (ranged unless the whole blob is read, pinned to the ETag
         ``version``), whose headers describe the blob; its body is streamed as it arrives
         (in pieces of at most ``chunk_size``), the whole blob checked against its
         Content-MD5 when it has one."""
@@ -1192,18 +1192,30 @@ class AzureBlobClient(StorageClient):
         byte_range = range_header(offset, length)
         conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=version)} if version else {}
 
-        async def get() -> Any:
+        async def get() -> tuple[Any, ObjectMetadata]:
+            direct = self._direct
+            if direct is not None:
+                # A 416 raises here, as the generated operation's does; None: the SDK's way.
+                stream = await get_blob(direct, blob, byte_range, False, version, whole=True)
+                if stream is not None:
+                    done = False
+                    try:  # the headers read as the SDK reads them (and fail where it fails)
+                        meta = answer_metadata(bucket, object_name, stream.headers, 0)
+                        done = True
+                    finally:
+                        if not done:
+                            close_response(stream)
+                    return stream, meta
             _, stream = await blob._client.blob.download(range=byte_range, cls=deserialize_blob_stream, **conditions)
-            return stream
+            return stream, self._meta(bucket, object_name, stream.properties)
 
-        stream = await self._call(operation, get, timeout=timeout)
+        stream, meta = await self._call(operation, get, timeout=timeout)
         headers = stream.response.headers
         announced = headers.get("Content-Length") or ""
         sent = int(announced) if announced.isdigit() else 0
         props = stream.properties
         whole_md5 = headers.get("x-ms-blob-content-md5") or headers.get("Content-MD5")
         expected = base64.b64decode(whole_md5) if whole_md5 and byte_range is None else None
-        meta = self._meta(bucket, object_name, props)
         meta = ObjectMetadata(
             meta.name,
             meta.bucket,

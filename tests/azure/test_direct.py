@@ -172,6 +172,9 @@ async def _hot_operations(client: AzureBlobClient, container: str, name: str) ->
     meta = await client.stat(container, name)
     out.append((meta.name, meta.bucket, meta.size, meta.content_type, meta.metadata, meta.provider))
     out.append(await client.object_exists(container, name))
+    for start, end in ((None, None), (2, 9)):
+        async with client.open(container, name, start=start, end=end) as reader:
+            out.append((await reader.read(), reader.size, reader.object_size, reader.content_type, reader.metadata))
     await client.delete_object(container, name)
     out.append(await client.object_exists(container, name))
     await client.delete_object(container, name)  # missing: not an error
@@ -211,6 +214,13 @@ async def test_metadata_of_stat_is_the_sdk_path_s(
     await fast.put_bytes(container, "n", b"y" * 10, metadata={"a": "1"})
     assert await fast.stat(container, "n") == await slow.stat(container, "n")
     assert await fast.get_metadata(container, "n") == await slow.get_metadata(container, "n")
+    for name, start, end in (("m", None, None), ("m", 10, 20), ("n", 3, None)):
+        described = []
+        for client in (fast, slow):
+            async with client.open(container, name, start=start, end=end) as reader:
+                described.append((reader._meta, reader.size, reader.etag, await reader.read()))
+        assert described[0] == described[1]
+    assert fast._direct is not None and slow._direct is None
 
 
 def _described(error: BaseException | None) -> object:
@@ -235,6 +245,11 @@ async def _outcome(call: Any) -> BaseException | None:
     return None
 
 
+async def _open_and_read(client: AzureBlobClient, container: str, name: str) -> bytes:
+    async with client.open(container, name) as reader:
+        return await reader.read()
+
+
 async def test_errors_are_the_sdk_path_s(pair: tuple[AzureBlobClient, AzureBlobClient], container: str) -> None:
     fast, slow = pair
     missing = f"az-{uuid.uuid4().hex[:12]}"
@@ -248,6 +263,8 @@ async def test_errors_are_the_sdk_path_s(pair: tuple[AzureBlobClient, AzureBlobC
         lambda c: c.delete_object(missing, "nope"),
         lambda c: c.put_bytes(missing, "x", b"data"),
         lambda c: c.download_file(container, "nope", "/nonexistent-dir/never"),
+        lambda c: _open_and_read(c, container, "nope"),
+        lambda c: _open_and_read(c, missing, "nope"),
     ]
     for case in cases:
         ours, sdk = await _outcome(case(fast)), await _outcome(case(slow))

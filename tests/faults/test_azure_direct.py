@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 import cloud.azure.direct as direct_module
-from cloud.common.exceptions import RateLimitError, TransportError
+from cloud.common.exceptions import IntegrityError, RateLimitError, TransportError
 from tests.faults.conftest import SMALL, Backend, new_name, payload
 from tests.faults.ops import download_outcome, unconfigured_logging, upload_outcome
-from tests.faults.proxy import FlipRequest, FlipResponse, Reset, Status, Truncate
+from tests.faults.proxy import FlipRequest, FlipResponse, Reset, Stall, Status, Truncate
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -166,3 +167,81 @@ async def test_a_redirect_to_a_direct_get_or_head_is_left_to_the_sdk(
     assert sent["GET"] == 1 and sent["HEAD"] == 1  # the direct attempt, then the SDK's
     assert get.fired == 1 and get.hits == 2 and head.fired == 1 and head.hits == 2
     assert backend.client.stats.retries == 0
+
+
+@contextmanager
+def direct_streams(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """The aiohttp responses of the direct GETs sent."""
+    responses: list[Any] = []
+    original = direct_module.DirectBlobs.open
+
+    async def keeping(self: Any, method: str, url: str, headers: dict[str, str], data: Any = None) -> Any:
+        response = await original(self, method, url, headers, data)
+        if method == "GET":
+            responses.append(response)
+        return response
+
+    with monkeypatch.context() as patch:
+        patch.setattr(direct_module.DirectBlobs, "open", keeping)
+        yield responses
+
+
+async def test_reset_mid_body_of_a_direct_open(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body that breaks off under ``open`` is a ``TransportError`` from the read (a
+    streamed body is not sent again behind the reader's back), nothing partial handed out,
+    the response closed at once; the next ``open`` reads the object whole."""
+    data, name = payload(SMALL), new_name()
+    await backend.seed(name, data)
+    rule = backend.proxy.add(Reset(response_bytes=50_000), **backend.download_request(name))
+    with direct_streams(monkeypatch) as responses, unconfigured_logging():
+        with pytest.raises(TransportError) as caught:
+            async with backend.client.open(backend.bucket, name) as reader:
+                await reader.read()
+        assert caught.value.operation == "open"
+        assert rule.landed == 1 and len(responses) == 1 and responses[0].closed
+        async with backend.client.open(backend.bucket, name) as reader:
+            assert await reader.read() == data
+    assert len(responses) == 2
+
+
+async def test_flipped_byte_of_a_direct_open_is_an_integrity_error_at_the_end(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, name = payload(SMALL), new_name()
+    await backend.seed(name, data)
+    rule = backend.proxy.add(FlipResponse(offset=len(data) - 1000), times=None, **backend.download_request(name))
+    received: list[bytes] = []
+    with direct_streams(monkeypatch) as responses, pytest.raises(IntegrityError):
+        async with backend.client.open(backend.bucket, name) as reader:
+            assert reader.size == len(data)
+            async for chunk in reader:
+                received.append(chunk)
+    assert rule.landed >= 1 and len(responses) >= 1
+    got = b"".join(received)
+    assert len(got) < len(data), "the chunk that failed the check was handed out"
+    assert got == data[: len(got)]  # what was handed out is the object's (the flip is in the last chunk)
+    assert responses[0].closed
+
+
+async def test_a_cancelled_direct_open_closes_its_response_at_once(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, name = payload(SMALL), new_name()
+    await backend.seed(name, data)
+    # The body stalls after its first bytes: the reader waits for the rest, then gives up.
+    rule = backend.proxy.add(Stall(seconds=30, response_bytes=20_000), **backend.download_request(name))
+    started = anyio.Event()
+    with direct_streams(monkeypatch) as responses:
+        async with anyio.create_task_group() as tg:
+
+            async def read() -> None:
+                async with backend.client.open(backend.bucket, name) as reader:
+                    started.set()
+                    await reader.read()
+
+            tg.start_soon(read)
+            await started.wait()
+            await anyio.sleep(0.2)
+            tg.cancel_scope.cancel()
+    assert rule.landed == 1 and len(responses) == 1
+    assert responses[0].closed  # given back now, not at aclose
