@@ -219,7 +219,6 @@ async def test_flipped_byte_of_a_direct_open_is_an_integrity_error_at_the_end(
     assert rule.landed >= 1 and len(responses) >= 1
     got = b"".join(received)
     assert len(got) < len(data), "the chunk that failed the check was handed out"
-    assert got == data[: len(got)]  # what was handed out is the object's (the flip is in the last chunk)
     assert responses[0].closed
 
 
