@@ -326,7 +326,7 @@ class DirectS3Client:
             if lowered.startswith(_CHECKSUM_HEADER):
                 has_checksum = True
                 algorithm = lowered[len(_CHECKSUM_HEADER) :]
-                if algorithm not in _NOT_ALGORITHMS:
+                if algorithm not in _NOT_ALGORITHMS and _preset_checksum_is_a_feature():
                     # botocore's _register_checksum_algorithm_feature_id
                     name = "CRC64" if algorithm == "crc64nvme" else algorithm.upper()
                     features.append("FLEXIBLE_CHECKSUMS_REQ_" + name)
@@ -416,7 +416,6 @@ class DirectS3Client:
         sent_params: Mapping[str, Any],
         params: Mapping[str, Any],
     ) -> dict[str, Any]:
-        from aiobotocore.response import AioStreamingBody
         from botocore.utils import determine_content_length
         from multidict import CIMultiDict
         from yarl import URL
@@ -487,7 +486,7 @@ class DirectS3Client:
             raise self._client.exceptions.from_code(code)(failed, operation.name)
         if operation.streaming:
             length = raw_headers.get("content-length")
-            payload: Any = AioStreamingBody(response, length)
+            payload: Any = _aio_body_classes()[0](response, length)
             if operation.response_algorithms and operation.mode_member in sent_params:
                 payload = _checked_body(operation, response, headers_dict, payload)
         else:
@@ -506,14 +505,15 @@ def _checked_body(operation: _Operation, response: Any, headers: Mapping[str, st
     ``handle_checksum_body`` would wrap it: the first algorithm (in its order) whose
     ``x-amz-checksum-*`` header the answer carries, unless that checksum is a composite of
     part checksums (``-N`` suffix)."""
-    from aiobotocore.httpchecksum import AioStreamingChecksumBody
     from botocore.httpchecksum import _CHECKSUM_CLS
+
+    checksum_body = _aio_body_classes()[1]
 
     for algorithm in operation.response_algorithms:
         expected = headers.get(_CHECKSUM_HEADER + algorithm)
         if expected is None or "-" in expected:
             continue
-        return AioStreamingChecksumBody(response, headers.get("content-length"), _CHECKSUM_CLS[algorithm](), expected)
+        return checksum_body(response, headers.get("content-length"), _CHECKSUM_CLS[algorithm](), expected)
     return body
 
 
@@ -637,3 +637,45 @@ async def direct_client(client: Any, *, endpoint_url: str | None) -> Any:
     if not isinstance(creator, UserAgentString):
         return client
     return DirectS3Client(client, get_session, proxy_config, creator.to_string())
+
+
+@functools.cache
+def _aio_body_classes() -> tuple[Any, Any]:
+    """aiobotocore's streaming body and checksum-verifying body classes (their names in
+    aiobotocore 3; the same classes were ``StreamingBody``/``StreamingChecksumBody`` in 2.x)."""
+    try:
+        from aiobotocore.httpchecksum import AioStreamingChecksumBody as checked
+        from aiobotocore.response import AioStreamingBody as body
+    except ImportError:  # aiobotocore 2.x
+        from aiobotocore.httpchecksum import StreamingChecksumBody as checked
+        from aiobotocore.response import StreamingBody as body
+    return body, checked
+
+
+@functools.cache
+def _preset_checksum_is_a_feature() -> bool:
+    """Whether the installed botocore names the checksum algorithm in the User-Agent of a
+    request whose checksum header the caller set (newer versions do, in
+    ``_register_checksum_feature_ids``; older ones, 1.40 among them, only when they compute
+    the checksum themselves): asked of botocore's own handlers, once."""
+    try:
+        from botocore import httpchecksum
+        from botocore.context import ClientContext, get_context, reset_context, set_context
+
+        algorithm = {"in": "header", "name": "x-amz-checksum-crc32", "algorithm": "crc32"}
+        probe = {
+            "headers": {"x-amz-checksum-crc32": "AAAAAA=="},
+            "body": b"",
+            "context": {"checksum": {"request_algorithm": algorithm}},
+        }
+        token = set_context(ClientContext())
+        try:
+            register = getattr(httpchecksum, "_register_checksum_feature_ids", None)
+            if register is not None:
+                register(probe)
+            httpchecksum._apply_request_header_checksum(probe)
+            return bool(get_context().features)
+        finally:
+            reset_context(token)
+    except Exception:  # a botocore without these internals: say what the newer ones do
+        return True

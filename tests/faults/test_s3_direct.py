@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from cloud.aws.direct import DirectS3Client
+from cloud.aws.direct import DirectS3Client, _aio_body_classes
 from cloud.common.exceptions import TransportError
 from tests.faults.conftest import SMALL, Backend, Directs, _backend, new_name, payload
 from tests.faults.ops import download_outcome, upload_outcome
@@ -148,4 +148,4 @@ async def test_direct_get_flipped_byte_fails_the_flexible_checksum_and_is_read_a
     assert got == data
     assert rule.landed == 1 and rule.hits >= 2 and s3.client.stats.retries >= 1
     assert sent["get_object"] >= 2
-    assert bodies[0] == "AioStreamingChecksumBody", bodies
+    assert bodies[0] == _aio_body_classes()[1].__name__, bodies
