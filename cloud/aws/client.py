@@ -6,7 +6,6 @@ import base64
 import email.utils
 import hashlib
 import math
-import os
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, ClassVar, TypeVar
@@ -25,7 +24,7 @@ from cloud.common.exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
-from cloud.common.file_blocks import FileBlocks
+from cloud.common.file_blocks import open_file_blocks
 from cloud.common.files import read_small_file
 from cloud.common.http_ranges import range_header
 from cloud.common.models import CloudCredentials, ObjectMetadata, plain_etag, utc_datetime
@@ -424,10 +423,10 @@ class S3Client(BotocoreSession, StorageClient):
             if progress is not None and size:
                 progress(size)
             return True
-        fd = await anyio.to_thread.run_sync(os.open, os.fspath(local_path), os.O_RDONLY)
-        try:
-            kind = self._checksum
-            blocks = FileBlocks(fd, size, _part_size_for(size, self.part_size), lambda v: digest_params(kind, v))
+        kind, part_size = self._checksum, self.part_size
+        async with open_file_blocks(
+            local_path, lambda size: _part_size_for(size, part_size), lambda view: digest_params(kind, view)
+        ) as blocks:
             await self._multipart_upload(
                 "upload_file",
                 bucket,
@@ -441,8 +440,6 @@ class S3Client(BotocoreSession, StorageClient):
                 load=blocks.load,
                 release=blocks.release,
             )
-        finally:
-            os.close(fd)
         return True
 
     async def upload_stream(

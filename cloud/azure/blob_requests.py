@@ -13,7 +13,6 @@ from cloud.common.enums import CloudProvider
 from cloud.common.models import ObjectMetadata, plain_etag, utc_datetime
 
 from .direct import DirectBlobs, DirectStream, metadata_of, raise_answer, read_loaded
-from .errors import error_code_of
 
 if TYPE_CHECKING:
     from azure.storage.blob.aio import BlobClient
@@ -167,10 +166,9 @@ def answer_metadata(bucket: str, name: str, headers: Mapping[str, str], size: in
 
 
 async def delete_blob(direct: DirectBlobs, bucket: str, name: str) -> bool:
-    """Delete Blob with its snapshots; a missing blob (``BlobNotFound``) is not an error.
-    ``False`` for a bearer challenge, which the SDK path answers instead."""
-    from azure.core.exceptions import ResourceNotFoundError  # loaded with the client
-
+    """Delete Blob with its snapshots, raising what the SDK's ``delete_blob`` raises (the
+    caller decides about a missing blob, on both paths alike); ``False`` for a bearer
+    challenge, which the SDK path answers instead."""
     url = direct.url(bucket, name)
     sent = {"x-ms-delete-snapshots": "include"}
     answer = await direct.send("DELETE", url, sent)
@@ -178,9 +176,4 @@ async def delete_blob(direct: DirectBlobs, bucket: str, name: str) -> bool:
         return True
     if direct.needs_sdk(answer.response):
         return False
-    try:
-        await raise_answer("DELETE", url, sent, answer.response, storage_error=True)
-    except ResourceNotFoundError as exc:
-        if error_code_of(exc) != "BlobNotFound":
-            raise
-    return True
+    await raise_answer("DELETE", url, sent, answer.response, storage_error=True)

@@ -29,7 +29,7 @@ from cloud.common.exceptions import (
     ServerError,
     TransportError,
 )
-from cloud.common.file_blocks import FileBlocks
+from cloud.common.file_blocks import open_file_blocks
 from cloud.common.files import (
     read_small_file,
 )
@@ -537,10 +537,7 @@ class AzureBlobClient(StorageClient):
         if data is not None:
             await self._put_single(op, bucket, object_name, data, ctype, meta, progress, timeout)
             return
-        fd = await anyio.to_thread.run_sync(os.open, path, os.O_RDONLY)
-        try:
-            size = os.fstat(fd).st_size
-            blocks = FileBlocks(fd, size, self._block_size_for(size), _md5_digest)
+        async with open_file_blocks(path, self._block_size_for, _md5_digest) as blocks:
             await self._put_blocks(
                 op,
                 bucket,
@@ -553,8 +550,6 @@ class AzureBlobClient(StorageClient):
                 timeout,
                 release=blocks.release,
             )
-        finally:
-            os.close(fd)
 
     async def _upload_stream(
         self,
@@ -651,13 +646,12 @@ class AzureBlobClient(StorageClient):
         settings = ContentSettings(content_type=content_type, content_md5=bytearray(md5))
 
         async def put() -> dict[str, Any]:
-            service = self._service or await self._svc()
+            blob = await self._blob(bucket, name)  # opens the service, and with it the direct requests
             direct = self._direct
             if direct is not None:
                 sent = await put_blob(direct, bucket, name, data, md5, content_type, metadata)
                 if sent is not None:
                     return sent
-            blob = service.get_blob_client(bucket, name)
             return await blob.upload_blob(
                 data,
                 blob_type="BlockBlob",
@@ -756,30 +750,30 @@ class AzureBlobClient(StorageClient):
             # hides the cause in a status-less HttpResponseError.
             byte_range = range_header(offset, length)
             direct = self._direct
-            stream: Any = None
-            if direct is not None:
-                stream = await get_blob(direct, blob, byte_range, validate, etag)
-                if stream is UNSATISFIABLE:
-                    if offset > 0:
-                        return _Chunk(b"", -1, None, None)
-                    # A range on an empty blob is unsatisfiable: read it without one.
-                    stream = await get_blob(direct, blob, None, False, etag, whole=True)
-            if stream is None:
+
+            async def download(ranged: str | None, range_md5: bool, *, whole: bool) -> Any:
+                # One Get Blob, direct where it applies; UNSATISFIABLE for a 416 to a range.
+                if direct is not None:
+                    stream = await get_blob(direct, blob, ranged, range_md5, etag, whole=whole)
+                    if stream is not None:
+                        return stream
                 conditions = {"modified_access_conditions": ModifiedAccessConditions(if_match=etag)} if etag else {}
                 try:
                     _, stream = await blob._client.blob.download(
-                        range=byte_range,
-                        range_get_content_md5=validate or None,
-                        cls=deserialize_blob_stream,
-                        **conditions,
+                        range=ranged, range_get_content_md5=range_md5 or None, cls=deserialize_blob_stream, **conditions
                     )
                 except HttpResponseError as exc:
-                    if exc.status_code != 416:
+                    if whole or exc.status_code != 416:
                         raise
-                    if offset > 0:
-                        return _Chunk(b"", -1, None, None)
-                    # A range on an empty blob is unsatisfiable: read it without one.
-                    _, stream = await blob._client.blob.download(cls=deserialize_blob_stream, **conditions)
+                    return UNSATISFIABLE
+                return stream
+
+            stream = await download(byte_range, validate, whole=False)
+            if stream is UNSATISFIABLE:
+                if offset > 0:
+                    return _Chunk(b"", -1, None, None)
+                # A range on an empty blob is unsatisfiable: read it without one.
+                stream = await download(None, False, whole=True)
             finished = False
             try:
                 data = await read_body(stream)
@@ -841,13 +835,13 @@ class AzureBlobClient(StorageClient):
         self._check(bucket, object_name)
 
         async def head() -> ObjectMetadata:
-            service = self._service or await self._svc()
+            blob = await self._blob(bucket, object_name)  # opens the service, and the direct requests
             direct = self._direct
             if direct is not None:
                 meta = await head_blob(direct, bucket, object_name)
                 if meta is not None:
                     return meta
-            props = await service.get_blob_client(bucket, object_name).get_blob_properties()
+            props = await blob.get_blob_properties()
             return self._meta(bucket, object_name, props)
 
         return await self._call("stat", head, timeout=timeout)
@@ -962,12 +956,11 @@ class AzureBlobClient(StorageClient):
         async def delete() -> None:
             from azure.core.exceptions import ResourceNotFoundError  # loaded with the client
 
-            service = self._service or await self._svc()
+            blob = await self._blob(bucket, object_name)  # opens the service, and the direct requests
             direct = self._direct
-            if direct is not None and await delete_blob(direct, bucket, object_name):
-                return
-            blob = service.get_blob_client(bucket, object_name)
             try:
+                if direct is not None and await delete_blob(direct, bucket, object_name):
+                    return
                 await blob.delete_blob(delete_snapshots="include")
             except ResourceNotFoundError as exc:
                 if error_code_of(exc) != "BlobNotFound":
@@ -1267,6 +1260,3 @@ def _md5_digest(view: memoryview) -> bytes:
 async def _memory_blocks(data: bytes, block_size: int) -> AsyncIterator[bytes]:
     for offset in range(0, len(data), block_size):
         yield data[offset : offset + block_size]
-
-
-# -- the direct requests (cloud/azure/direct.py) ---------------------------------------------

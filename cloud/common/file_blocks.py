@@ -8,14 +8,16 @@ part-sized allocation churns per block: freed from worker threads, those stayed 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Generic, TypeVar
 
 import anyio
 
 from .exceptions import CloudError
+from .types import StrPath
 
-__all__ = ["FileBlocks"]
+__all__ = ["FileBlocks", "open_file_blocks"]
 
 D = TypeVar("D")
 
@@ -62,3 +64,17 @@ class FileBlocks(Generic[D]):
                 raise CloudError("the local file changed size during the upload")
             done += n
         return view, self._digest(view)
+
+
+@asynccontextmanager
+async def open_file_blocks(
+    path: StrPath, block_size: Callable[[int], int], digest: Callable[[memoryview], D]
+) -> AsyncIterator[FileBlocks[D]]:
+    """The local file at ``path`` opened as :class:`FileBlocks` of ``block_size(its size)``
+    bytes, closed when the block ends."""
+    fd = await anyio.to_thread.run_sync(os.open, os.fspath(path), os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        yield FileBlocks(fd, size, block_size(size), digest)
+    finally:
+        os.close(fd)
