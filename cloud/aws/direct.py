@@ -567,8 +567,6 @@ class _IOBody:
 
 
 def _length(body: Any) -> int | None:
-    if isinstance(body, (bytes, bytearray)):
-        return len(body)
     try:
         return len(body)
     except TypeError:
